@@ -1,0 +1,360 @@
+//! `#[on_exit(HANDLER [, OPTION]*)]`: the attribute's arguments, parsed into [`Args`].
+//!
+//! The handler is kept as opaque tokens (any expression: a path or a closure) and type-checked
+//! by rustc against the runtime's `Cleanup` trait; the options are parsed here.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::parse::Parser as _;
+use syn::punctuated::Punctuated;
+use syn::{Error, Ident, LitStr, Path, Token};
+
+/// The parsed attribute.
+pub(crate) struct Args {
+    /// The handler expression, as the user wrote it.
+    pub(crate) handler: TokenStream,
+    /// The span of the handler's first token, for errors about its type.
+    pub(crate) handler_span: Span,
+    /// `signals(...)`: replaces the default set.
+    pub(crate) signals: Option<Vec<SignalName>>,
+    /// `timeout = "..."`, in milliseconds.
+    pub(crate) timeout_ms: Option<u64>,
+    /// `crate = path`.
+    pub(crate) krate: Option<Path>,
+}
+
+/// A name accepted in `signals(...)`, with the `on_exit::Signal` variant it stands for.
+const SIGNAL_NAMES: [(&str, &str); 8] = [
+    ("interrupt", "Interrupt"),
+    ("terminate", "Terminate"),
+    ("hangup", "Hangup"),
+    ("quit", "Quit"),
+    ("ctrl_break", "CtrlBreak"),
+    ("close", "Close"),
+    ("logoff", "Logoff"),
+    ("shutdown", "Shutdown"),
+];
+
+/// One entry of `signals(...)`.
+pub(crate) struct SignalName {
+    /// The `on_exit::Signal` variant, such as `Interrupt`.
+    pub(crate) variant: &'static str,
+}
+
+const OPTIONS: &str = "`signals(...)`, `timeout = \"...\"` or `crate = path`";
+
+pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
+    let mut segments = split_top_level_commas(attr).into_iter();
+    let handler = segments.next().unwrap_or_default();
+    let Some(first) = handler.first() else {
+        return Err(Error::new(
+            Span::call_site(),
+            "missing cleanup handler: expected `#[on_exit(cleanup)]`",
+        ));
+    };
+    let handler_span = first.span();
+    if looks_like_option(&handler) {
+        return Err(Error::new(
+            handler_span,
+            "missing cleanup handler before the options: expected `#[on_exit(cleanup, ...)]`",
+        ));
+    }
+
+    let mut args = Args {
+        handler: handler.into_iter().collect(),
+        handler_span,
+        signals: None,
+        timeout_ms: None,
+        krate: None,
+    };
+    let mut errors: Option<Error> = None;
+    let mut report = |error: Error| match &mut errors {
+        Some(errors) => errors.combine(error),
+        None => errors = Some(error),
+    };
+    let segments: Vec<Vec<TokenTree>> = segments.collect();
+    let count = segments.len();
+    for (index, segment) in segments.into_iter().enumerate() {
+        if segment.is_empty() {
+            if index + 1 == count {
+                continue; // a trailing comma
+            }
+            report(Error::new(
+                Span::call_site(),
+                format!("expected {OPTIONS} between the commas"),
+            ));
+            continue;
+        }
+        if let Err(error) = parse_option(segment, &mut args) {
+            report(error);
+        }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(args),
+    }
+}
+
+/// Splits at the commas that separate the handler and the options: not those inside a group,
+/// inside a closure's `|...|` parameters, or inside a turbofish's `<...>`.
+fn split_top_level_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut segments = vec![Vec::new()];
+    let mut angle_depth = 0_usize;
+    let mut in_closure_params = false;
+    let mut previous_joint: Option<char> = None;
+    for token in tokens {
+        let mut joint = None;
+        if let TokenTree::Punct(punct) = &token {
+            let first_of_segment = segments.last().is_some_and(|s| {
+                s.is_empty() || matches!(s.as_slice(), [TokenTree::Ident(i)] if i == "move")
+            });
+            match punct.as_char() {
+                ',' if angle_depth == 0 && !in_closure_params => {
+                    segments.push(Vec::new());
+                    previous_joint = None;
+                    continue;
+                }
+                '|' if first_of_segment => in_closure_params = true,
+                '|' if in_closure_params => in_closure_params = false,
+                '<' => angle_depth += 1,
+                // `->` and `=>` are arrows, not closing angle brackets.
+                '>' if !matches!(previous_joint, Some('-' | '=')) => {
+                    angle_depth = angle_depth.saturating_sub(1);
+                }
+                _ => {}
+            }
+            if punct.spacing() == proc_macro2::Spacing::Joint {
+                joint = Some(punct.as_char());
+            }
+        }
+        previous_joint = joint;
+        if let Some(segment) = segments.last_mut() {
+            segment.push(token);
+        }
+    }
+    segments
+}
+
+/// `name = ...` or `signals(...)` where the handler should be.
+fn looks_like_option(segment: &[TokenTree]) -> bool {
+    match segment {
+        [TokenTree::Ident(ident), TokenTree::Group(group), ..] => {
+            ident == "signals" && group.delimiter() == Delimiter::Parenthesis
+        }
+        [TokenTree::Ident(_), TokenTree::Punct(eq), rest @ ..] => {
+            eq.as_char() == '='
+                && !matches!(rest.first(), Some(TokenTree::Punct(p)) if p.as_char() == '=')
+        }
+        _ => false,
+    }
+}
+
+fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
+    let mut tokens = segment.into_iter();
+    let Some(TokenTree::Ident(name)) = tokens.next() else {
+        let stream: TokenStream = tokens.collect();
+        return Err(Error::new_spanned(stream, format!("expected {OPTIONS}")));
+    };
+    let rest: TokenStream = tokens.collect();
+    match name.to_string().as_str() {
+        "signals" => {
+            let signals = parse_signals(&name, rest)?;
+            set_once(&mut args.signals, signals, &name)
+        }
+        "timeout" => {
+            let timeout = parse_timeout(&name, rest)?;
+            set_once(&mut args.timeout_ms, timeout, &name)
+        }
+        "crate" => {
+            let path = parse_value(&name, rest, "`crate = path::to::on_exit`")
+                .and_then(|value| Path::parse_mod_style.parse2(value))?;
+            set_once(&mut args.krate, path, &name)
+        }
+        _ => Err(Error::new(
+            name.span(),
+            format!("unknown option `{name}`; expected {OPTIONS}"),
+        )),
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, name: &Ident) -> Result<(), Error> {
+    if slot.is_some() {
+        return Err(Error::new(
+            name.span(),
+            format!("duplicate `{name}` option"),
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// `= VALUE`: returns the value's tokens.
+fn parse_value(name: &Ident, rest: TokenStream, expected: &str) -> Result<TokenStream, Error> {
+    let mut tokens = rest.into_iter();
+    match tokens.next() {
+        Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => {
+            let value: TokenStream = tokens.collect();
+            if value.is_empty() {
+                Err(Error::new(eq.span(), format!("expected {expected}")))
+            } else {
+                Ok(value)
+            }
+        }
+        Some(other) => Err(Error::new(other.span(), format!("expected {expected}"))),
+        None => Err(Error::new(name.span(), format!("expected {expected}"))),
+    }
+}
+
+fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Error> {
+    let expected = "expected `signals(name, ...)` with names from `interrupt`, `terminate`, \
+                    `hangup`, `quit`, `ctrl_break`, `close`, `logoff`, `shutdown`";
+    let mut tokens = rest.into_iter();
+    let group = match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Parenthesis => {
+            group
+        }
+        (Some(other), _) => return Err(Error::new(other.span(), expected)),
+        (None, _) => return Err(Error::new(name.span(), expected)),
+    };
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated.parse2(group.stream())?;
+    let mut signals: Vec<SignalName> = Vec::new();
+    let mut errors: Option<Error> = None;
+    for ident in names {
+        let error = match SIGNAL_NAMES.iter().find(|(name, _)| ident == name) {
+            Some((_, variant)) if signals.iter().any(|s| s.variant == *variant) => {
+                Error::new(ident.span(), format!("duplicate signal `{ident}`"))
+            }
+            Some((_, variant)) => {
+                signals.push(SignalName { variant });
+                continue;
+            }
+            None => Error::new(
+                ident.span(),
+                format!(
+                    "unknown signal `{ident}`; expected one of `interrupt`, `terminate`, \
+                     `hangup`, `quit`, `ctrl_break`, `close`, `logoff`, `shutdown`"
+                ),
+            ),
+        };
+        match &mut errors {
+            Some(errors) => errors.combine(error),
+            None => errors = Some(error),
+        }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(signals),
+    }
+}
+
+fn parse_timeout(name: &Ident, rest: TokenStream) -> Result<u64, Error> {
+    let value = parse_value(name, rest, "`timeout = \"500ms\"`")?;
+    let literal: LitStr = syn::parse2(value).map_err(|error| {
+        Error::new(
+            error.span(),
+            "expected a string such as `timeout = \"500ms\"`, `\"5s\"` or `\"2m\"`",
+        )
+    })?;
+    parse_duration_ms(&literal.value()).ok_or_else(|| {
+        Error::new(
+            literal.span(),
+            format!(
+                "invalid duration `{}`: expected a whole number greater than zero followed by \
+                 `ms`, `s` or `m`, such as `\"500ms\"`",
+                literal.value()
+            ),
+        )
+    })
+}
+
+/// `"500ms"`, `"5s"`, `"2m"` to milliseconds; `None` for anything else, zero included.
+pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
+    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(digits_end);
+    let number: u64 = digits.parse().ok()?;
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => return None,
+    };
+    number.checked_mul(factor).filter(|ms| *ms > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("500ms"), Some(500));
+        assert_eq!(parse_duration_ms("5s"), Some(5_000));
+        assert_eq!(parse_duration_ms("2m"), Some(120_000));
+        for bad in [
+            "",
+            "5",
+            "ms",
+            "0s",
+            "5 s",
+            "-5s",
+            "5h",
+            "1.5s",
+            "5sec",
+            "99999999999999999999m",
+        ] {
+            assert_eq!(parse_duration_ms(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn handler_forms_and_options_split() {
+        let args = parse(quote!(
+            |a: Reason| drop(a),
+            signals(interrupt, quit),
+            timeout = "2s"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            args.handler.to_string(),
+            quote!(|a: Reason| drop(a)).to_string()
+        );
+        let variants: Vec<_> = args.signals.unwrap().iter().map(|s| s.variant).collect();
+        assert_eq!(variants, ["Interrupt", "Quit"]);
+        assert_eq!(args.timeout_ms, Some(2_000));
+
+        let args = parse(quote!(app::cleanup::<A, B>, crate = my::on_exit,)).unwrap();
+        assert_eq!(
+            args.handler.to_string(),
+            quote!(app::cleanup::<A, B>).to_string()
+        );
+        assert!(args.krate.is_some());
+
+        let args = parse(quote!(move |a, b| x)).unwrap();
+        assert_eq!(args.handler.to_string(), quote!(move |a, b| x).to_string());
+
+        let args = parse(quote!(|| -> () { a(1, 2) })).unwrap();
+        assert_eq!(args.signals.map(|s| s.len()), None);
+    }
+
+    #[test]
+    fn mistakes_are_errors() {
+        for bad in [
+            quote!(),
+            quote!(timeout = "5s"),
+            quote!(signals(interrupt)),
+            quote!(cleanup, bogus),
+            quote!(cleanup, bogus = 1),
+            quote!(cleanup, timeout = "5"),
+            quote!(cleanup, timeout = 5),
+            quote!(cleanup, timeout),
+            quote!(cleanup, timeout = "1s", timeout = "2s"),
+            quote!(cleanup, signals(sigint)),
+            quote!(cleanup, signals(interrupt, interrupt)),
+            quote!(cleanup, signals = interrupt),
+            quote!(cleanup,, timeout = "1s"),
+            quote!(cleanup, crate),
+        ] {
+            assert!(parse(bad.clone()).is_err(), "accepted {bad}");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Code generation, from the typed inputs only.
+
+use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+
+use crate::args::Args;
+use crate::item::{MainFn, Mistake};
+
+/// `fn main` with the runtime installed by its first statement:
+///
+/// ```text
+/// fn main() -> R {
+///     #![inner attributes]
+///     let __on_exit_guard = ::on_exit::__private::install(HANDLER, CONFIG);
+///     { BODY }
+/// }
+/// ```
+///
+/// The guard's drop at the end of `main` (a return, an early `return`, a `?`, a panic) runs
+/// the cleanup. The body is wrapped in its own block so that items declared in it still come
+/// before any statement of their block (clippy's `items_after_statements`).
+pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::on_exit), |path| quote!(#path));
+    let mut config = quote!(#krate::__private::Config::new());
+    if let Some(signals) = &args.signals {
+        let variants = signals
+            .iter()
+            .map(|signal| format_ident!("{}", signal.variant));
+        config = quote!(#config.signals(&[#(#krate::Signal::#variants),*]));
+    }
+    if let Some(ms) = args.timeout_ms {
+        config = quote!(#config.timeout_ms(#ms));
+    }
+    let handler = &args.handler;
+    // Spanned at the handler, so that a handler of the wrong type is reported on it.
+    let install = quote_spanned! {args.handler_span=>
+        #krate::__private::install(#handler, #config)
+    };
+    let MainFn {
+        signature,
+        inner_attrs,
+        statements,
+        body_span,
+    } = main;
+    let body = quote! {
+        #inner_attrs
+        let __on_exit_guard = #install;
+        { #statements }
+    };
+    let mut body = Group::new(Delimiter::Brace, body);
+    body.set_span(body_span);
+    let signature = signature.into_iter();
+    quote!(#(#signature)* #body)
+}
+
+/// The errors, next to the user's function so that they are the only errors.
+pub(crate) fn errors(
+    errors: &syn::Error,
+    item: TokenStream,
+    mistake: Option<&Mistake>,
+) -> TokenStream {
+    let errors = errors.to_compile_error();
+    match mistake {
+        Some(Mistake::BadMain { name, .. }) => {
+            // rustc would add "`main` function has wrong type": rename the user's function
+            // (its body is still checked) and stand in an empty `main`.
+            let renamed = format_ident!("__on_exit_invalid_{}", name);
+            let item = rename(item, name, &renamed);
+            quote! {
+                #errors
+                #[allow(dead_code)]
+                #item
+                fn main() {}
+            }
+        }
+        Some(Mistake::NotMain(_)) | None => quote!(#errors #item),
+    }
+}
+
+/// Renames the first `fn NAME` in `item`.
+fn rename(item: TokenStream, name: &Ident, renamed: &Ident) -> TokenStream {
+    let mut after_fn = false;
+    let mut done = false;
+    item.into_iter()
+        .map(|token| {
+            let token = match &token {
+                TokenTree::Ident(ident) if after_fn && !done && ident == name => {
+                    done = true;
+                    TokenTree::Ident(Ident::new(&renamed.to_string(), ident.span()))
+                }
+                _ => token,
+            };
+            after_fn = matches!(&token, TokenTree::Ident(ident) if ident == "fn");
+            token
+        })
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! The item under the attribute: it must be `fn main()`. Only the signature is read; the body
+//! stays opaque tokens.
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use quote::ToTokens as _;
+use syn::parse::{ParseStream, Parser as _};
+use syn::{Attribute, Error, Generics, Token, Visibility};
+
+/// `fn main`, split around its body.
+pub(crate) struct MainFn {
+    /// Everything before the body: attributes, qualifiers, `fn main()`, return type.
+    pub(crate) signature: Vec<TokenTree>,
+    /// The body's `#![...]` attributes, which must stay first.
+    pub(crate) inner_attrs: TokenStream,
+    /// The rest of the body.
+    pub(crate) statements: TokenStream,
+    /// The span of the body's braces.
+    pub(crate) body_span: Span,
+}
+
+/// Why the item is not a `fn main()` the attribute can wrap.
+pub(crate) enum Mistake {
+    /// Not `fn main` at all: the item is emitted unchanged next to the error.
+    NotMain(Error),
+    /// `fn main` with parameters or generics: rustc would add its own error about `main`, so the
+    /// expansion renames the function and emits a stand-in `main`.
+    BadMain { error: Error, name: Ident },
+}
+
+impl Mistake {
+    pub(crate) fn error(&self) -> &Error {
+        match self {
+            Mistake::NotMain(error) | Mistake::BadMain { error, .. } => error,
+        }
+    }
+}
+
+pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
+    let mut signature: Vec<TokenTree> = item.into_iter().collect();
+    let body = match signature.pop() {
+        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
+        last => {
+            let span = signature
+                .first()
+                .or(last.as_ref())
+                .map_or_else(Span::call_site, TokenTree::span);
+            return Err(Mistake::NotMain(not_main(span)));
+        }
+    };
+    let check = |input: ParseStream| check_signature(input);
+    let checked = check.parse2(signature.iter().cloned().collect());
+    match checked {
+        Ok(Signature::Main) => {}
+        Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
+        Err(error) => return Err(Mistake::NotMain(error)),
+    }
+    let (inner_attrs, statements) = split_inner_attrs(body.stream());
+    Ok(MainFn {
+        signature,
+        inner_attrs,
+        statements,
+        body_span: body.span(),
+    })
+}
+
+enum Signature {
+    Main,
+    BadMain(Error, Ident),
+}
+
+fn not_main(span: Span) -> Error {
+    Error::new(span, "`#[on_exit]` can only be used on `fn main`")
+}
+
+/// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`.
+fn check_signature(input: ParseStream) -> syn::Result<Signature> {
+    input.call(Attribute::parse_outer)?;
+    input.parse::<Visibility>()?;
+    // `const`, `async`, `unsafe`, `extern "C"`: rustc has its own word for those on `main`.
+    while !input.peek(Token![fn]) {
+        if input.peek(Token![const])
+            || input.peek(Token![async])
+            || input.peek(Token![unsafe])
+            || input.peek(Token![extern])
+            || input.peek(syn::LitStr)
+        {
+            input.parse::<TokenTree>()?;
+        } else {
+            return Err(not_main(input.span()));
+        }
+    }
+    input.parse::<Token![fn]>()?;
+    let name: Ident = input.parse()?;
+    if name != "main" {
+        return Err(Error::new(
+            name.span(),
+            format!("`#[on_exit]` can only be used on `fn main`, not on `fn {name}`"),
+        ));
+    }
+    let mut errors: Option<Error> = None;
+    let mut report = |error: Error| match &mut errors {
+        Some(errors) => errors.combine(error),
+        None => errors = Some(error),
+    };
+    if input.peek(Token![<]) {
+        let generics: Generics = input.parse()?;
+        report(Error::new_spanned(
+            generics.to_token_stream(),
+            "`main` cannot have generic parameters",
+        ));
+    }
+    let params: Group = input.parse()?;
+    if params.delimiter() != Delimiter::Parenthesis {
+        return Err(not_main(params.span()));
+    }
+    if !params.stream().is_empty() {
+        report(Error::new_spanned(
+            params.stream(),
+            "`main` cannot take parameters",
+        ));
+    }
+    // The return type and a where clause follow; rustc checks them.
+    input.parse::<TokenStream>()?;
+    Ok(match errors {
+        Some(error) => Signature::BadMain(error, name),
+        None => Signature::Main,
+    })
+}
+
+/// Splits `#![...]` attributes off the start of the body.
+fn split_inner_attrs(body: TokenStream) -> (TokenStream, TokenStream) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let mut end = 0;
+    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(group), ..] =
+        &tokens[end..]
+    {
+        if hash.as_char() != '#' || bang.as_char() != '!' || group.delimiter() != Delimiter::Bracket
+        {
+            break;
+        }
+        end += 3;
+    }
+    let mut tokens = tokens.into_iter();
+    let inner: TokenStream = tokens.by_ref().take(end).collect();
+    (inner, tokens.collect())
+}

@@ -1,0 +1,179 @@
+//! Unix: handlers through signal-hook's registry (it chains other handlers and saves `errno`),
+//! a socket pair to wake the signal thread, `atexit`, and dying by the signal at the end.
+
+use std::io::{self, Read as _};
+use std::mem::MaybeUninit;
+use std::os::unix::io::AsRawFd as _;
+use std::os::unix::net::UnixStream;
+use std::ptr;
+use std::sync::OnceLock;
+
+use super::Caught;
+use crate::state::Delivery;
+use crate::Signal;
+
+/// Caught when the attribute does not say: Ctrl-C, `SIGTERM`, and the terminal closing.
+/// `SIGQUIT` is left alone so that its core dump shows the program as it was.
+pub(crate) const DEFAULT_SIGNALS: &[Signal] =
+    &[Signal::Interrupt, Signal::Terminate, Signal::Hangup];
+
+pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
+    match signal {
+        Signal::Interrupt => Some(libc::SIGINT),
+        Signal::Terminate => Some(libc::SIGTERM),
+        Signal::Hangup => Some(libc::SIGHUP),
+        Signal::Quit => Some(libc::SIGQUIT),
+        Signal::CtrlBreak | Signal::Close | Signal::Logoff | Signal::Shutdown => None,
+    }
+}
+
+pub(crate) fn name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Interrupt => "SIGINT",
+        Signal::Terminate => "SIGTERM",
+        Signal::Hangup => "SIGHUP",
+        Signal::Quit => "SIGQUIT",
+        Signal::CtrlBreak => "CTRL_BREAK_EVENT",
+        Signal::Close => "CTRL_CLOSE_EVENT",
+        Signal::Logoff => "CTRL_LOGOFF_EVENT",
+        Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
+    }
+}
+
+/// The write end of the wake-up channel, for the signal handlers.
+static WAKE: OnceLock<UnixStream> = OnceLock::new();
+
+/// The read end of the wake-up channel: the signal thread sleeps on it.
+pub(crate) struct Waker {
+    read: UnixStream,
+}
+
+impl Waker {
+    pub(crate) fn new() -> io::Result<Waker> {
+        let (read, write) = UnixStream::pair()?;
+        // A handler must never block: when the buffer is full, the thread is awake anyway.
+        write.set_nonblocking(true)?;
+        WAKE.set(write)
+            .map_err(|_| io::Error::new(io::ErrorKind::AlreadyExists, "already created"))?;
+        Ok(Waker { read })
+    }
+
+    /// Blocks, using no CPU, until a handler wakes the thread.
+    pub(crate) fn wait(&self) {
+        let mut buffer = [0_u8; 64];
+        loop {
+            match (&self.read).read(&mut buffer) {
+                Ok(n) if n > 0 => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                // The write end lives in a static and is never closed, so neither an end of
+                // file nor another error can happen; if one did, sleep rather than spin.
+                _ => loop {
+                    std::thread::park();
+                },
+            }
+        }
+    }
+}
+
+/// Installs the handler for `signal`, unless the process started with it ignored.
+///
+/// In the handler, `deliver` records the delivery in the state machine (atomics only) and
+/// answers what to do: wake the signal thread, nothing, or end the process now.
+pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
+    let raw = raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
+    if is_ignored(raw)? {
+        return Ok(Caught::IgnoredByParent);
+    }
+    let action = move || match deliver(signal, now_ns()) {
+        Delivery::Start => wake(),
+        Delivery::Repeat => {}
+        Delivery::Force => die_by(signal),
+    };
+    // SAFETY: `action` runs inside a signal handler and is async-signal-safe: `deliver` only
+    // touches atomics, `now_ns` calls clock_gettime, `wake` calls send on a non-blocking
+    // socket, and `die_by` calls only sigaction, pthread_sigmask, raise, getpid and _exit, all
+    // on POSIX's list of async-signal-safe functions. None of them allocates or takes a lock.
+    unsafe { signal_hook::low_level::register(raw, action) }?;
+    Ok(Caught::Yes)
+}
+
+/// Whether `raw` is set to `SIG_IGN`: inherited from the parent, since nothing before `main`'s
+/// first statement could have set it.
+fn is_ignored(raw: i32) -> io::Result<bool> {
+    let mut current = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action makes sigaction only read the current one into `current`,
+    // which points to writable memory of the right type.
+    if unsafe { libc::sigaction(raw, ptr::null(), current.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: sigaction succeeded, so it filled `current`; all-zero was already a valid value.
+    let current = unsafe { current.assume_init() };
+    Ok(current.sa_sigaction == libc::SIG_IGN)
+}
+
+/// Wakes the signal thread. Async-signal-safe.
+fn wake() {
+    if let Some(write) = WAKE.get() {
+        // SAFETY: the fd is open for the whole process (it lives in a static), the buffer is
+        // one valid byte, and send is async-signal-safe. A full buffer (EAGAIN) is fine: the
+        // thread already has a wake-up waiting. signal-hook restores errno after the handler.
+        unsafe {
+            libc::send(
+                write.as_raw_fd(),
+                b"!".as_ptr().cast(),
+                1,
+                libc::MSG_DONTWAIT,
+            )
+        };
+    }
+}
+
+/// Monotonic time in nanoseconds. Async-signal-safe.
+fn now_ns() -> u64 {
+    let mut now = MaybeUninit::<libc::timespec>::zeroed();
+    // SAFETY: `now` points to writable memory for a timespec; clock_gettime is
+    // async-signal-safe and CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, now.as_mut_ptr()) };
+    // SAFETY: zero-initialised, and filled by clock_gettime.
+    let now = unsafe { now.assume_init() };
+    u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
+}
+
+/// Registers the hook that `exit` runs.
+pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
+    // SAFETY: `hook` is a plain function that lives for the whole program and never unwinds.
+    if unsafe { libc::atexit(hook) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::OutOfMemory, "atexit failed"))
+    }
+}
+
+/// Ends the process the way `signal` would have without a handler, so that the parent sees
+/// `WIFSIGNALED` and a shell `$?` = 128 + N. Async-signal-safe.
+///
+/// As PID 1 (a container's init) the kernel ignores a signal that has no handler, the re-raise
+/// included, so the process ends with `_exit(128 + N)` instead, never with a crash.
+pub(crate) fn die_by(signal: Signal) -> ! {
+    let raw = raw_number(signal).unwrap_or(libc::SIGTERM);
+    if std::process::id() != 1 {
+        let mut default = MaybeUninit::<libc::sigaction>::zeroed();
+        let mut only_this = MaybeUninit::<libc::sigset_t>::zeroed();
+        // SAFETY: all calls are async-signal-safe and get valid pointers to local memory. An
+        // all-zero sigaction is SIG_DFL with no flags; sigemptyset fills `only_this` before
+        // sigaddset and pthread_sigmask read it. Resetting the disposition behind signal-hook's
+        // back is fine: the process is ending. Once unblocked, the raised signal is delivered
+        // before raise returns, and its default action ends the whole process.
+        unsafe {
+            (*default.as_mut_ptr()).sa_sigaction = libc::SIG_DFL;
+            libc::sigemptyset(&mut (*default.as_mut_ptr()).sa_mask);
+            libc::sigaction(raw, default.as_ptr(), ptr::null_mut());
+            libc::sigemptyset(only_this.as_mut_ptr());
+            libc::sigaddset(only_this.as_mut_ptr(), raw);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, only_this.as_ptr(), ptr::null_mut());
+            libc::raise(raw);
+        }
+    }
+    // SAFETY: _exit is async-signal-safe and ends the process without running any hook.
+    unsafe { libc::_exit(128 + raw) }
+}
