@@ -1,0 +1,11 @@
+//! A closure handler without the reason, owning state, and a `main` returning `()`.
+#![forbid(unsafe_code)]
+#![deny(warnings)]
+
+use on_exit::on_exit;
+use on_exit_scenarios::log;
+
+#[on_exit(move || log("cleanup closure"))]
+fn main() {
+    log("ready");
+}

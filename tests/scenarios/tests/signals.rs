@@ -1,0 +1,243 @@
+//! Guarantees 1, 3, 4, 5 and 7 with real signals sent to real processes.
+#![cfg(unix)]
+
+mod support;
+
+use std::os::unix::process::CommandExt as _;
+use std::thread;
+use std::time::Duration;
+
+use support::{Outcome, Scenario};
+
+const BASIC: &str = env!("CARGO_BIN_EXE_basic");
+
+/// Starts `program` in `wait` mode, sends `signal` once it is ready, and waits for the end.
+fn signalled(program: &str, signal: i32, cleanup: &str) -> Outcome {
+    let mut running = Scenario::new(program)
+        .env("ON_EXIT_MAIN", "wait")
+        .env("ON_EXIT_CLEANUP", cleanup)
+        .spawn();
+    running.wait_for("ready");
+    running.signal(signal);
+    running.finish()
+}
+
+#[test]
+fn each_default_signal_runs_the_cleanup_then_kills_by_it() {
+    for (signal, reason) in [
+        (libc::SIGINT, "Signal(Interrupt)"),
+        (libc::SIGTERM, "Signal(Terminate)"),
+        (libc::SIGHUP, "Signal(Hangup)"),
+    ] {
+        let outcome = signalled(BASIC, signal, "quick");
+        outcome.assert_cleaned_once(reason);
+        outcome.assert_killed_by(signal);
+    }
+}
+
+#[test]
+fn sigquit_is_not_caught_by_default() {
+    let mut scenario = Scenario::new(BASIC).env("ON_EXIT_MAIN", "wait");
+    no_core_dumps(scenario.command());
+    let mut running = scenario.spawn();
+    running.wait_for("ready");
+    running.signal(libc::SIGQUIT);
+    let outcome = running.finish();
+    assert_eq!(outcome.cleanups(), Vec::<&str>::new(), "{outcome:#?}");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&outcome.status), Some(libc::SIGQUIT));
+}
+
+#[test]
+fn signals_option_replaces_the_default_set() {
+    let quit = env!("CARGO_BIN_EXE_quit");
+    let outcome = signalled(quit, libc::SIGQUIT, "quick");
+    outcome.assert_cleaned_once("Signal(Quit)");
+    outcome.assert_killed_by(libc::SIGQUIT);
+
+    let outcome = signalled(quit, libc::SIGINT, "quick");
+    outcome.assert_cleaned_once("Signal(Interrupt)");
+    outcome.assert_killed_by(libc::SIGINT);
+
+    // SIGTERM is no longer in the set: it kills without the cleanup.
+    let outcome = signalled(quit, libc::SIGTERM, "quick");
+    assert_eq!(outcome.cleanups(), Vec::<&str>::new(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn other_signals_keep_their_default_action() {
+    for signal in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
+        let outcome = signalled(BASIC, signal, "quick");
+        assert_eq!(outcome.cleanups(), Vec::<&str>::new(), "{outcome:#?}");
+        outcome.assert_killed_by(signal);
+    }
+}
+
+#[test]
+fn a_signal_ignored_by_the_parent_stays_ignored() {
+    for (ignored, reason) in [(libc::SIGHUP, "Signal(Terminate)"), (libc::SIGINT, "Signal(Terminate)")] {
+        let mut scenario = Scenario::new(BASIC).env("ON_EXIT_MAIN", "wait");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            scenario.command().pre_exec(move || {
+                libc::signal(ignored, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let mut running = scenario.spawn();
+        running.wait_for("ready");
+        running.signal(ignored);
+        thread::sleep(Duration::from_millis(200));
+        assert!(running.child.try_wait().unwrap().is_none(), "the ignored signal ended it");
+        assert_eq!(running.log(), ["ready"]);
+        running.signal(libc::SIGTERM);
+        let outcome = running.finish();
+        outcome.assert_cleaned_once(reason);
+        outcome.assert_killed_by(libc::SIGTERM);
+    }
+}
+
+#[test]
+fn main_ending_during_a_signal_cleanup_waits_then_dies_by_the_signal() {
+    for then in ["return", "err", "panic", "exit:7", "exit-thread:7"] {
+        let mut running = Scenario::new(BASIC)
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_THEN", then)
+            .env("ON_EXIT_CLEANUP", "slow:300")
+            .spawn();
+        running.wait_for("ready");
+        running.signal(libc::SIGTERM);
+        let outcome = running.finish();
+        outcome.assert_cleaned_once("Signal(Terminate)");
+        outcome.assert_killed_by(libc::SIGTERM);
+    }
+}
+
+#[test]
+fn a_cleanup_that_panics_on_a_signal_still_dies_by_it() {
+    let outcome = signalled(BASIC, libc::SIGTERM, "panic");
+    assert_eq!(outcome.cleanups(), ["cleanup Signal(Terminate)"], "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGTERM);
+    assert!(outcome.stderr.contains("the cleanup panics on purpose"), "{outcome:#?}");
+}
+
+#[test]
+fn a_cleanup_that_calls_exit_on_a_signal_ends_with_its_code() {
+    let outcome = signalled(BASIC, libc::SIGINT, "exit:3");
+    assert_eq!(outcome.cleanups(), ["cleanup Signal(Interrupt)"], "{outcome:#?}");
+    outcome.assert_code(3);
+}
+
+#[test]
+fn a_signal_racing_main_returning_runs_the_cleanup_once() {
+    let mut by_signal = 0;
+    for _ in 0..100 {
+        let mut running = Scenario::new(BASIC).spawn();
+        running.wait_for("ready");
+        // main returns right after "ready": the signal lands before, during or after.
+        let _ = unsafe_kill_if_alive(running.pid(), libc::SIGTERM);
+        let outcome = running.finish();
+        let cleanups = outcome.cleanups();
+        assert_eq!(cleanups.len(), 1, "{outcome:#?}");
+        if cleanups[0] == "cleanup Signal(Terminate)" {
+            // The signal won: the cleanup knew, and so does the parent.
+            by_signal += 1;
+            outcome.assert_killed_by(libc::SIGTERM);
+        } else {
+            assert_eq!(cleanups[0], "cleanup Returned", "{outcome:#?}");
+            // Returned first; the signal may still have come before the process was gone.
+            assert!(
+                outcome.status.code() == Some(0)
+                    || std::os::unix::process::ExitStatusExt::signal(&outcome.status) == Some(libc::SIGTERM),
+                "{outcome:#?}"
+            );
+        }
+    }
+    eprintln!("{by_signal} of 100 runs were won by the signal");
+}
+
+/// kill, tolerating a process that is already gone (but not yet reaped, so the pid is ours).
+fn unsafe_kill_if_alive(pid: i32, signal: i32) -> i32 {
+    // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.
+    unsafe { libc::kill(pid, signal) }
+}
+
+#[test]
+fn a_burst_of_300_signals_is_one_request() {
+    let mut running = Scenario::new(BASIC)
+        .env("ON_EXIT_MAIN", "wait")
+        .env("ON_EXIT_CLEANUP", "slow:300")
+        .spawn();
+    running.wait_for("ready");
+    for _ in 0..300 {
+        running.signal(libc::SIGTERM);
+    }
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
+    for (first, second) in [(libc::SIGINT, libc::SIGINT), (libc::SIGTERM, libc::SIGTERM), (libc::SIGINT, libc::SIGTERM)] {
+        let mut running = Scenario::new(BASIC)
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", "slow:30000")
+            .spawn();
+        running.wait_for("ready");
+        running.signal(first);
+        running.wait_for("cleanup Signal");
+        // A person's second press, well apart from the first.
+        thread::sleep(Duration::from_millis(250));
+        running.signal(second);
+        let outcome = running.finish();
+        assert_eq!(outcome.cleanups().len(), 1, "{outcome:#?}");
+        assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+        outcome.assert_killed_by(second);
+        assert!(outcome.elapsed < Duration::from_secs(20), "not forced: {outcome:#?}");
+    }
+}
+
+#[test]
+fn a_repeated_sighup_never_forces() {
+    let mut running = Scenario::new(BASIC)
+        .env("ON_EXIT_MAIN", "wait")
+        .env("ON_EXIT_CLEANUP", "slow:600")
+        .spawn();
+    running.wait_for("ready");
+    running.signal(libc::SIGHUP);
+    running.wait_for("cleanup Signal");
+    thread::sleep(Duration::from_millis(250));
+    running.signal(libc::SIGHUP);
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Signal(Hangup)");
+    outcome.assert_killed_by(libc::SIGHUP);
+}
+
+#[test]
+fn timeout_cuts_a_slow_signal_cleanup_short() {
+    let outcome = signalled(env!("CARGO_BIN_EXE_timeout"), libc::SIGTERM, "slow:30000");
+    assert_eq!(outcome.cleanups(), ["cleanup Signal(Terminate)"], "{outcome:#?}");
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGTERM);
+    assert!(outcome.elapsed < Duration::from_secs(20), "{outcome:#?}");
+    assert!(outcome.stderr.contains("timeout of 300ms"), "{outcome:#?}");
+}
+
+#[test]
+fn timeout_leaves_a_quick_cleanup_alone() {
+    let outcome = signalled(env!("CARGO_BIN_EXE_timeout"), libc::SIGTERM, "slow:50");
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+fn no_core_dumps(command: &mut std::process::Command) {
+    // SAFETY: setrlimit is async-signal-safe and gets a valid pointer.
+    unsafe {
+        command.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,196 @@
+//! Runs a scenario program as a real child process and watches it: its log file, its stderr,
+//! and the exact status its parent sees.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::fs;
+use std::io::Read as _;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Only there to catch hangs: generous, the machines are shared.
+pub(crate) const HANG: Duration = Duration::from_secs(60);
+
+/// A scenario program about to start.
+pub(crate) struct Scenario {
+    command: Command,
+    log: PathBuf,
+}
+
+/// A running scenario program.
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    log: PathBuf,
+    stderr: Option<thread::JoinHandle<String>>,
+}
+
+/// How it ended.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) status: ExitStatus,
+    pub(crate) log: Vec<String>,
+    pub(crate) stderr: String,
+    pub(crate) elapsed: Duration,
+}
+
+fn unique_log() -> PathBuf {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("on-exit-scenario-{}-{n}.log", std::process::id()))
+}
+
+impl Scenario {
+    /// `program` is `env!("CARGO_BIN_EXE_<name>")`.
+    pub(crate) fn new(program: &str) -> Scenario {
+        let log = unique_log();
+        let _ = fs::remove_file(&log);
+        let mut command = Command::new(program);
+        command
+            .env("ON_EXIT_LOG", &log)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        Scenario { command, log }
+    }
+
+    /// Runs the program under another, such as `unshare --pid --fork`.
+    pub(crate) fn wrapped(program: &str, wrapper: &[&str]) -> Scenario {
+        let mut scenario = Scenario::new(wrapper[0]);
+        scenario.command.args(&wrapper[1..]).arg(program);
+        scenario
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Scenario {
+        self.command.env(key, value);
+        self
+    }
+
+    pub(crate) fn command(&mut self) -> &mut Command {
+        &mut self.command
+    }
+
+    pub(crate) fn spawn(mut self) -> Running {
+        let mut child = self.command.spawn().expect("the scenario program starts");
+        let stderr = child.stderr.take().map(|mut pipe| {
+            thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        });
+        Running {
+            child,
+            log: self.log,
+            stderr,
+        }
+    }
+
+    /// Runs the program to its end without sending anything.
+    pub(crate) fn run(self) -> Outcome {
+        self.spawn().finish()
+    }
+}
+
+impl Running {
+    pub(crate) fn log(&self) -> Vec<String> {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits until the log has a line starting with `prefix`.
+    pub(crate) fn wait_for(&mut self, prefix: &str) {
+        let start = Instant::now();
+        while !self.log().iter().any(|line| line.starts_with(prefix)) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the program ended ({status:?}) before logging {prefix:?}: {:?}", self.log());
+            }
+            assert!(start.elapsed() < HANG, "no {prefix:?} in the log: {:?}", self.log());
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    pub(crate) fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("a pid fits in i32")
+    }
+
+    /// Sends `signal` to the program.
+    pub(crate) fn signal(&self, signal: i32) {
+        send(self.pid(), signal);
+    }
+
+    /// Waits for the end (killing the program if it hangs) and collects what it left.
+    pub(crate) fn finish(mut self) -> Outcome {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waitpid works") {
+                break status;
+            }
+            if start.elapsed() > HANG {
+                let _ = self.child.kill();
+                panic!("the program hung; log: {:?}", self.log());
+            }
+            thread::sleep(Duration::from_millis(1));
+        };
+        let elapsed = start.elapsed();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|reader| reader.join().unwrap_or_default())
+            .unwrap_or_default();
+        let log = self.log();
+        let _ = fs::remove_file(&self.log);
+        Outcome {
+            status,
+            log,
+            stderr,
+            elapsed,
+        }
+    }
+}
+
+/// `kill(pid, signal)`.
+pub(crate) fn send(pid: i32, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(result, 0, "kill({pid}, {signal}) failed");
+}
+
+impl Outcome {
+    /// The `cleanup <Reason>` lines: one per run of the cleanup.
+    pub(crate) fn cleanups(&self) -> Vec<&str> {
+        self.log
+            .iter()
+            .filter(|line| line.starts_with("cleanup ") && *line != "cleanup done")
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The cleanup ran exactly once, for `reason`, and finished.
+    pub(crate) fn assert_cleaned_once(&self, reason: &str) {
+        assert_eq!(self.cleanups(), [format!("cleanup {reason}")], "{self:#?}");
+        assert!(self.finished_cleanup(), "the cleanup did not finish: {self:#?}");
+    }
+
+    pub(crate) fn finished_cleanup(&self) -> bool {
+        self.log.iter().any(|line| line == "cleanup done")
+    }
+
+    /// The parent saw the process killed by `signal`.
+    pub(crate) fn assert_killed_by(&self, signal: i32) {
+        assert_eq!(self.status.signal(), Some(signal), "{self:#?}");
+        assert!(!self.status.core_dumped(), "{self:#?}");
+    }
+
+    /// The parent saw `exit(code)`.
+    pub(crate) fn assert_code(&self, code: i32) {
+        assert_eq!(self.status.code(), Some(code), "{self:#?}");
+    }
+}
