@@ -1,0 +1,2 @@
+#[on_exit::on_exit]
+fn main() {}

@@ -1,0 +1,6 @@
+fn cleanup() {}
+
+#[on_exit::on_exit(cleanup)]
+struct Config;
+
+fn main() {}

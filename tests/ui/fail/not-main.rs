@@ -1,0 +1,8 @@
+fn cleanup() {}
+
+#[on_exit::on_exit(cleanup)]
+fn run() {}
+
+fn main() {
+    run();
+}

@@ -1,0 +1,2 @@
+#[on_exit::on_exit(timeout = "5s")]
+fn main() {}
