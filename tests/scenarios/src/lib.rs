@@ -57,7 +57,9 @@ pub fn cleanup(reason: Reason) {
     log(&format!("cleanup {reason:?}"));
     let setting = setting("ON_EXIT_CLEANUP");
     match setting.split_once(':') {
-        Some(("slow", ms)) => thread::sleep(Duration::from_millis(number(ms).unsigned_abs().into())),
+        Some(("slow", ms)) => {
+            thread::sleep(Duration::from_millis(number(ms).unsigned_abs().into()));
+        }
         Some(("exit", code)) => std::process::exit(number(code)),
         _ if setting == "panic" => panic!("the cleanup panics on purpose"),
         _ => {}
@@ -82,14 +84,14 @@ pub fn body() -> Result<ExitCode, Failure> {
     log("ready");
     let how = setting("ON_EXIT_MAIN");
     if how == "wait" {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         while !CLEANUP_STARTED.load(Ordering::SeqCst) && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
         }
         let then = setting("ON_EXIT_THEN");
         if then.is_empty() {
             // Keep running while the cleanup runs, as a real program's other threads do.
-            thread::sleep(Duration::from_secs(60));
+            thread::sleep(Duration::from_mins(1));
         }
         return end(&then);
     }
@@ -103,7 +105,7 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
         Some(("exit-thread", code)) => {
             let code = number(code);
             thread::spawn(move || std::process::exit(code));
-            thread::sleep(Duration::from_secs(60));
+            thread::sleep(Duration::from_mins(1));
             unreachable!("the other thread ended the process")
         }
         _ if how == "err" => Err(Failure),

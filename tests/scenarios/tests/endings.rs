@@ -42,7 +42,10 @@ fn panic_in_main_exits_101() {
     let outcome = Scenario::new(BASIC).env("ON_EXIT_MAIN", "panic").run();
     outcome.assert_cleaned_once("Panicked");
     outcome.assert_code(101);
-    assert!(outcome.stderr.contains("main panics on purpose"), "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("main panics on purpose"),
+        "{outcome:#?}"
+    );
 }
 
 #[test]
@@ -54,33 +57,58 @@ fn exit_on_the_main_thread() {
 
 #[test]
 fn exit_on_another_thread() {
-    let outcome = Scenario::new(BASIC).env("ON_EXIT_MAIN", "exit-thread:7").run();
+    let outcome = Scenario::new(BASIC)
+        .env("ON_EXIT_MAIN", "exit-thread:7")
+        .run();
     outcome.assert_cleaned_once("Exited");
     outcome.assert_code(7);
 }
 
 #[test]
 fn a_cleanup_that_panics_is_reported_and_the_exit_code_kept() {
-    for (main, reason, code) in [("return", "Returned", 0), ("err", "Returned", 1), ("panic", "Panicked", 101), ("exit:7", "Exited", 7)] {
+    for (main, reason, code) in [
+        ("return", "Returned", 0),
+        ("err", "Returned", 1),
+        ("panic", "Panicked", 101),
+        ("exit:7", "Exited", 7),
+    ] {
         let outcome = Scenario::new(BASIC)
             .env("ON_EXIT_MAIN", main)
             .env("ON_EXIT_CLEANUP", "panic")
             .run();
-        assert_eq!(outcome.cleanups(), [format!("cleanup {reason}")], "{outcome:#?}");
+        assert_eq!(
+            outcome.cleanups(),
+            [format!("cleanup {reason}")],
+            "{outcome:#?}"
+        );
         outcome.assert_code(code);
-        assert!(outcome.stderr.contains("the cleanup panics on purpose"), "{outcome:#?}");
-        assert!(outcome.stderr.contains("on-exit: the cleanup panicked"), "{outcome:#?}");
+        assert!(
+            outcome.stderr.contains("the cleanup panics on purpose"),
+            "{outcome:#?}"
+        );
+        assert!(
+            outcome.stderr.contains("on-exit: the cleanup panicked"),
+            "{outcome:#?}"
+        );
     }
 }
 
 #[test]
 fn a_cleanup_that_calls_exit_ends_with_its_code() {
-    for (main, reason) in [("return", "Returned"), ("err", "Returned"), ("panic", "Panicked")] {
+    for (main, reason) in [
+        ("return", "Returned"),
+        ("err", "Returned"),
+        ("panic", "Panicked"),
+    ] {
         let outcome = Scenario::new(BASIC)
             .env("ON_EXIT_MAIN", main)
             .env("ON_EXIT_CLEANUP", "exit:3")
             .run();
-        assert_eq!(outcome.cleanups(), [format!("cleanup {reason}")], "{outcome:#?}");
+        assert_eq!(
+            outcome.cleanups(),
+            [format!("cleanup {reason}")],
+            "{outcome:#?}"
+        );
         assert!(!outcome.finished_cleanup(), "{outcome:#?}");
         outcome.assert_code(3);
     }

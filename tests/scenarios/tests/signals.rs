@@ -44,7 +44,10 @@ fn sigquit_is_not_caught_by_default() {
     running.signal(libc::SIGQUIT);
     let outcome = running.finish();
     assert_eq!(outcome.cleanups(), Vec::<&str>::new(), "{outcome:#?}");
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&outcome.status), Some(libc::SIGQUIT));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&outcome.status),
+        Some(libc::SIGQUIT)
+    );
 }
 
 #[test]
@@ -75,7 +78,10 @@ fn other_signals_keep_their_default_action() {
 
 #[test]
 fn a_signal_ignored_by_the_parent_stays_ignored() {
-    for (ignored, reason) in [(libc::SIGHUP, "Signal(Terminate)"), (libc::SIGINT, "Signal(Terminate)")] {
+    for (ignored, reason) in [
+        (libc::SIGHUP, "Signal(Terminate)"),
+        (libc::SIGINT, "Signal(Terminate)"),
+    ] {
         let mut scenario = Scenario::new(BASIC).env("ON_EXIT_MAIN", "wait");
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
@@ -88,7 +94,10 @@ fn a_signal_ignored_by_the_parent_stays_ignored() {
         running.wait_for("ready");
         running.signal(ignored);
         thread::sleep(Duration::from_millis(200));
-        assert!(running.child.try_wait().unwrap().is_none(), "the ignored signal ended it");
+        assert!(
+            running.child.try_wait().unwrap().is_none(),
+            "the ignored signal ended it"
+        );
         assert_eq!(running.log(), ["ready"]);
         running.signal(libc::SIGTERM);
         let outcome = running.finish();
@@ -116,15 +125,26 @@ fn main_ending_during_a_signal_cleanup_waits_then_dies_by_the_signal() {
 #[test]
 fn a_cleanup_that_panics_on_a_signal_still_dies_by_it() {
     let outcome = signalled(BASIC, libc::SIGTERM, "panic");
-    assert_eq!(outcome.cleanups(), ["cleanup Signal(Terminate)"], "{outcome:#?}");
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Terminate)"],
+        "{outcome:#?}"
+    );
     outcome.assert_killed_by(libc::SIGTERM);
-    assert!(outcome.stderr.contains("the cleanup panics on purpose"), "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("the cleanup panics on purpose"),
+        "{outcome:#?}"
+    );
 }
 
 #[test]
 fn a_cleanup_that_calls_exit_on_a_signal_ends_with_its_code() {
     let outcome = signalled(BASIC, libc::SIGINT, "exit:3");
-    assert_eq!(outcome.cleanups(), ["cleanup Signal(Interrupt)"], "{outcome:#?}");
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Interrupt)"],
+        "{outcome:#?}"
+    );
     outcome.assert_code(3);
 }
 
@@ -148,7 +168,8 @@ fn a_signal_racing_main_returning_runs_the_cleanup_once() {
             // Returned first; the signal may still have come before the process was gone.
             assert!(
                 outcome.status.code() == Some(0)
-                    || std::os::unix::process::ExitStatusExt::signal(&outcome.status) == Some(libc::SIGTERM),
+                    || std::os::unix::process::ExitStatusExt::signal(&outcome.status)
+                        == Some(libc::SIGTERM),
                 "{outcome:#?}"
             );
         }
@@ -179,7 +200,11 @@ fn a_burst_of_300_signals_is_one_request() {
 
 #[test]
 fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
-    for (first, second) in [(libc::SIGINT, libc::SIGINT), (libc::SIGTERM, libc::SIGTERM), (libc::SIGINT, libc::SIGTERM)] {
+    for (first, second) in [
+        (libc::SIGINT, libc::SIGINT),
+        (libc::SIGTERM, libc::SIGTERM),
+        (libc::SIGINT, libc::SIGTERM),
+    ] {
         let mut running = Scenario::new(BASIC)
             .env("ON_EXIT_MAIN", "wait")
             .env("ON_EXIT_CLEANUP", "slow:30000")
@@ -194,7 +219,10 @@ fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
         assert_eq!(outcome.cleanups().len(), 1, "{outcome:#?}");
         assert!(!outcome.finished_cleanup(), "{outcome:#?}");
         outcome.assert_killed_by(second);
-        assert!(outcome.elapsed < Duration::from_secs(20), "not forced: {outcome:#?}");
+        assert!(
+            outcome.elapsed < Duration::from_secs(20),
+            "not forced: {outcome:#?}"
+        );
     }
 }
 
@@ -217,7 +245,11 @@ fn a_repeated_sighup_never_forces() {
 #[test]
 fn timeout_cuts_a_slow_signal_cleanup_short() {
     let outcome = signalled(env!("CARGO_BIN_EXE_timeout"), libc::SIGTERM, "slow:30000");
-    assert_eq!(outcome.cleanups(), ["cleanup Signal(Terminate)"], "{outcome:#?}");
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Terminate)"],
+        "{outcome:#?}"
+    );
     assert!(!outcome.finished_cleanup(), "{outcome:#?}");
     outcome.assert_killed_by(libc::SIGTERM);
     assert!(outcome.elapsed < Duration::from_secs(20), "{outcome:#?}");
@@ -235,9 +267,25 @@ fn no_core_dumps(command: &mut std::process::Command) {
     // SAFETY: setrlimit is async-signal-safe and gets a valid pointer.
     unsafe {
         command.pre_exec(|| {
-            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &raw const none);
             Ok(())
         });
     }
+}
+
+#[test]
+fn a_signal_during_a_cleanup_for_another_reason_ends_by_the_signal_after_it() {
+    let mut running = Scenario::new(BASIC)
+        .env("ON_EXIT_MAIN", "return")
+        .env("ON_EXIT_CLEANUP", "slow:400")
+        .spawn();
+    running.wait_for("cleanup Returned");
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Returned");
+    outcome.assert_killed_by(libc::SIGTERM);
 }

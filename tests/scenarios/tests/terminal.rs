@@ -23,7 +23,13 @@ fn spawn_on_a_terminal(scenario: Scenario) -> (Running, File) {
     // SAFETY: openpty writes two fds into valid pointers; null name, termios and winsize ask
     // for the defaults (ISIG on, ^C as VINTR).
     let result = unsafe {
-        libc::openpty(&raw mut master, &raw mut slave, ptr::null_mut(), ptr::null(), ptr::null())
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            ptr::null_mut(),
+            ptr::null(),
+            ptr::null(),
+        )
     };
     assert_eq!(result, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: openpty returned two fds that nothing else owns.
@@ -55,7 +61,9 @@ fn ctrl_c_typed_on_a_terminal() {
     let (mut running, mut terminal) =
         spawn_on_a_terminal(Scenario::new(BASIC).env("ON_EXIT_MAIN", "wait"));
     running.wait_for("ready");
-    terminal.write_all(b"\x03").expect("typing into the terminal");
+    terminal
+        .write_all(b"\x03")
+        .expect("typing into the terminal");
     let outcome = running.finish();
     outcome.assert_cleaned_once("Signal(Interrupt)");
     outcome.assert_killed_by(libc::SIGINT);
@@ -79,7 +87,8 @@ fn the_terminal_hanging_up() {
 
 /// The pid, in this namespace, of the only child of `parent`.
 fn only_child(parent: u32) -> Option<i32> {
-    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).ok()?;
+    let children =
+        std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).ok()?;
     children.split_whitespace().next()?.parse().ok()
 }
 
@@ -100,7 +109,10 @@ fn as_pid_1_it_exits_128_plus_n_instead_of_crashing() {
     if !unshare_works() {
         return;
     }
-    for (signal, reason) in [(libc::SIGTERM, "Signal(Terminate)"), (libc::SIGINT, "Signal(Interrupt)")] {
+    for (signal, reason) in [
+        (libc::SIGTERM, "Signal(Terminate)"),
+        (libc::SIGINT, "Signal(Interrupt)"),
+    ] {
         let mut running = Scenario::wrapped(BASIC, &["unshare", "--pid", "--fork"])
             .env("ON_EXIT_MAIN", "wait")
             .spawn();

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Only there to catch hangs: generous, the machines are shared.
-pub(crate) const HANG: Duration = Duration::from_secs(60);
+pub(crate) const HANG: Duration = Duration::from_mins(1);
 
 /// A scenario program about to start.
 pub(crate) struct Scenario {
@@ -110,9 +110,16 @@ impl Running {
         let start = Instant::now();
         while !self.log().iter().any(|line| line.starts_with(prefix)) {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the program ended ({status:?}) before logging {prefix:?}: {:?}", self.log());
+                panic!(
+                    "the program ended ({status:?}) before logging {prefix:?}: {:?}",
+                    self.log()
+                );
             }
-            assert!(start.elapsed() < HANG, "no {prefix:?} in the log: {:?}", self.log());
+            assert!(
+                start.elapsed() < HANG,
+                "no {prefix:?} in the log: {:?}",
+                self.log()
+            );
             thread::sleep(Duration::from_millis(1));
         }
     }
@@ -176,7 +183,10 @@ impl Outcome {
     /// The cleanup ran exactly once, for `reason`, and finished.
     pub(crate) fn assert_cleaned_once(&self, reason: &str) {
         assert_eq!(self.cleanups(), [format!("cleanup {reason}")], "{self:#?}");
-        assert!(self.finished_cleanup(), "the cleanup did not finish: {self:#?}");
+        assert!(
+            self.finished_cleanup(),
+            "the cleanup did not finish: {self:#?}"
+        );
     }
 
     pub(crate) fn finished_cleanup(&self) -> bool {
