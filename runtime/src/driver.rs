@@ -85,7 +85,7 @@ fn catch_signals(signals: &[Signal]) {
         match sys::catch(signal, deliver) {
             Ok(Caught::Yes) => caught = true,
             // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
-            Ok(Caught::IgnoredByParent) => {}
+            Ok(Caught::IgnoredByParent | Caught::NotYet) => {}
             Err(error) => warn(format_args!(
                 "cannot catch {signal} ({error}); the cleanup will not run when it arrives"
             )),

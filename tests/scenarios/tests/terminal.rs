@@ -125,3 +125,24 @@ fn as_pid_1_it_exits_128_plus_n_instead_of_crashing() {
         outcome.assert_code(128 + signal);
     }
 }
+
+#[test]
+fn runtime_messages_after_the_terminal_is_gone_do_not_panic() {
+    // The timeout's warning is written to stderr, which is the hung-up terminal: the write
+    // fails (EIO) and the process still ends by the signal, not by a panic.
+    let (mut running, terminal) = spawn_on_a_terminal(
+        Scenario::new(env!("CARGO_BIN_EXE_timeout"))
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", "slow:30000"),
+    );
+    running.wait_for("ready");
+    drop(terminal);
+    let outcome = running.finish();
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Hangup)"],
+        "{outcome:#?}"
+    );
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGHUP);
+}

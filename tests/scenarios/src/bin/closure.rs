@@ -7,5 +7,10 @@ use on_exit_scenarios::log;
 
 #[on_exit(move || log("cleanup closure"))]
 fn main() {
-    log("ready");
+    // An item after a statement of `main`'s own: the expansion must not make clippy's
+    // `items_after_statements` fire on it.
+    fn ready() {
+        log("ready");
+    }
+    ready();
 }
