@@ -67,10 +67,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         krate: None,
     };
     let mut errors: Option<Error> = None;
-    let mut report = |error: Error| match &mut errors {
-        Some(errors) => errors.combine(error),
-        None => errors = Some(error),
-    };
+    let mut report = |error: Error| push(&mut errors, error);
     let segments: Vec<Vec<TokenTree>> = segments.collect();
     let count = segments.len();
     for (index, segment) in segments.into_iter().enumerate() {
@@ -235,10 +232,7 @@ fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Err
                 ),
             ),
         };
-        match &mut errors {
-            Some(errors) => errors.combine(error),
-            None => errors = Some(error),
-        }
+        push(&mut errors, error);
     }
     match errors {
         Some(errors) => Err(errors),
@@ -264,6 +258,14 @@ fn parse_timeout(name: &Ident, rest: TokenStream) -> Result<u64, Error> {
             ),
         )
     })
+}
+
+/// Adds `error` to the ones already found: the user sees every mistake at once.
+pub(crate) fn push(errors: &mut Option<Error>, error: Error) {
+    match errors {
+        Some(errors) => errors.combine(error),
+        None => *errors = Some(error),
+    }
 }
 
 /// `"500ms"`, `"5s"`, `"2m"` to milliseconds; `None` for anything else, zero included.

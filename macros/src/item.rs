@@ -98,10 +98,7 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
         ));
     }
     let mut errors: Option<Error> = None;
-    let mut report = |error: Error| match &mut errors {
-        Some(errors) => errors.combine(error),
-        None => errors = Some(error),
-    };
+    let mut report = |error: Error| crate::args::push(&mut errors, error);
     if input.peek(Token![<]) {
         let generics: Generics = input.parse()?;
         report(Error::new_spanned(

@@ -13,11 +13,7 @@ const BASIC: &str = env!("CARGO_BIN_EXE_basic");
 
 /// Starts `program` in `wait` mode, sends `signal` once it is ready, and waits for the end.
 fn signalled(program: &str, signal: i32, cleanup: &str) -> Outcome {
-    let mut running = Scenario::new(program)
-        .env("ON_EXIT_MAIN", "wait")
-        .env("ON_EXIT_CLEANUP", cleanup)
-        .spawn();
-    running.wait_for("ready");
+    let running = Scenario::waiting(program, cleanup).start();
     running.signal(signal);
     running.finish()
 }
@@ -106,12 +102,9 @@ fn a_signal_ignored_by_the_parent_stays_ignored() {
 #[test]
 fn main_ending_during_a_signal_cleanup_waits_then_dies_by_the_signal() {
     for then in ["return", "err", "panic", "exit:7", "exit-thread:7"] {
-        let mut running = Scenario::new(BASIC)
-            .env("ON_EXIT_MAIN", "wait")
+        let running = Scenario::waiting(BASIC, "slow:300")
             .env("ON_EXIT_THEN", then)
-            .env("ON_EXIT_CLEANUP", "slow:300")
-            .spawn();
-        running.wait_for("ready");
+            .start();
         running.signal(libc::SIGTERM);
         let outcome = running.finish();
         outcome.assert_cleaned_once("Signal(Terminate)");
@@ -193,11 +186,7 @@ fn a_signal_racing_main_returning_runs_the_cleanup_at_most_once() {
 
 #[test]
 fn a_burst_of_300_signals_is_one_request() {
-    let mut running = Scenario::new(BASIC)
-        .env("ON_EXIT_MAIN", "wait")
-        .env("ON_EXIT_CLEANUP", "slow:300")
-        .spawn();
-    running.wait_for("ready");
+    let running = Scenario::waiting(BASIC, "slow:300").start();
     for _ in 0..300 {
         running.signal(libc::SIGTERM);
     }
@@ -213,11 +202,7 @@ fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
         (libc::SIGTERM, libc::SIGTERM),
         (libc::SIGINT, libc::SIGTERM),
     ] {
-        let mut running = Scenario::new(BASIC)
-            .env("ON_EXIT_MAIN", "wait")
-            .env("ON_EXIT_CLEANUP", "slow:30000")
-            .spawn();
-        running.wait_for("ready");
+        let mut running = Scenario::waiting(BASIC, "slow:30000").start();
         running.signal(first);
         running.wait_for("cleanup Signal");
         // A person's second press, well apart from the first.
@@ -236,11 +221,7 @@ fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
 
 #[test]
 fn a_repeated_sighup_never_forces() {
-    let mut running = Scenario::new(BASIC)
-        .env("ON_EXIT_MAIN", "wait")
-        .env("ON_EXIT_CLEANUP", "slow:600")
-        .spawn();
-    running.wait_for("ready");
+    let mut running = Scenario::waiting(BASIC, "slow:600").start();
     running.signal(libc::SIGHUP);
     running.wait_for("cleanup Signal");
     thread::sleep(Duration::from_millis(250));

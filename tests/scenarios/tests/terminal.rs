@@ -72,11 +72,7 @@ fn ctrl_c_typed_on_a_terminal() {
 
 #[test]
 fn the_terminal_hanging_up() {
-    let (mut running, terminal) = spawn_on_a_terminal(
-        Scenario::new(BASIC)
-            .env("ON_EXIT_MAIN", "wait")
-            .env("ON_EXIT_CLEANUP", "slow:200"),
-    );
+    let (mut running, terminal) = spawn_on_a_terminal(Scenario::waiting(BASIC, "slow:200"));
     running.wait_for("ready");
     // Closing the master side is the terminal window going away: SIGHUP to the session.
     drop(terminal);
@@ -130,11 +126,10 @@ fn as_pid_1_it_exits_128_plus_n_instead_of_crashing() {
 fn runtime_messages_after_the_terminal_is_gone_do_not_panic() {
     // The timeout's warning is written to stderr, which is the hung-up terminal: the write
     // fails (EIO) and the process still ends by the signal, not by a panic.
-    let (mut running, terminal) = spawn_on_a_terminal(
-        Scenario::new(env!("CARGO_BIN_EXE_timeout"))
-            .env("ON_EXIT_MAIN", "wait")
-            .env("ON_EXIT_CLEANUP", "slow:30000"),
-    );
+    let (mut running, terminal) = spawn_on_a_terminal(Scenario::waiting(
+        env!("CARGO_BIN_EXE_timeout"),
+        "slow:30000",
+    ));
     running.wait_for("ready");
     drop(terminal);
     let outcome = running.finish();

@@ -58,6 +58,21 @@ impl Scenario {
         Scenario { command, log }
     }
 
+    /// A program whose `main` waits until its cleanup starts, with the cleanup behaving as
+    /// `cleanup` says (`quick`, `slow:MS`, `panic`, `exit:N`).
+    pub(crate) fn waiting(program: &str, cleanup: &str) -> Scenario {
+        Scenario::new(program)
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", cleanup)
+    }
+
+    /// Spawns the program and waits until its handlers are installed (`ready` is logged).
+    pub(crate) fn start(self) -> Running {
+        let mut running = self.spawn();
+        running.wait_for("ready");
+        running
+    }
+
     /// Runs the program under another, such as `unshare --pid --fork`.
     pub(crate) fn wrapped(program: &str, wrapper: &[&str]) -> Scenario {
         let mut scenario = Scenario::new(wrapper[0]);
