@@ -118,10 +118,12 @@
 #[doc(inline)]
 pub use on_exit_macros::on_exit;
 
-pub use on_exit_runtime::{Reason, Signal};
+pub use on_exit_runtime::{
+    register, requested, scoped, signalled, Cleanup, Reason, Scoped, Signal, Signalled,
+};
 
 /// Not public API: what the `#[on_exit]` expansion calls. It may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use on_exit_runtime::__private::{install, Cleanup, Config, Guard};
+    pub use on_exit_runtime::__private::{install, Config, Guard};
 }

@@ -18,6 +18,8 @@ pub(crate) struct Args {
     pub(crate) signals: Option<Vec<SignalName>>,
     /// `timeout = "..."`, in milliseconds.
     pub(crate) timeout_ms: Option<u64>,
+    /// `graceful`: the first signal asks `main` to finish.
+    pub(crate) graceful: Option<()>,
     /// `crate = path`.
     pub(crate) krate: Option<Path>,
 }
@@ -40,7 +42,7 @@ pub(crate) struct SignalName {
     pub(crate) variant: &'static str,
 }
 
-const OPTIONS: &str = "`signals(...)`, `timeout = \"...\"` or `crate = path`";
+const OPTIONS: &str = "`signals(...)`, `timeout = \"...\"`, `graceful` or `crate = path`";
 
 pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
     let mut segments = split_top_level_commas(attr).into_iter();
@@ -64,6 +66,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         handler_span,
         signals: None,
         timeout_ms: None,
+        graceful: None,
         krate: None,
     };
     let mut errors: Option<Error> = None;
@@ -160,6 +163,15 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
         "timeout" => {
             let timeout = parse_timeout(&name, rest)?;
             set_once(&mut args.timeout_ms, timeout, &name)
+        }
+        "graceful" => {
+            if let Some(extra) = rest.into_iter().next() {
+                return Err(Error::new(
+                    extra.span(),
+                    "`graceful` takes no value: write `graceful`",
+                ));
+            }
+            set_once(&mut args.graceful, (), &name)
         }
         "crate" => {
             let path = parse_value(&name, rest, "`crate = path::to::on_exit`")
@@ -324,6 +336,9 @@ mod tests {
         assert_eq!(variants, ["Interrupt", "Quit"]);
         assert_eq!(args.timeout_ms, Some(2_000));
 
+        let args = parse(quote!(cleanup, graceful, timeout = "1s")).unwrap();
+        assert_eq!(args.graceful, Some(()));
+
         let args = parse(quote!(app::cleanup::<A, B>, crate = my::on_exit,)).unwrap();
         assert_eq!(
             args.handler.to_string(),
@@ -355,6 +370,8 @@ mod tests {
             quote!(cleanup, signals = interrupt),
             quote!(cleanup,, timeout = "1s"),
             quote!(cleanup, crate),
+            quote!(cleanup, graceful = true),
+            quote!(cleanup, graceful, graceful),
         ] {
             assert!(parse(bad.clone()).is_err(), "accepted {bad}");
         }

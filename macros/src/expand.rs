@@ -34,6 +34,9 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     if let Some(ms) = args.timeout_ms {
         config = quote!(#config.timeout_ms(#ms));
     }
+    if args.graceful.is_some() {
+        config = quote!(#config.graceful());
+    }
     let handler = &args.handler;
     // Spanned at the handler, so that a handler of the wrong type is reported on it.
     let install = quote_spanned! {args.handler_span=>

@@ -6,45 +6,58 @@ use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::registry::{Added, Boxed, Id, Registry};
 use crate::state::{Begin, Delivery, Machine};
 use crate::sys::{self, Caught};
-use crate::{Reason, Signal};
-
-/// A cleanup, boxed: what every handler form becomes.
-pub(crate) type Cleanup = Box<dyn FnOnce(Reason) + Send + 'static>;
+use crate::{signalled, Reason, Signal};
 
 static MACHINE: Machine = Machine::new();
-static CLEANUP: Mutex<Option<Cleanup>> = Mutex::new(None);
+static CLEANUPS: Registry = Registry::new();
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
-    /// Set on the thread that is running the cleanup, while it runs: a cleanup that calls
+    /// Set on the thread that is running the cleanups, while they run: a cleanup that calls
     /// `process::exit` reaches the `atexit` hook on this thread, which must then step aside.
     static IN_CLEANUP: Cell<bool> = const { Cell::new(false) };
 }
 
+/// What the runtime is installed with: the attribute's options, or the defaults.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) signals: &'static [Signal],
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) graceful: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            signals: sys::DEFAULT_SIGNALS,
+            timeout: None,
+            graceful: false,
+        }
+    }
+}
+
 /// Installs the runtime: the `atexit` hook, the signal handlers and their thread, the timeout
 /// watchdog. Returns `false` (and installs nothing) if it was already installed.
-pub(crate) fn install(cleanup: Cleanup, signals: &[Signal], timeout: Option<Duration>) -> bool {
+pub(crate) fn install(settings: Settings) -> bool {
     if INSTALLED.swap(true, Ordering::AcqRel) {
-        warn(format_args!(
-            "the runtime is already installed; this second cleanup will not run"
-        ));
         return false;
     }
-    *CLEANUP.lock().unwrap_or_else(PoisonError::into_inner) = Some(cleanup);
-
+    if settings.graceful {
+        MACHINE.set_graceful();
+    }
     if let Err(error) = sys::at_exit(at_exit) {
         warn(format_args!(
             "cannot register the exit hook ({error}); the cleanup will not run on process::exit"
         ));
     }
-    catch_signals(signals);
-    if let Some(limit) = timeout {
+    catch_signals(settings);
+    if let Some(limit) = settings.timeout {
         let watchdog = thread::Builder::new()
             .name("on-exit-watchdog".into())
             .spawn(move || watch(limit));
@@ -57,13 +70,37 @@ pub(crate) fn install(cleanup: Cleanup, signals: &[Signal], timeout: Option<Dura
     true
 }
 
+/// Adds a cleanup, installing the runtime with the defaults if nothing did yet. A cleanup
+/// added after the cleanups started runs at once, on this thread.
+pub(crate) fn register(cleanup: Boxed) -> Option<Id> {
+    install(Settings::default());
+    match CLEANUPS.add(cleanup) {
+        Added::Queued(id) => Some(id),
+        Added::Late(cleanup, reason) => {
+            run_one(cleanup, reason);
+            None
+        }
+    }
+}
+
+/// Takes back a registered cleanup that has not started, for a scoped cleanup.
+pub(crate) fn unregister(id: Id) -> Option<Boxed> {
+    CLEANUPS.remove(id)
+}
+
+/// The first signal that asked the process to end, if one did.
+pub(crate) fn request() -> Option<Signal> {
+    MACHINE.request()
+}
+
 /// Ends `main` for `reason`: called by the guard when `main` returns or panics.
 pub(crate) fn end_main(reason: Reason) {
     conclude(reason);
 }
 
-fn catch_signals(signals: &[Signal]) {
-    let signals: Vec<Signal> = signals
+fn catch_signals(settings: Settings) {
+    let signals: Vec<Signal> = settings
+        .signals
         .iter()
         .copied()
         .filter(|s| s.as_raw().is_some())
@@ -96,7 +133,7 @@ fn catch_signals(signals: &[Signal]) {
     }
     let thread = thread::Builder::new()
         .name("on-exit".into())
-        .spawn(move || on_signal_thread(&waker));
+        .spawn(move || on_signal_thread(&waker, settings));
     if let Err(error) = thread {
         warn(format_args!(
             "cannot start the signal thread ({error}); the cleanup will not run on signals"
@@ -110,13 +147,28 @@ fn deliver(signal: Signal, now_ns: u64) -> Delivery {
 }
 
 /// The signal thread: sleeps in a blocking read until the first request, then serves it.
-fn on_signal_thread(waker: &sys::Waker) {
+fn on_signal_thread(waker: &sys::Waker, settings: Settings) {
     let signal = loop {
-        waker.wait();
+        waker.wait(None);
         if let Some(signal) = MACHINE.request() {
             break signal;
         }
     };
+    signalled::wake_all();
+    if settings.graceful {
+        // `main` was asked to finish: give it until the timeout, or until a second request.
+        let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
+        while !MACHINE.escalated() {
+            let remaining = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(remaining) if !remaining.is_zero() => Some(remaining),
+                    _ => break,
+                },
+            };
+            waker.wait(remaining);
+        }
+    }
     conclude(Reason::Signal(signal));
     // `conclude` dies by the request it found; it can only return if the cleanup called
     // `exit`, which does not come back either.
@@ -125,7 +177,7 @@ fn on_signal_thread(waker: &sys::Waker) {
 
 /// The `atexit` hook: `process::exit` on any thread, or the end of the process after `main`.
 extern "C" fn at_exit() {
-    // No panic may cross this `extern "C"` boundary; `conclude` catches the cleanup's.
+    // No panic may cross this `extern "C"` boundary; `conclude` catches the cleanups'.
     conclude(Reason::Exited);
 }
 
@@ -140,13 +192,15 @@ fn watch(limit: Duration) {
     }
 }
 
-/// The one path every ending takes. Runs the cleanup if nobody has, or waits for the one
+/// The one path every ending takes. Runs the cleanups if nobody has, or waits for the ones
 /// already running; then, if a signal asked the process to end, ends it by that signal.
 fn conclude(reason: Reason) {
+    // Once a signal asked the process to end, it ends by that signal: tell the cleanup so.
+    let reason = MACHINE.request().map_or(reason, Reason::Signal);
     match MACHINE.begin(reason) {
-        Begin::Run => run_cleanup(reason),
+        Begin::Run => run_cleanups(reason),
         Begin::Running(_) if IN_CLEANUP.with(Cell::get) => {
-            // The cleanup itself called `exit`: let that exit go ahead with its code.
+            // A cleanup called `exit`: let that exit go ahead with its code.
             return;
         }
         Begin::Running(_) => {
@@ -159,26 +213,34 @@ fn conclude(reason: Reason) {
     }
 }
 
-fn run_cleanup(reason: Reason) {
-    let cleanup = CLEANUP
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let Some(cleanup) = cleanup {
-        IN_CLEANUP.with(|flag| flag.set(true));
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| cleanup(reason)));
-        IN_CLEANUP.with(|flag| flag.set(false));
-        if outcome.is_err() {
-            // The panic hook has already printed the message.
-            warn(format_args!(
-                "the cleanup panicked; the process ends as if it had returned"
-            ));
-        }
+fn run_cleanups(reason: Reason) {
+    CLEANUPS.close(reason);
+    while let Some(cleanup) = CLEANUPS.pop() {
+        run_one(cleanup, reason);
     }
     MACHINE.finish();
 }
 
+/// Runs one cleanup; a panic in it is reported and does not stop the others.
+fn run_one(cleanup: Boxed, reason: Reason) {
+    let outer = IN_CLEANUP.with(|flag| flag.replace(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| cleanup(reason)));
+    IN_CLEANUP.with(|flag| flag.set(outer));
+    if outcome.is_err() {
+        // The panic hook has already printed the message.
+        warn(format_args!(
+            "a cleanup panicked; the process ends as if it had returned"
+        ));
+    }
+}
+
+/// Runs a scoped cleanup early, outside the process's ending.
+pub(crate) fn run_early(cleanup: Boxed) {
+    // A scoped cleanup takes no reason; the one passed here is never seen.
+    cleanup(Reason::Returned);
+}
+
 /// The runtime's own messages: never panic, even when stderr is gone (a closed terminal).
-fn warn(message: fmt::Arguments<'_>) {
+pub(crate) fn warn(message: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "on-exit: {message}");
 }

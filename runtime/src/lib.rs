@@ -6,19 +6,27 @@
 //!
 //! - `reason.rs`: [`Reason`] and [`Signal`], what a cleanup is told.
 //! - `state.rs`: the exactly-once state machine, free of any operating system.
-//! - `driver.rs`: wires it to the process: the guard in `main`, the `atexit` hook, the signal
-//!   thread, the timeout watchdog.
+//! - `registry.rs`: the list of cleanups, run in reverse order of registration.
+//! - `driver.rs`: wires them to the process: the guard in `main`, the `atexit` hook, the
+//!   signal thread, the timeout watchdog.
+//! - `cleanup.rs`, `signalled.rs`: the public functions for registering cleanups and for
+//!   noticing a request to stop.
 //! - `sys/`: one file per platform; the only place with `unsafe` code.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+mod cleanup;
 mod driver;
 mod reason;
+mod registry;
+mod signalled;
 mod state;
 mod sys;
 
+pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
 pub use crate::reason::{Reason, Signal};
+pub use crate::signalled::{requested, signalled, Signalled};
 
 /// Not public API: what the `#[on_exit]` expansion calls. May change in any release.
 #[doc(hidden)]
@@ -26,22 +34,25 @@ pub mod __private {
     use core::marker::PhantomData;
     use std::time::Duration;
 
-    use crate::{driver, sys, Reason, Signal};
+    use crate::driver::{self, Settings};
+    use crate::{Cleanup, Reason, Signal};
 
     /// The attribute's options, built at compile time by the expansion.
     #[derive(Clone, Copy, Debug)]
     pub struct Config {
         signals: Option<&'static [Signal]>,
         timeout_ms: Option<u64>,
+        graceful: bool,
     }
 
     impl Config {
-        /// The defaults: the platform's default signals, no timeout.
+        /// The defaults: the platform's default signals, no timeout, not graceful.
         #[must_use]
         pub const fn new() -> Config {
             Config {
                 signals: None,
                 timeout_ms: None,
+                graceful: false,
             }
         }
 
@@ -62,6 +73,15 @@ pub mod __private {
                 ..self
             }
         }
+
+        /// `graceful`: the first signal asks `main` to finish.
+        #[must_use]
+        pub const fn graceful(self) -> Config {
+            Config {
+                graceful: true,
+                ..self
+            }
+        }
     }
 
     impl Default for Config {
@@ -70,36 +90,22 @@ pub mod __private {
         }
     }
 
-    /// A value usable as a cleanup: `FnOnce()` or `FnOnce(Reason)`, `Send + 'static`.
-    ///
-    /// `Args` only tells the two forms apart; it is inferred.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot be used as an on-exit cleanup",
-        label = "expected a `FnOnce()` or `FnOnce(on_exit::Reason)` that is `Send + 'static`",
-        note = "a cleanup is a function or closure taking nothing or an `on_exit::Reason`, such as `fn cleanup()` or `|reason: on_exit::Reason| ...`"
-    )]
-    pub trait Cleanup<Args>: Sized {
-        /// Boxes the cleanup into the one form the runtime stores.
-        fn into_cleanup(self) -> Box<dyn FnOnce(Reason) + Send + 'static>;
-    }
-
-    impl<F: FnOnce() + Send + 'static> Cleanup<()> for F {
-        fn into_cleanup(self) -> Box<dyn FnOnce(Reason) + Send + 'static> {
-            Box::new(move |_| self())
-        }
-    }
-
-    impl<F: FnOnce(Reason) + Send + 'static> Cleanup<(Reason,)> for F {
-        fn into_cleanup(self) -> Box<dyn FnOnce(Reason) + Send + 'static> {
-            Box::new(self)
-        }
-    }
-
     /// Installs the runtime with `cleanup`; the first statement of the user's `main`.
     pub fn install<Args, C: Cleanup<Args>>(cleanup: C, config: Config) -> Guard {
-        let signals = config.signals.unwrap_or(sys::DEFAULT_SIGNALS);
-        let timeout = config.timeout_ms.map(Duration::from_millis);
-        let active = driver::install(cleanup.into_cleanup(), signals, timeout);
+        let defaults = Settings::default();
+        let settings = Settings {
+            signals: config.signals.unwrap_or(defaults.signals),
+            timeout: config.timeout_ms.map(Duration::from_millis),
+            graceful: config.graceful,
+        };
+        let active = driver::install(settings);
+        if active {
+            crate::register(cleanup);
+        } else {
+            driver::warn(format_args!(
+                "the runtime is already installed; this second cleanup will not run"
+            ));
+        }
         Guard {
             active,
             _not_send: PhantomData,

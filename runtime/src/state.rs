@@ -4,13 +4,15 @@
 //!
 //! - The **request** half is read and written from signal handlers, so it is made of atomics
 //!   only ([`Machine::deliver`]). It remembers the first signal that asked the process to end
-//!   and tells a repeat of the same burst from a second, separate request (force exit).
+//!   and tells a repeat of the same burst from a second, separate request: in `graceful` mode
+//!   the second request starts the cleanup without waiting for `main` (escalate), and any
+//!   later one ends the process at once (force).
 //! - The **phase** half decides who runs the cleanup: the first caller of [`Machine::begin`]
 //!   gets [`Begin::Run`], every later one is told that the cleanup is running (and may wait
 //!   for it with [`Machine::wait_done`]) or that it is over. It uses a mutex and a condition
 //!   variable and is never touched from a signal handler.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -29,6 +31,9 @@ pub(crate) enum Delivery {
     Start,
     /// Part of a request already being served (a burst, or a repeated `SIGHUP`): nothing to do.
     Repeat,
+    /// `graceful` mode, a second request before the cleanup started: wake the runtime thread
+    /// so it stops waiting for `main` and starts the cleanup now.
+    Escalate,
     /// A second, separate Ctrl-C or `SIGTERM`: end the process now, by this signal.
     Force,
 }
@@ -57,6 +62,12 @@ pub(crate) struct Machine {
     request: AtomicU8,
     /// Monotonic time in nanoseconds of the latest delivery of the first request's signal.
     last_delivery: AtomicU64,
+    /// `graceful` mode: the first request only asks `main` to finish.
+    graceful: AtomicBool,
+    /// A second request asked to stop waiting for `main` (graceful mode).
+    escalated: AtomicBool,
+    /// The cleanup has begun; mirrors the phase for the signal handler, which cannot lock.
+    started: AtomicBool,
     phase: Mutex<Phase>,
     changed: Condvar,
 }
@@ -66,6 +77,9 @@ impl Machine {
         Machine {
             request: AtomicU8::new(0),
             last_delivery: AtomicU64::new(0),
+            graceful: AtomicBool::new(false),
+            escalated: AtomicBool::new(false),
+            started: AtomicBool::new(false),
             phase: Mutex::new(Phase::Idle),
             changed: Condvar::new(),
         }
@@ -83,20 +97,37 @@ impl Machine {
                 self.last_delivery.store(now_ns, Ordering::Release);
                 Delivery::Start
             }
-            Err(first) if first == code => {
-                // The same signal again. Slide the burst window forward: a long loop of kills
-                // is still one request, however long it lasts, as long as it has no pause.
-                let previous = self.last_delivery.swap(now_ns, Ordering::AcqRel);
-                let gap = now_ns.saturating_sub(previous);
-                if gap < BURST_WINDOW_NS || !signal.forces() {
+            Err(first) => {
+                let separate = if first == code {
+                    // The same signal again. Slide the burst window forward: a long loop of
+                    // kills is one request, however long it lasts, as long as it has no pause.
+                    let previous = self.last_delivery.swap(now_ns, Ordering::AcqRel);
+                    now_ns.saturating_sub(previous) >= BURST_WINDOW_NS
+                } else {
+                    true
+                };
+                if !separate || !signal.forces() {
                     Delivery::Repeat
+                } else if self.graceful.load(Ordering::Acquire)
+                    && !self.started.load(Ordering::Acquire)
+                    && !self.escalated.swap(true, Ordering::AcqRel)
+                {
+                    Delivery::Escalate
                 } else {
                     Delivery::Force
                 }
             }
-            Err(_) if signal.forces() => Delivery::Force,
-            Err(_) => Delivery::Repeat,
         }
+    }
+
+    /// Switches to `graceful` mode (set once, at install).
+    pub(crate) fn set_graceful(&self) {
+        self.graceful.store(true, Ordering::Release);
+    }
+
+    /// Whether a second request asked to stop waiting for `main`.
+    pub(crate) fn escalated(&self) -> bool {
+        self.escalated.load(Ordering::Acquire)
     }
 
     /// The first signal that asked the process to end, if one did.
@@ -110,6 +141,7 @@ impl Machine {
         match *phase {
             Phase::Idle => {
                 *phase = Phase::Running(reason);
+                self.started.store(true, Ordering::Release);
                 self.changed.notify_all();
                 Begin::Run
             }
@@ -228,6 +260,36 @@ mod tests {
         );
         assert_eq!(machine.deliver(Signal::Quit, 6_000 * MS), Delivery::Repeat);
         assert_eq!(machine.request(), Some(Signal::Hangup));
+    }
+
+    #[test]
+    fn graceful_escalates_once_then_forces() {
+        let machine = Machine::new();
+        machine.set_graceful();
+        assert_eq!(machine.deliver(Signal::Interrupt, 0), Delivery::Start);
+        assert_eq!(machine.deliver(Signal::Interrupt, 5 * MS), Delivery::Repeat);
+        assert!(!machine.escalated());
+        assert_eq!(
+            machine.deliver(Signal::Interrupt, 500 * MS),
+            Delivery::Escalate
+        );
+        assert!(machine.escalated());
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 501 * MS),
+            Delivery::Force
+        );
+    }
+
+    #[test]
+    fn graceful_forces_once_the_cleanup_runs() {
+        let machine = Machine::new();
+        machine.set_graceful();
+        assert_eq!(machine.deliver(Signal::Terminate, 0), Delivery::Start);
+        assert_eq!(machine.begin(Reason::Signal(Signal::Terminate)), Begin::Run);
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 500 * MS),
+            Delivery::Force
+        );
     }
 
     #[test]

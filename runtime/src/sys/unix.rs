@@ -7,6 +7,7 @@ use std::os::unix::io::AsRawFd as _;
 use std::os::unix::net::UnixStream;
 use std::ptr;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::Caught;
 use crate::state::Delivery;
@@ -58,13 +59,26 @@ impl Waker {
         Ok(Waker { read })
     }
 
-    /// Blocks, using no CPU, until a handler wakes the thread.
-    pub(crate) fn wait(&self) {
+    /// Blocks, using no CPU, until a handler wakes the thread or `timeout` passes.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) {
         let mut buffer = [0_u8; 64];
+        // A zero timeout means "none" to the socket; the caller never passes one.
+        let timeout = timeout.map(|timeout| timeout.max(Duration::from_millis(1)));
+        if self.read.set_read_timeout(timeout).is_err() {
+            return;
+        }
         loop {
             match (&self.read).read(&mut buffer) {
                 Ok(n) if n > 0 => return,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return;
+                }
                 // The write end lives in a static and is never closed, so neither an end of
                 // file nor another error can happen; if one did, sleep rather than spin.
                 _ => loop {
@@ -85,7 +99,7 @@ pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io:
         return Ok(Caught::IgnoredByParent);
     }
     let action = move || match deliver(signal, now_ns()) {
-        Delivery::Start => wake(),
+        Delivery::Start | Delivery::Escalate => wake(),
         Delivery::Repeat => {}
         Delivery::Force => die_by(signal),
     };

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use super::Caught;
 use crate::state::Delivery;
@@ -59,11 +60,18 @@ impl Waker {
         Ok(Waker(()))
     }
 
-    pub(crate) fn wait(&self) {
+    pub(crate) fn wait(&self, timeout: Option<Duration>) {
         let woken = WOKEN.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut woken = WAKE
-            .wait_while(woken, |woken| !*woken)
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut woken = match timeout {
+            Some(timeout) => {
+                WAKE.wait_timeout_while(woken, timeout, |woken| !*woken)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+            None => WAKE
+                .wait_while(woken, |woken| !*woken)
+                .unwrap_or_else(PoisonError::into_inner),
+        };
         *woken = false;
     }
 }

@@ -87,7 +87,7 @@ fn a_cleanup_that_panics_is_reported_and_the_exit_code_kept() {
             "{outcome:#?}"
         );
         assert!(
-            outcome.stderr.contains("on-exit: the cleanup panicked"),
+            outcome.stderr.contains("on-exit: a cleanup panicked"),
             "{outcome:#?}"
         );
     }
