@@ -4,9 +4,10 @@
 //!
 //! - `ON_EXIT_LOG`: the file that `main` and the cleanup append their lines to.
 //! - `ON_EXIT_MAIN`: how `main` ends: `return` (the default), `err`, `code:N`, `panic`,
-//!   `exit:N`, `exit-thread:N` (another thread calls `exit`), or `wait` (until the cleanup
-//!   starts, or 60 s).
-//! - `ON_EXIT_THEN`: with `wait`, what `main` does once the cleanup started: the same words.
+//!   `exit:N`, `exit-thread:N` (another thread calls `exit`), `wait` (until the cleanup
+//!   starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or 60 s).
+//! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same words,
+//!   or `ignore` (keep running for 60 s).
 //! - `ON_EXIT_CLEANUP`: how the cleanup behaves: `quick` (the default), `slow:MS`, `panic`,
 //!   `exit:N`.
 //!
@@ -83,19 +84,38 @@ pub struct Failure;
 pub fn body() -> Result<ExitCode, Failure> {
     log("ready");
     let how = setting("ON_EXIT_MAIN");
-    if how == "wait" {
-        let deadline = Instant::now() + Duration::from_mins(1);
-        while !CLEANUP_STARTED.load(Ordering::SeqCst) && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(1));
+    let waited = match how.as_str() {
+        "wait" => wait_until(|| CLEANUP_STARTED.load(Ordering::SeqCst)),
+        "until-requested" => {
+            wait_until(on_exit::requested);
+            log("main asked to stop");
+            true
         }
-        let then = setting("ON_EXIT_THEN");
-        if then.is_empty() {
-            // Keep running while the cleanup runs, as a real program's other threads do.
-            thread::sleep(Duration::from_mins(1));
-        }
-        return end(&then);
+        _ => return end(&how),
+    };
+    let then = setting("ON_EXIT_THEN");
+    if !waited || then.is_empty() || then == "ignore" {
+        // Keep running while the cleanup runs, as a real program's other threads do.
+        thread::sleep(Duration::from_mins(1));
     }
-    end(&how)
+    end(&then)
+}
+
+/// Polls `done` every millisecond for up to a minute; whether it became true.
+fn wait_until(done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+/// Logs `line` from a cleanup registered at run time, with the reason it runs for.
+pub fn registered(name: &'static str) -> impl FnOnce(Reason) + Send + 'static {
+    move |reason| log(&format!("registered {name} {reason:?}"))
 }
 
 fn end(how: &str) -> Result<ExitCode, Failure> {

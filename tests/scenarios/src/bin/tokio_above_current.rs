@@ -1,0 +1,15 @@
+//! `#[on_exit]` written above `#[tokio::main]`, current_thread flavor.
+#![forbid(unsafe_code)]
+#![deny(warnings)]
+
+use std::process::ExitCode;
+
+use on_exit::on_exit;
+use on_exit_scenarios::{body, cleanup, Failure};
+
+#[on_exit(cleanup)]
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<ExitCode, Failure> {
+    tokio::task::yield_now().await;
+    body()
+}
