@@ -1,4 +1,4 @@
-//! `#[on_exit]` written above `#[tokio::main]`, current_thread flavor.
+//! `#[on_exit]` written above `#[tokio::main]`, `current_thread` flavor.
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 

@@ -1,4 +1,4 @@
-//! `#[on_exit]` written below `#[tokio::main]`, multi_thread flavor.
+//! `#[on_exit]` written below `#[tokio::main]`, `multi_thread` flavor.
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
