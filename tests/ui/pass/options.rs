@@ -15,6 +15,11 @@ mod minutes {
     pub fn main() {}
 }
 
+mod graceful {
+    #[on_exit::on_exit(super::cleanup, graceful, timeout = "10s")]
+    pub fn main() {}
+}
+
 mod none {
     #[on_exit::on_exit(super::cleanup, signals())]
     pub fn main() {}
@@ -24,5 +29,6 @@ fn main() {
     all::main();
     seconds::main();
     minutes::main();
+    graceful::main();
     none::main();
 }

@@ -1,0 +1,112 @@
+//! The examples a user copies, run for real: the graceful TCP server drains its connections
+//! on `SIGTERM`, and the temp-dirs tool leaves no directory behind.
+#![cfg(unix)]
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// `target/<profile>/examples/<name>`: `cargo test` builds the examples next to the tests.
+fn example(name: &str) -> PathBuf {
+    let test = std::env::current_exe().expect("the test's own path");
+    let profile_dir = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
+    profile_dir.join("examples").join(name)
+}
+
+fn echo(stream: &mut TcpStream, text: &[u8]) -> Vec<u8> {
+    stream.write_all(text).expect("send");
+    let mut reply = vec![0; text.len()];
+    stream.read_exact(&mut reply).expect("echo");
+    reply
+}
+
+#[test]
+fn tcp_server_drains_connections_then_dies_by_sigterm() {
+    let address_file =
+        std::env::temp_dir().join(format!("on-exit-test-tcp-{}.addr", std::process::id()));
+    let stats_file = address_file.with_extension("stats");
+    let _ = std::fs::remove_file(&stats_file);
+    let mut server = Command::new(example("tcp_server"))
+        .env("TCP_SERVER_ADDRESS_FILE", &address_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the example starts");
+    let start = Instant::now();
+    let address = loop {
+        if let Ok(address) = std::fs::read_to_string(&address_file) {
+            if !address.is_empty() {
+                break address;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the server never listened"
+        );
+        thread::sleep(Duration::from_millis(5));
+    };
+    let mut open = TcpStream::connect(&address).expect("connect");
+    assert_eq!(echo(&mut open, b"hello\n"), b"hello\n");
+
+    let pid = i32::try_from(server.id()).expect("pid");
+    // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    // It stops accepting...
+    let refused = (0..200).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        TcpStream::connect(&address).is_err()
+    });
+    assert!(refused, "still accepting after SIGTERM");
+    // ...but the open connection is still served until the client is done.
+    assert_eq!(echo(&mut open, b"still here\n"), b"still here\n");
+    drop(open);
+
+    let status = server.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert_eq!(
+        std::fs::read_to_string(&stats_file).expect("stats flushed"),
+        "echoed 17 bytes\n"
+    );
+    assert!(
+        !address_file.exists(),
+        "the cleanup removed the address file"
+    );
+    let _ = std::fs::remove_file(&stats_file);
+}
+
+#[test]
+fn temp_dirs_leaves_nothing_behind_even_when_killed_midway() {
+    let mut tool = Command::new(example("temp_dirs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let pid = tool.id();
+    // Two seconds in: two directories exist, the third is about to.
+    thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+    assert_eq!(
+        unsafe { libc::kill(i32::try_from(pid).unwrap(), libc::SIGINT) },
+        0
+    );
+    let status = tool.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    let mut stderr = String::new();
+    tool.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.matches("(true)").count() >= 1, "{stderr}");
+    for step in 1..=3 {
+        let dir = std::env::temp_dir().join(format!("on-exit-step-{pid}-{step}"));
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+}
