@@ -45,8 +45,39 @@
 //! | option | meaning |
 //! |---|---|
 //! | `signals(interrupt, terminate, ...)` | the signals to catch, replacing the default set. Names: `interrupt`, `terminate`, `hangup`, `quit`, `ctrl_break`, `close`, `logoff`, `shutdown`; those a platform lacks are ignored there. Default: `interrupt`, `terminate`, `hangup` (on Windows the five console events). `quit` is opt-in, so a `SIGQUIT` core dump shows the program untouched. |
-//! | `timeout = "500ms"` | the most time a cleanup started by a signal may take (`ms`, `s` or `m`); then the process ends as if the cleanup had returned. Checked at compile time. |
+//! | `timeout = "500ms"` | the most time a cleanup started by a signal may take (`ms`, `s` or `m`); then the process ends as if the cleanup had returned. With `graceful`, also the most time `main` gets to finish after the first signal. Checked at compile time. |
+//! | `graceful` | the first signal does not start the cleanup: it asks `main` to finish (see below). |
 //! | `crate = path::to::on_exit` | for crates that re-export `on-exit` under another path. |
+//!
+//! # Cleanups made at run time
+//!
+//! [`register`] adds a cleanup that owns state created in `main` (a temporary directory, a
+//! child process); [`scoped`] adds one for the life of a guard. Registered cleanups run in
+//! reverse order of registration, then the attribute's handler last.
+//!
+//! # Graceful shutdown
+//!
+//! With `graceful`, the first Ctrl-C or `SIGTERM` asks `main` to finish instead of starting
+//! the cleanup. `main` notices with [`requested`] or awaits [`signalled`]; when it returns,
+//! the cleanup runs with [`Reason::Signal`] and the process dies by the signal. With
+//! `timeout`, a `main` that does not finish in time is cut off; a second request skips the
+//! wait; a third ends the process at once.
+//!
+//! ```
+//! #[on_exit::on_exit(cleanup, graceful, timeout = "10s")]
+//! fn main() {
+//!     let mut units = 0;
+//!     while !on_exit::requested() && units < 3 {
+//!         units += 1; // one unit of work
+//!     }
+//!     // finish the unit in hand, flush, then return: the cleanup runs after
+//! }
+//!
+//! fn cleanup() {}
+//! ```
+//!
+//! `#[on_exit]` also works with `#[tokio::main]` written above or below it; the cleanup stays
+//! synchronous, and async teardown belongs in `main`, after [`signalled`] resolved.
 //!
 //! # The guarantee (Unix)
 //!
