@@ -20,6 +20,14 @@ fn example(name: &str) -> PathBuf {
     profile_dir.join("examples").join(name)
 }
 
+/// Sends `signal` to the child `pid`, which is not reaped yet, so the pid is still ours.
+fn kill(pid: u32, signal: i32) {
+    let pid = i32::try_from(pid).expect("a pid fits in i32");
+    // SAFETY: kill has no memory-safety preconditions.
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(result, 0, "kill({pid}, {signal})");
+}
+
 fn echo(stream: &mut TcpStream, text: &[u8]) -> Vec<u8> {
     stream.write_all(text).expect("send");
     let mut reply = vec![0; text.len()];
@@ -55,9 +63,7 @@ fn tcp_server_drains_connections_then_dies_by_sigterm() {
     let mut open = TcpStream::connect(&address).expect("connect");
     assert_eq!(echo(&mut open, b"hello\n"), b"hello\n");
 
-    let pid = i32::try_from(server.id()).expect("pid");
-    // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    kill(server.id(), libc::SIGTERM);
     // It stops accepting...
     let refused = (0..200).any(|_| {
         thread::sleep(Duration::from_millis(10));
@@ -91,11 +97,7 @@ fn temp_dirs_leaves_nothing_behind_even_when_killed_midway() {
     let pid = tool.id();
     // Two seconds in: two directories exist, the third is about to.
     thread::sleep(Duration::from_millis(1500));
-    // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
-    assert_eq!(
-        unsafe { libc::kill(i32::try_from(pid).unwrap(), libc::SIGINT) },
-        0
-    );
+    kill(pid, libc::SIGINT);
     let status = tool.wait().expect("wait");
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
     let mut stderr = String::new();
