@@ -119,6 +119,16 @@
 //! | power loss, a kernel panic | nothing runs | no cleanup |
 //! | a signal arriving before `main`'s first statement | the handlers are not installed yet | the default action |
 //! | `process::exit` called from the cleanup while the process is already ending through `process::exit` | the standard library aborts a re-entrant `exit` | the cleanup has run once; the process ends by `SIGABRT` |
+//! | `std::process::exit` on Windows | it is `ExitProcess` there, which runs no `atexit` hook | the exit code, no cleanup |
+//!
+//! # Windows
+//!
+//! The console events (`CTRL_C_EVENT`, `CTRL_BREAK_EVENT`, `CTRL_CLOSE_EVENT`,
+//! `CTRL_LOGOFF_EVENT`, `CTRL_SHUTDOWN_EVENT`) are caught by default. After the cleanup the
+//! process ends with `STATUS_CONTROL_C_EXIT` (`0xC000013A`), as the default handler would
+//! have ended it. For close, logoff and shutdown, where returning from the handler ends the
+//! process, the handler waits for the cleanup, at most 4.5 s (Windows allows 5); `timeout`
+//! can only shorten that, and `graceful` does not wait for `main` then.
 //!
 //! # How it works
 //!
@@ -156,5 +166,5 @@ pub use on_exit_runtime::{
 /// Not public API: what the `#[on_exit]` expansion calls. It may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use on_exit_runtime::__private::{install, Config, Guard};
+    pub use on_exit_runtime::__private::{install, run_console_handler, Config, Guard};
 }

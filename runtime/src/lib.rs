@@ -112,6 +112,14 @@ pub mod __private {
         }
     }
 
+    /// For tests only: calls the installed Windows console handler with `event`
+    /// (`CTRL_CLOSE_EVENT` is 2) on this thread, the way Windows does on a thread it creates.
+    /// Whether the handler answered `TRUE`; `None` where there are no console events (Unix).
+    #[must_use]
+    pub fn run_console_handler(event: u32) -> Option<bool> {
+        crate::sys::run_console_handler(event)
+    }
+
     /// Lives in `main`: its drop is `main` returning (or a panic unwinding out of it).
     #[must_use = "the cleanup runs when the guard drops at the end of `main`"]
     pub struct Guard {

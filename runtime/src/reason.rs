@@ -121,6 +121,12 @@ impl Signal {
         )
     }
 
+    /// Whether the system ends the process soon after delivering it, whatever the program
+    /// does: the console closing, the user logging off, the system shutting down.
+    pub(crate) fn urgent(self) -> bool {
+        matches!(self, Signal::Close | Signal::Logoff | Signal::Shutdown)
+    }
+
     /// A small non-zero code for storing the signal in an atomic.
     pub(crate) fn code(self) -> u8 {
         // The position in ALL, plus one so that zero means "none".

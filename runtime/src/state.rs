@@ -95,6 +95,10 @@ impl Machine {
         {
             Ok(_) => {
                 self.last_delivery.store(now_ns, Ordering::Release);
+                if signal.urgent() {
+                    // The console is closing: there is no time to wait for `main`.
+                    self.escalated.store(true, Ordering::Release);
+                }
                 Delivery::Start
             }
             Err(first) => {

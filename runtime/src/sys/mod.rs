@@ -9,7 +9,9 @@
 //!   handler that reports each delivery to the state machine and acts on its answer;
 //! - `Waker`, on which the signal thread sleeps until the first request;
 //! - `at_exit(extern "C" fn())`, the hook run by `exit`;
-//! - `die_by(Signal) -> !`, which ends the process the way the signal would have.
+//! - `die_by(Signal) -> !`, which ends the process the way the signal would have;
+//! - `run_console_handler(u32) -> Option<bool>`, for tests: calls the Windows console handler
+//!   the way Windows does (`None` on Unix).
 
 #[cfg(unix)]
 mod unix;

@@ -153,6 +153,11 @@ fn now_ns() -> u64 {
     u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
 }
 
+/// Windows console events do not exist here.
+pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
+    None
+}
+
 /// Registers the hook that `exit` runs.
 pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     // SAFETY: `hook` is a plain function that lives for the whole program and never unwinds.

@@ -1,13 +1,19 @@
-//! Windows: console control events. The event handling itself comes with the Windows issue;
-//! for now the return, panic and `exit` paths work and console events keep the system's
-//! default handling.
-
-// The waker is the console handler's half; it stays a stub until that handler lands.
-#![allow(dead_code, clippy::unnecessary_wraps, clippy::unused_self)]
+//! Windows: console control events through `SetConsoleCtrlHandler`, a condition variable to
+//! wake the signal thread, the C runtime's `atexit`, and `STATUS_CONTROL_C_EXIT` at the end.
+//!
+//! Windows runs the handler on a thread it creates in the process, so unlike a Unix signal
+//! handler it may lock and wait. For `CTRL_CLOSE_EVENT`, `CTRL_LOGOFF_EVENT` and
+//! `CTRL_SHUTDOWN_EVENT`, returning from the handler ends the process, so the handler does not
+//! return: it waits until the cleanup has ended the process, at most [`CLOSE_DEADLINE`].
 
 use std::io;
-use std::sync::{Condvar, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Condvar, Mutex, Once, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use windows_sys::core::BOOL;
+use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::Threading::{GetCurrentProcess, Sleep, TerminateProcess};
 
 use super::Caught;
 use crate::state::Delivery;
@@ -24,6 +30,11 @@ pub(crate) const DEFAULT_SIGNALS: &[Signal] = &[
 
 /// `STATUS_CONTROL_C_EXIT`: how the default console handler ends a process.
 const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+
+/// How long the handler holds a closing console open for the cleanup: below the 5 s that
+/// Windows grants for `CTRL_CLOSE_EVENT`, `CTRL_LOGOFF_EVENT` and `CTRL_SHUTDOWN_EVENT`
+/// (`SPI_GETHUNGAPPTIMEOUT`), so that the process ends deliberately rather than being killed.
+pub(crate) const CLOSE_DEADLINE: Duration = Duration::from_millis(4_500);
 
 pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
     match signal {
@@ -52,14 +63,17 @@ pub(crate) fn name(signal: Signal) -> &'static str {
 static WOKEN: Mutex<bool> = Mutex::new(false);
 static WAKE: Condvar = Condvar::new();
 
-/// The signal thread sleeps here until a console event wakes it.
+/// The signal thread sleeps here until the console handler wakes it.
 pub(crate) struct Waker(());
 
+// The same signatures as the Unix waker, which can fail and has state.
+#[allow(clippy::unnecessary_wraps, clippy::unused_self)]
 impl Waker {
     pub(crate) fn new() -> io::Result<Waker> {
         Ok(Waker(()))
     }
 
+    /// Blocks, using no CPU, until the handler wakes the thread or `timeout` passes.
     pub(crate) fn wait(&self, timeout: Option<Duration>) {
         let woken = WOKEN.lock().unwrap_or_else(PoisonError::into_inner);
         let mut woken = match timeout {
@@ -76,10 +90,84 @@ impl Waker {
     }
 }
 
-pub(crate) fn catch(_signal: Signal, _deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
-    Ok(Caught::NotYet)
+fn wake() {
+    *WOKEN.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    WAKE.notify_all();
 }
 
+/// The events the handler answers for ([`Signal::code`] bits); others go to the next handler.
+static SELECTED: AtomicU16 = AtomicU16::new(0);
+static DELIVER: OnceLock<fn(Signal, u64) -> Delivery> = OnceLock::new();
+static INSTALL: Once = Once::new();
+static START: OnceLock<Instant> = OnceLock::new();
+
+/// Answers `signal` in the console handler.
+pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
+    raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
+    DELIVER.get_or_init(|| deliver);
+    START.get_or_init(Instant::now);
+    let mut installed = Ok(());
+    INSTALL.call_once(|| {
+        // SAFETY: `console_handler` has the signature Windows expects and lives for the whole
+        // program; adding a handler has no other precondition.
+        if unsafe { SetConsoleCtrlHandler(Some(console_handler), 1) } == 0 {
+            installed = Err(io::Error::last_os_error());
+        }
+    });
+    installed?;
+    SELECTED.fetch_or(1_u16 << signal.code(), Ordering::AcqRel);
+    Ok(Caught::Yes)
+}
+
+/// The handler routine, run by Windows on a thread it creates. `TRUE`: handled; `FALSE`: the
+/// next handler (in the end, the default one) gets the event.
+unsafe extern "system" fn console_handler(event: u32) -> BOOL {
+    let Some(signal) = i32::try_from(event).ok().and_then(Signal::from_raw) else {
+        return 0;
+    };
+    if SELECTED.load(Ordering::Acquire) & (1_u16 << signal.code()) == 0 {
+        return 0;
+    }
+    let Some(deliver) = DELIVER.get() else {
+        return 0;
+    };
+    let now = START.get().map_or(0, |start| {
+        u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    });
+    match deliver(signal, now) {
+        Delivery::Start | Delivery::Escalate => wake(),
+        Delivery::Repeat => {}
+        Delivery::Force => die_by(signal),
+    }
+    if matches!(signal, Signal::Close | Signal::Logoff | Signal::Shutdown) {
+        // Returning would end the process now: hold it open while the cleanup runs. The
+        // signal thread ends the process when the cleanup is done; the deadline is the last
+        // resort, well before Windows would kill the process itself.
+        let deadline = Instant::now() + CLOSE_DEADLINE;
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        die_by(signal);
+    }
+    1
+}
+
+/// Calls the installed handler routine with `event` on this thread, the way Windows does on
+/// the thread it creates; for tests, since wine does not deliver `CTRL_CLOSE_EVENT` itself.
+/// Whether the handler answered `TRUE`.
+#[allow(clippy::unnecessary_wraps)] // `None` is the Unix answer
+pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
+    // SAFETY: the handler is a plain function of the program; calling it from any thread is
+    // what Windows itself does.
+    Some(unsafe { console_handler(event) } != 0)
+}
+
+/// Registers the hook that the C runtime's `exit` runs after `main` returns.
+///
+/// `std::process::exit` does not reach it on Windows: it calls `ExitProcess`, which skips the
+/// C runtime's `atexit` list. A TLS callback would see `DLL_PROCESS_DETACH` on Windows itself,
+/// but wine (where this crate's Windows tests run) never calls it, so that path is not
+/// claimed: the README's guarantee table says so.
 pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     extern "C" {
         fn atexit(hook: extern "C" fn()) -> i32;
@@ -93,8 +181,15 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     }
 }
 
+/// Ends the process the way the default console handler would: `STATUS_CONTROL_C_EXIT`.
 pub(crate) fn die_by(_signal: Signal) -> ! {
-    // SAFETY: ExitProcess takes any exit code and does not return. It skips the C runtime's
-    // atexit list, so the exit hook is not re-entered.
-    unsafe { windows_sys::Win32::System::Threading::ExitProcess(STATUS_CONTROL_C_EXIT) }
+    // SAFETY: TerminateProcess on the pseudo-handle of the current process has no other
+    // precondition. It ends the process without running the C runtime's atexit list (so the
+    // exit hook is not re-entered) and without DLL detach code under the loader lock.
+    unsafe { TerminateProcess(GetCurrentProcess(), STATUS_CONTROL_C_EXIT) };
+    // TerminateProcess only starts the termination of the calling process: wait for it.
+    loop {
+        // SAFETY: Sleep has no preconditions.
+        unsafe { Sleep(u32::MAX) };
+    }
 }

@@ -8,6 +8,10 @@
 //!   starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or 60 s).
 //! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same words,
 //!   or `ignore` (keep running for 60 s).
+//! - `ON_EXIT_CONSOLE` (Windows): after `ready`, another thread raises a console event:
+//!   `generate:N` through `GenerateConsoleCtrlEvent`, `generate-twice:N` (again once the
+//!   cleanup has started), or `handler:N`, calling the installed handler routine the way
+//!   Windows does for the events that wine does not deliver.
 //! - `ON_EXIT_CLEANUP`: how the cleanup behaves: `quick` (the default), `slow:MS`, `panic`,
 //!   `exit:N`.
 //!
@@ -83,6 +87,10 @@ pub struct Failure;
 /// With `ON_EXIT_MAIN=panic`, on purpose.
 pub fn body() -> Result<ExitCode, Failure> {
     log("ready");
+    #[cfg(windows)]
+    console::raise_from_another_thread(&setting("ON_EXIT_CONSOLE"), || {
+        CLEANUP_STARTED.load(Ordering::SeqCst)
+    });
     let how = setting("ON_EXIT_MAIN");
     let waited = match how.as_str() {
         "wait" => wait_until(|| CLEANUP_STARTED.load(Ordering::SeqCst)),
@@ -131,5 +139,65 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
         _ if how == "err" => Err(Failure),
         _ if how == "panic" => panic!("main panics on purpose"),
         _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Makes this process ignore Ctrl-C and Ctrl-Break (Windows; nothing elsewhere).
+pub fn ignore_console_events() {
+    #[cfg(windows)]
+    console::ignore();
+}
+
+#[cfg(windows)]
+mod console {
+    use std::thread;
+    use std::time::Duration;
+
+    use windows_sys::core::BOOL;
+    use windows_sys::Win32::System::Console::{GenerateConsoleCtrlEvent, SetConsoleCtrlHandler};
+
+    /// A handler that answers "handled" to Ctrl-C and Ctrl-Break; it is not inherited.
+    pub(crate) fn ignore() {
+        unsafe extern "system" fn handled(event: u32) -> BOOL {
+            BOOL::from(event <= 1)
+        }
+        // SAFETY: `handled` has the signature Windows expects and lives for the program.
+        unsafe { SetConsoleCtrlHandler(Some(handled), 1) };
+    }
+
+    /// Raises the console event that `how` names, from another thread, as Windows would.
+    pub(crate) fn raise_from_another_thread(how: &str, cleanup_started: fn() -> bool) {
+        let Some((what, event)) = how.split_once(':') else {
+            return;
+        };
+        let event: u32 = event.parse().expect("a console event number");
+        let what = what.to_owned();
+        thread::spawn(move || match what.as_str() {
+            "generate" => generate(event),
+            "generate-twice" => {
+                generate(event);
+                while !cleanup_started() {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                thread::sleep(Duration::from_millis(250));
+                super::log("second event");
+                generate(event);
+            }
+            "handler" => {
+                let handled = on_exit::__private::run_console_handler(event);
+                // For CLOSE, LOGOFF and SHUTDOWN the process must end before this returns.
+                super::log(&format!("handler returned {handled:?}"));
+            }
+            other => panic!("unknown ON_EXIT_CONSOLE {other}"),
+        });
+    }
+
+    fn generate(event: u32) {
+        // Ctrl-C goes to group 0 (every process on the console); wine delivers Ctrl-Break
+        // only to a named group, and this process leads its own.
+        let group = if event == 0 { 0 } else { std::process::id() };
+        // SAFETY: GenerateConsoleCtrlEvent takes plain integers.
+        let sent = unsafe { GenerateConsoleCtrlEvent(event, group) };
+        super::log(&format!("generated {event}: {}", sent != 0));
     }
 }

@@ -4,57 +4,12 @@
 
 mod support;
 
-use std::fs::File;
 use std::io::Write as _;
-use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
-use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
-use std::ptr;
 
-use support::{Running, Scenario};
+use support::{spawn_on_a_terminal, Scenario};
 
 const BASIC: &str = env!("CARGO_BIN_EXE_basic");
-
-/// Starts the program as the session leader of a new pseudo-terminal, which becomes its
-/// controlling terminal and its stdin, stdout and stderr. Returns the master side.
-fn spawn_on_a_terminal(scenario: Scenario) -> (Running, File) {
-    let mut master = -1;
-    let mut slave = -1;
-    // SAFETY: openpty writes two fds into valid pointers; null name, termios and winsize ask
-    // for the defaults (ISIG on, ^C as VINTR).
-    let result = unsafe {
-        libc::openpty(
-            &raw mut master,
-            &raw mut slave,
-            ptr::null_mut(),
-            ptr::null(),
-            ptr::null(),
-        )
-    };
-    assert_eq!(result, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty returned two fds that nothing else owns.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    // The child must not keep the master open, or closing ours would not hang up.
-    // SAFETY: fcntl on an fd we own.
-    unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-
-    let mut scenario = scenario;
-    let command: &mut Command = scenario.command();
-    command
-        .stdin(Stdio::from(slave.try_clone().expect("dup")))
-        .stdout(Stdio::from(slave.try_clone().expect("dup")))
-        .stderr(Stdio::from(slave));
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    (scenario.spawn(), File::from(master))
-}
 
 #[test]
 fn ctrl_c_typed_on_a_terminal() {

@@ -21,6 +21,13 @@ pub(crate) struct Scenario {
     log: PathBuf,
 }
 
+/// The Windows scenario programs, cross-built by `.ci/windows`, which sets this variable.
+pub(crate) fn wine_programs() -> PathBuf {
+    std::env::var_os("ON_EXIT_WINE_BINS")
+        .expect("ON_EXIT_WINE_BINS names the folder of the Windows scenario programs: run `bash .ci/windows`")
+        .into()
+}
+
 /// A running scenario program.
 pub(crate) struct Running {
     pub(crate) child: Child,
@@ -71,6 +78,23 @@ impl Scenario {
         let mut running = self.spawn();
         running.wait_for("ready");
         running
+    }
+
+    /// Runs the Windows program `name` (`basic`, ...) under wine, through `report_exit.exe`,
+    /// which logs the program's full exit code (`exit 0xC000013A`): a Unix parent would see
+    /// only its low 8 bits.
+    pub(crate) fn wine(name: &str) -> Scenario {
+        let programs = wine_programs();
+        let program = programs.join(format!("{name}.exe"));
+        let mut scenario = Scenario::new("wine");
+        scenario
+            .command
+            .arg(programs.join("report_exit.exe"))
+            .arg(program);
+        // Wine maps the Unix root to drive Z:.
+        let windows_log = format!("Z:{}", scenario.log.display()).replace('/', "\\");
+        scenario.command.env("ON_EXIT_LOG", windows_log);
+        scenario
     }
 
     /// Runs the program under another, such as `unshare --pid --fork`.
@@ -214,8 +238,59 @@ impl Outcome {
         assert!(!self.status.core_dumped(), "{self:#?}");
     }
 
+    /// The Windows program ended with `code`, as `report_exit.exe` logged it.
+    pub(crate) fn assert_windows_code(&self, code: u32) {
+        let expected = format!("exit {code:#010X}");
+        assert_eq!(self.log.last(), Some(&expected), "{self:#?}");
+    }
+
     /// The parent saw `exit(code)`.
     pub(crate) fn assert_code(&self, code: i32) {
         assert_eq!(self.status.code(), Some(code), "{self:#?}");
     }
+}
+
+/// Starts the program as the session leader of a new pseudo-terminal, which becomes its
+/// controlling terminal and its stdin, stdout and stderr. Returns the master side: writing
+/// `\x03` to it is typing Ctrl-C, dropping it is the terminal hanging up.
+#[cfg(target_os = "linux")]
+pub(crate) fn spawn_on_a_terminal(mut scenario: Scenario) -> (Running, std::fs::File) {
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::os::unix::process::CommandExt as _;
+
+    let mut master = -1;
+    let mut slave = -1;
+    // SAFETY: openpty writes two fds into valid pointers; null name, termios and winsize ask
+    // for the defaults (ISIG on, ^C as VINTR).
+    let result = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(result, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fds that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // The child must not keep the master open, or closing ours would not hang up.
+    // SAFETY: fcntl on an fd we own.
+    unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+
+    let command = scenario.command();
+    command
+        .stdin(Stdio::from(slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(slave));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    (scenario.spawn(), std::fs::File::from(master))
 }

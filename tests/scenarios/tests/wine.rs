@@ -1,0 +1,243 @@
+//! The Windows build under wine: every path of the guarantee that wine can exercise, with the
+//! exact exit code Windows reports. Ignored by `cargo test`; `bash .ci/windows` installs what
+//! it needs, cross-builds the programs and runs these with `--ignored`.
+//!
+//! How each console event is produced:
+//! - Ctrl-C: typed into a real pseudo-terminal that wine's console reads, and sent with
+//!   `GenerateConsoleCtrlEvent`.
+//! - Ctrl-Break, `CTRL_CLOSE_EVENT`, `CTRL_LOGOFF_EVENT`, `CTRL_SHUTDOWN_EVENT`: wine 8 does
+//!   not deliver them (it rejects Ctrl-Break in `GenerateConsoleCtrlEvent` and never sends
+//!   the others), so the program calls its installed handler routine from another thread,
+//!   the way Windows does.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use support::{spawn_on_a_terminal, Outcome, Scenario};
+
+/// `STATUS_CONTROL_C_EXIT`: how the default console handler ends a process.
+const CONTROL_C_EXIT: u32 = 0xC000_013A;
+
+/// Runs `name` under wine, on a pseudo-terminal (wine's console needs one for Ctrl-C).
+fn on_a_console(scenario: Scenario) -> Outcome {
+    let (running, terminal) = spawn_on_a_terminal(scenario);
+    let outcome = running.finish();
+    drop(terminal);
+    outcome
+}
+
+/// The program's own lines: without `report_exit`'s last line.
+fn program_lines(outcome: &Outcome) -> &[String] {
+    &outcome.log[..outcome.log.len().saturating_sub(1)]
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn main_returning_panicking_and_err_keep_their_codes() {
+    for (main, reason, code) in [
+        ("return", "Returned", 0),
+        ("err", "Returned", 1),
+        ("code:42", "Returned", 42),
+        ("panic", "Panicked", 101),
+    ] {
+        let outcome = Scenario::wine("basic").env("ON_EXIT_MAIN", main).run();
+        outcome.assert_cleaned_once(reason);
+        outcome.assert_windows_code(code);
+    }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn process_exit_keeps_its_code_but_is_not_seen_on_windows() {
+    // std's `process::exit` is `ExitProcess` on Windows, which skips the C runtime's atexit
+    // list: the cleanup does not run. The README's table says so; this test keeps it honest.
+    for main in ["exit:7", "exit-thread:7"] {
+        let outcome = Scenario::wine("basic").env("ON_EXIT_MAIN", main).run();
+        assert_eq!(outcome.cleanups(), Vec::<&str>::new(), "{outcome:#?}");
+        outcome.assert_windows_code(7);
+    }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_cleanup_that_calls_exit_ends_with_its_code() {
+    let outcome = Scenario::wine("basic")
+        .env("ON_EXIT_CLEANUP", "exit:3")
+        .run();
+    assert_eq!(outcome.cleanups(), ["cleanup Returned"], "{outcome:#?}");
+    outcome.assert_windows_code(3);
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn registered_cleanups_run_newest_first() {
+    let outcome = Scenario::wine("registered").run();
+    assert_eq!(
+        program_lines(&outcome),
+        [
+            "ready",
+            "scoped",
+            "registered second Returned",
+            "registered late",
+            "registered first Returned",
+            "cleanup Returned",
+            "cleanup done",
+        ],
+        "{outcome:#?}"
+    );
+    outcome.assert_windows_code(0);
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn ctrl_c_typed_into_the_console() {
+    let (mut running, mut terminal) =
+        spawn_on_a_terminal(Scenario::wine("basic").env("ON_EXIT_MAIN", "wait"));
+    running.wait_for("ready");
+    terminal
+        .write_all(b"\x03")
+        .expect("typing into the terminal");
+    let outcome = running.finish();
+    drop(terminal);
+    outcome.assert_cleaned_once("Signal(Interrupt)");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn ctrl_c_from_generate_console_ctrl_event() {
+    let outcome = on_a_console(
+        Scenario::wine("basic")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CONSOLE", "generate:0"),
+    );
+    outcome.assert_cleaned_once("Signal(Interrupt)");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
+    let outcome = on_a_console(
+        Scenario::wine("basic")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", "slow:30000")
+            .env("ON_EXIT_CONSOLE", "generate-twice:0"),
+    );
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Interrupt)"],
+        "{outcome:#?}"
+    );
+    assert!(
+        outcome.log.contains(&"second event".to_owned()),
+        "{outcome:#?}"
+    );
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+    assert!(
+        outcome.elapsed < Duration::from_secs(20),
+        "not forced: {outcome:#?}"
+    );
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn ctrl_break_through_the_handler_routine() {
+    let outcome = on_a_console(
+        Scenario::wine("basic")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CONSOLE", "handler:1"),
+    );
+    outcome.assert_cleaned_once("Signal(CtrlBreak)");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn close_logoff_and_shutdown_wait_for_the_whole_cleanup() {
+    for (event, reason) in [
+        (2, "Signal(Close)"),
+        (5, "Signal(Logoff)"),
+        (6, "Signal(Shutdown)"),
+    ] {
+        let outcome = on_a_console(
+            Scenario::wine("basic")
+                .env("ON_EXIT_MAIN", "wait")
+                // Returning from the handler would end the process mid-cleanup.
+                .env("ON_EXIT_CLEANUP", "slow:1500")
+                .env("ON_EXIT_CONSOLE", &format!("handler:{event}")),
+        );
+        outcome.assert_cleaned_once(reason);
+        assert!(
+            !outcome
+                .log
+                .iter()
+                .any(|line| line.starts_with("handler returned")),
+            "the handler returned before the process ended: {outcome:#?}"
+        );
+        outcome.assert_windows_code(CONTROL_C_EXIT);
+    }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn close_ends_the_process_before_the_os_deadline() {
+    let outcome = on_a_console(
+        Scenario::wine("basic")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", "slow:30000")
+            .env("ON_EXIT_CONSOLE", "handler:2"),
+    );
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Close)"],
+        "{outcome:#?}"
+    );
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+    // 4.5 s of grace, plus wine starting two processes.
+    assert!(
+        outcome.elapsed > Duration::from_millis(4_400),
+        "{outcome:#?}"
+    );
+    assert!(outcome.elapsed < Duration::from_secs(20), "{outcome:#?}");
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn timeout_shortens_the_close_deadline() {
+    let outcome = on_a_console(
+        Scenario::wine("timeout")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CLEANUP", "slow:30000")
+            .env("ON_EXIT_CONSOLE", "handler:2"),
+    );
+    assert_eq!(
+        outcome.cleanups(),
+        ["cleanup Signal(Close)"],
+        "{outcome:#?}"
+    );
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+    assert!(
+        outcome.stderr.is_empty() || !outcome.stderr.contains("panicked"),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn graceful_does_not_wait_for_main_when_the_console_closes() {
+    let outcome = on_a_console(
+        Scenario::wine("graceful")
+            .env("ON_EXIT_MAIN", "until-requested")
+            .env("ON_EXIT_THEN", "ignore")
+            .env("ON_EXIT_CONSOLE", "handler:2"),
+    );
+    outcome.assert_cleaned_once("Signal(Close)");
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+}
