@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::registry::{Added, Boxed, Id, Registry};
-use crate::state::{Begin, Delivery, Machine};
+use crate::state::{Delivery, Machine};
 use crate::sys::{self, Caught};
 use crate::{signalled, Reason, Signal};
 
@@ -192,23 +192,11 @@ fn watch(limit: Duration) {
     }
 }
 
-/// The one path every ending takes. Runs the cleanups if nobody has, or waits for the ones
-/// already running; then, if a signal asked the process to end, ends it by that signal.
+/// The one path every ending takes (see [`Machine::conclude`]): runs the cleanups if nobody
+/// has, or waits for the ones already running; then, if a signal asked the process to end,
+/// ends it by that signal.
 fn conclude(reason: Reason) {
-    // Once a signal asked the process to end, it ends by that signal: tell the cleanup so.
-    let reason = MACHINE.request().map_or(reason, Reason::Signal);
-    match MACHINE.begin(reason) {
-        Begin::Run => run_cleanups(reason),
-        Begin::Running(_) if IN_CLEANUP.with(Cell::get) => {
-            // A cleanup called `exit`: let that exit go ahead with its code.
-            return;
-        }
-        Begin::Running(_) => {
-            MACHINE.wait_done();
-        }
-        Begin::Done(_) => {}
-    }
-    if let Some(signal) = MACHINE.request() {
+    if let Some(signal) = MACHINE.conclude(reason, IN_CLEANUP.with(Cell::get), run_cleanups) {
         sys::die_by(signal);
     }
 }
@@ -218,7 +206,6 @@ fn run_cleanups(reason: Reason) {
     while let Some(cleanup) = CLEANUPS.pop() {
         run_one(cleanup, reason);
     }
-    MACHINE.finish();
 }
 
 /// Runs one cleanup; a panic in it is reported and does not stop the others.

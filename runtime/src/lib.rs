@@ -15,21 +15,32 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
+// Model checking (`RUSTFLAGS="--cfg loom"`) builds the state machine and its loom tests only:
+// loom's primitives exist only inside `loom::model`, so the runtime's statics cannot.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+#[cfg(not(loom))]
 mod cleanup;
+#[cfg(not(loom))]
 mod driver;
 mod reason;
+#[cfg(not(loom))]
 mod registry;
+#[cfg(not(loom))]
 mod signalled;
 mod state;
+mod sync;
 mod sys;
 
+#[cfg(not(loom))]
 pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
 pub use crate::reason::{Reason, Signal};
+#[cfg(not(loom))]
 pub use crate::signalled::{requested, signalled, Signalled};
 
 /// Not public API: what the `#[on_exit]` expansion calls. May change in any release.
 #[doc(hidden)]
+#[cfg(not(loom))]
 pub mod __private {
     use core::marker::PhantomData;
     use std::time::Duration;

@@ -12,10 +12,10 @@
 //!   for it with [`Machine::wait_done`]) or that it is over. It uses a mutex and a condition
 //!   variable and is never touched from a signal handler.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
 
+use crate::sync::{AtomicBool, AtomicU64, AtomicU8, Condvar, Mutex, MutexGuard, Ordering};
 use crate::{Reason, Signal};
 
 /// How close together two deliveries of the same signal must be to count as one request.
@@ -72,18 +72,29 @@ pub(crate) struct Machine {
     changed: Condvar,
 }
 
-impl Machine {
-    pub(crate) const fn new() -> Machine {
-        Machine {
-            request: AtomicU8::new(0),
-            last_delivery: AtomicU64::new(0),
-            graceful: AtomicBool::new(false),
-            escalated: AtomicBool::new(false),
-            started: AtomicBool::new(false),
-            phase: Mutex::new(Phase::Idle),
-            changed: Condvar::new(),
+/// Builds a machine; `const` with std's primitives (the runtime keeps one in a `static`),
+/// not with loom's.
+macro_rules! new_machine {
+    ($($const:ident)?) => {
+        pub(crate) $($const)? fn new() -> Machine {
+            Machine {
+                request: AtomicU8::new(0),
+                last_delivery: AtomicU64::new(0),
+                graceful: AtomicBool::new(false),
+                escalated: AtomicBool::new(false),
+                started: AtomicBool::new(false),
+                phase: Mutex::new(Phase::Idle),
+                changed: Condvar::new(),
+            }
         }
-    }
+    };
+}
+
+impl Machine {
+    #[cfg(not(loom))]
+    new_machine!(const);
+    #[cfg(loom)]
+    new_machine!();
 
     /// Records a delivery of `signal` at monotonic time `now_ns`. Async-signal-safe: atomics
     /// only, no lock, no allocation.
@@ -163,15 +174,46 @@ impl Machine {
         }
     }
 
+    /// The one path every ending takes: runs the cleanup (through `run`) if nobody has, or
+    /// waits for the one already running. Returns the signal the process must then die by,
+    /// if a signal asked it to end.
+    ///
+    /// `in_cleanup`: the caller is the thread running the cleanup (a cleanup calling `exit`
+    /// reaches the exit hook on its own thread); it must not wait for itself.
+    pub(crate) fn conclude(
+        &self,
+        reason: Reason,
+        in_cleanup: bool,
+        run: impl FnOnce(Reason),
+    ) -> Option<Signal> {
+        // Once a signal asked the process to end, it ends by that signal: tell the cleanup so.
+        let reason = self.request().map_or(reason, Reason::Signal);
+        match self.begin(reason) {
+            Begin::Run => {
+                run(reason);
+                self.finish();
+            }
+            // A cleanup called `exit`: let that exit go ahead with its code.
+            Begin::Running(_) if in_cleanup => return None,
+            Begin::Running(_) => {
+                self.wait_done();
+            }
+            Begin::Done(_) => {}
+        }
+        self.request()
+    }
+
     /// Blocks until the cleanup is over and returns the reason it ran for.
     pub(crate) fn wait_done(&self) -> Reason {
-        let phase = self
-            .changed
-            .wait_while(self.lock(), |phase| !matches!(phase, Phase::Done(_)))
-            .unwrap_or_else(PoisonError::into_inner);
-        match *phase {
-            Phase::Done(reason) => reason,
-            Phase::Idle | Phase::Running(_) => unreachable!("wait_while returned early"),
+        let mut phase = self.lock();
+        loop {
+            if let Phase::Done(reason) = *phase {
+                return reason;
+            }
+            phase = self
+                .changed
+                .wait(phase)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -179,18 +221,28 @@ impl Machine {
     /// to finish. Returns the signal if the cleanup overran `limit`; `None` if it finished in
     /// time or if the cleanup was not started by a signal.
     pub(crate) fn overran(&self, limit: Duration) -> Option<Signal> {
-        let phase = self
-            .changed
-            .wait_while(self.lock(), |phase| *phase == Phase::Idle)
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut phase = self.lock();
+        while *phase == Phase::Idle {
+            phase = self
+                .changed
+                .wait(phase)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
         let Phase::Running(Reason::Signal(signal)) = *phase else {
             return None;
         };
-        let (_phase, wait) = self
-            .changed
-            .wait_timeout_while(phase, limit, |phase| matches!(phase, Phase::Running(_)))
-            .unwrap_or_else(PoisonError::into_inner);
-        wait.timed_out().then_some(signal)
+        let deadline = Instant::now() + limit;
+        while matches!(*phase, Phase::Running(_)) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return Some(signal);
+            };
+            phase = self
+                .changed
+                .wait_timeout(phase, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        None
     }
 
     fn lock(&self) -> MutexGuard<'_, Phase> {
@@ -199,7 +251,7 @@ impl Machine {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -363,5 +415,198 @@ mod tests {
                 .count();
             assert_eq!(winners, 1);
         }
+    }
+}
+
+/// Model checking with loom: every interleaving of the triggers below is explored.
+///
+/// ```text
+/// RUSTFLAGS="--cfg loom" cargo test -p on-exit-runtime --lib --release model
+/// ```
+///
+/// Each model asserts that the cleanup runs exactly once, that every thread finishes (loom
+/// reports a deadlock or a lost wake-up as a thread that never does), and what each delivery
+/// of a signal was told.
+#[cfg(all(test, loom))]
+mod model {
+    use super::*;
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    const SECOND: u64 = 1_000_000_000;
+
+    /// Explores every interleaving of `model` (up to `preemptions` preemptions, if given) and
+    /// prints how many there were.
+    fn explore(name: &str, preemptions: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
+        use std::sync::atomic::{AtomicUsize as Count, Ordering as CountOrdering};
+        let count = std::sync::Arc::new(Count::new(0));
+        let counted = std::sync::Arc::clone(&count);
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = preemptions;
+        builder.check(move || {
+            counted.fetch_add(1, CountOrdering::Relaxed);
+            model();
+        });
+        eprintln!(
+            "loom: {name}: {} interleavings",
+            count.load(CountOrdering::Relaxed)
+        );
+    }
+
+    type Run = Box<dyn FnOnce(Reason)>;
+
+    /// A cleanup that counts its runs.
+    fn counter() -> (Arc<AtomicUsize>, impl Fn() -> Run) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let make = {
+            let runs = Arc::clone(&runs);
+            move || {
+                let runs = Arc::clone(&runs);
+                Box::new(move |_: Reason| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                }) as Run
+            }
+        };
+        (runs, make)
+    }
+
+    /// The signal thread: the delivery, then (when it started a request) the cleanup.
+    fn signal_thread(machine: &Machine, signal: Signal, now: u64, run: Run) -> Delivery {
+        let delivery = machine.deliver(signal, now);
+        if delivery == Delivery::Start {
+            assert_eq!(
+                machine.conclude(Reason::Signal(signal), false, run),
+                Some(signal)
+            );
+        }
+        delivery
+    }
+
+    #[test]
+    fn model_main_ending_races_a_signal() {
+        for ending in [Reason::Returned, Reason::Panicked, Reason::Exited] {
+            explore(&format!("{ending:?} vs a signal"), None, move || {
+                let machine = Arc::new(Machine::new());
+                let (runs, cleanup) = counter();
+                let signal = {
+                    let machine = Arc::clone(&machine);
+                    let run = cleanup();
+                    thread::spawn(move || signal_thread(&machine, Signal::Terminate, 0, run))
+                };
+                let main_dies_by = machine.conclude(ending, false, cleanup());
+                assert_eq!(signal.join().unwrap(), Delivery::Start);
+                assert_eq!(runs.load(Ordering::SeqCst), 1);
+                // Main either finished before the request (and exits with its own code) or
+                // saw it, and then dies by it.
+                assert!(matches!(main_dies_by, None | Some(Signal::Terminate)));
+            });
+        }
+    }
+
+    #[test]
+    fn model_return_exit_on_another_thread_and_a_signal() {
+        explore("return, exit on another thread and a signal", None, || {
+            let machine = Arc::new(Machine::new());
+            let (runs, cleanup) = counter();
+            let exit = {
+                let machine = Arc::clone(&machine);
+                let run = cleanup();
+                thread::spawn(move || machine.conclude(Reason::Exited, false, run))
+            };
+            let signal = {
+                let machine = Arc::clone(&machine);
+                let run = cleanup();
+                thread::spawn(move || signal_thread(&machine, Signal::Interrupt, 0, run))
+            };
+            machine.conclude(Reason::Returned, false, cleanup());
+            exit.join().unwrap();
+            signal.join().unwrap();
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn model_two_different_signals_start_once_and_force_once() {
+        explore("two different signals", None, || {
+            let machine = Arc::new(Machine::new());
+            let (runs, cleanup) = counter();
+            let first = {
+                let machine = Arc::clone(&machine);
+                let run = cleanup();
+                thread::spawn(move || signal_thread(&machine, Signal::Interrupt, 0, run))
+            };
+            let second = signal_thread(&machine, Signal::Terminate, 0, cleanup());
+            let first = first.join().unwrap();
+            let mut told = [first, second];
+            told.sort_by_key(|delivery| *delivery as u8);
+            assert_eq!(told, [Delivery::Start, Delivery::Force]);
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn model_graceful_second_request_races_main_returning() {
+        explore("graceful: second request vs main returning", None, || {
+            let machine = Arc::new(Machine::new());
+            machine.set_graceful();
+            let (runs, cleanup) = counter();
+            assert_eq!(machine.deliver(Signal::Terminate, 0), Delivery::Start);
+            let second = {
+                let machine = Arc::clone(&machine);
+                let run = cleanup();
+                thread::spawn(move || {
+                    let told = machine.deliver(Signal::Terminate, SECOND);
+                    if told == Delivery::Escalate {
+                        // The signal thread stops waiting for main and starts the cleanup.
+                        machine.conclude(Reason::Signal(Signal::Terminate), false, run);
+                    }
+                    told
+                })
+            };
+            let main_dies_by = machine.conclude(Reason::Returned, false, cleanup());
+            let told = second.join().unwrap();
+            // Escalate while the cleanup had not begun, Force once it had: never both.
+            assert!(matches!(told, Delivery::Escalate | Delivery::Force));
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+            assert_eq!(main_dies_by, Some(Signal::Terminate));
+        });
+    }
+
+    #[test]
+    fn model_watchdog_and_waiters_are_woken() {
+        explore("watchdog and a waiter vs a signal's cleanup", None, || {
+            let machine = Arc::new(Machine::new());
+            let (runs, cleanup) = counter();
+            let watchdog = {
+                let machine = Arc::clone(&machine);
+                // loom never times out: this only returns once the cleanup is done.
+                thread::spawn(move || machine.overran(Duration::from_secs(3600)))
+            };
+            let waiter = {
+                let machine = Arc::clone(&machine);
+                thread::spawn(move || machine.wait_done())
+            };
+            signal_thread(&machine, Signal::Hangup, 0, cleanup());
+            assert_eq!(watchdog.join().unwrap(), None);
+            assert_eq!(waiter.join().unwrap(), Reason::Signal(Signal::Hangup));
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn model_a_cleanup_calling_exit_does_not_wait_for_itself() {
+        explore("a cleanup calling exit", None, || {
+            let machine = Arc::new(Machine::new());
+            let inner = Arc::clone(&machine);
+            let outcome = machine.conclude(Reason::Returned, false, move |_| {
+                // `exit` inside the cleanup reaches the exit hook on the same thread.
+                assert_eq!(
+                    inner.conclude(Reason::Exited, true, |_| unreachable!()),
+                    None
+                );
+            });
+            assert_eq!(outcome, None);
+        });
     }
 }
