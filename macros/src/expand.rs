@@ -3,8 +3,24 @@
 use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::args::Args;
-use crate::item::{MainFn, Mistake};
+use crate::args::{self, Args};
+use crate::item::{self, MainFn, Mistake};
+
+/// The whole attribute on `proc_macro2` tokens: parse, then expand the function or the
+/// errors. Also what the fuzz target (`fuzz/`) calls.
+pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = args::parse(attr);
+    let main = item::parse(item.clone());
+    match (args, main) {
+        (Ok(args), Ok(main)) => main_fn(&args, main),
+        (Err(error), Ok(_)) => errors(&error, item, None),
+        (Ok(_), Err(mistake)) => errors(mistake.error(), item, Some(&mistake)),
+        (Err(mut error), Err(mistake)) => {
+            error.combine(mistake.error().clone());
+            errors(&error, item, Some(&mistake))
+        }
+    }
+}
 
 /// `fn main` with the runtime installed by its first statement:
 ///

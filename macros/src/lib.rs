@@ -13,22 +13,5 @@ use proc_macro::TokenStream;
 /// Runs a cleanup exactly once however the program ends. See the `on-exit` crate's docs.
 #[proc_macro_attribute]
 pub fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand(attr.into(), item.into()).into()
-}
-
-fn expand(
-    attr: proc_macro2::TokenStream,
-    item: proc_macro2::TokenStream,
-) -> proc_macro2::TokenStream {
-    let args = args::parse(attr);
-    let main = item::parse(item.clone());
-    match (args, main) {
-        (Ok(args), Ok(main)) => expand::main_fn(&args, main),
-        (Err(error), Ok(_)) => expand::errors(&error, item, None),
-        (Ok(_), Err(mistake)) => expand::errors(mistake.error(), item, Some(&mistake)),
-        (Err(mut error), Err(mistake)) => {
-            error.combine(mistake.error().clone());
-            expand::errors(&error, item, Some(&mistake))
-        }
-    }
+    expand::on_exit(attr.into(), item.into()).into()
 }

@@ -4,7 +4,8 @@
 //!
 //! - `ON_EXIT_LOG`: the file that `main` and the cleanup append their lines to.
 //! - `ON_EXIT_MAIN`: how `main` ends: `return` (the default), `err`, `code:N`, `panic`,
-//!   `exit:N`, `exit-thread:N` (another thread calls `exit`), `wait` (until the cleanup
+//!   `exit:N`, `exit-thread:N` (another thread calls `exit`), `exit-threads:N` (four threads
+//!   call it at once), `wait` (until the cleanup
 //!   starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or 60 s).
 //! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same words,
 //!   or `ignore` (keep running for 60 s).
@@ -135,6 +136,20 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
             thread::spawn(move || std::process::exit(code));
             thread::sleep(Duration::from_mins(1));
             unreachable!("the other thread ended the process")
+        }
+        Some(("exit-threads", code)) => {
+            // Several threads call `exit` at the same moment.
+            let code = number(code);
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            for _ in 0..4 {
+                let start = std::sync::Arc::clone(&start);
+                thread::spawn(move || {
+                    start.wait();
+                    std::process::exit(code)
+                });
+            }
+            thread::sleep(Duration::from_mins(1));
+            unreachable!("the other threads ended the process")
         }
         _ if how == "err" => Err(Failure),
         _ if how == "panic" => panic!("main panics on purpose"),

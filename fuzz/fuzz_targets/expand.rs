@@ -1,0 +1,40 @@
+//! Feeds arbitrary attribute arguments and items to the `#[on_exit]` macro's parse and expand
+//! functions, compiled in from `macros/src` as a normal library on `proc-macro2`.
+//!
+//! The input is UTF-8 text: the attribute's arguments on the first line, the item after it.
+//! Property: never a panic, and always some output: the expanded function, or a
+//! `compile_error!` next to the original item.
+//!
+//! ```text
+//! cargo +nightly fuzz run expand -- -max_total_time=60
+//! ```
+#![no_main]
+
+#[path = "../../macros/src/args.rs"]
+mod args;
+#[path = "../../macros/src/expand.rs"]
+mod expand;
+#[path = "../../macros/src/item.rs"]
+mod item;
+
+use std::str::FromStr;
+
+use libfuzzer_sys::fuzz_target;
+use proc_macro2::TokenStream;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (attr, item) = text.split_once('\n').unwrap_or((text, ""));
+    // Only what rustc's lexer would accept reaches a macro.
+    let (Ok(attr), Ok(item)) = (TokenStream::from_str(attr), TokenStream::from_str(item)) else {
+        return;
+    };
+    let was_empty = item.is_empty();
+    let output = expand::on_exit(attr, item).to_string();
+    let expanded = output.contains("__on_exit_guard");
+    let refused = output.contains("compile_error");
+    assert!(expanded != refused, "exactly one of code or an error: {output}");
+    assert!(!output.is_empty() || was_empty, "no output");
+});
