@@ -117,17 +117,20 @@ fn catch_signals(settings: Settings) {
             return;
         }
     };
-    let mut caught = false;
-    for signal in signals {
-        match sys::catch(signal, deliver) {
-            Ok(Caught::Yes) => caught = true,
-            // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
-            Ok(Caught::IgnoredByParent | Caught::NotYet) => {}
-            Err(error) => warn(format_args!(
-                "cannot catch {signal} ({error}); the cleanup will not run when it arrives"
-            )),
+    let caught = sys::holding(&signals, || {
+        let mut caught = false;
+        for &signal in &signals {
+            match sys::catch(signal, deliver) {
+                Ok(Caught::Yes) => caught = true,
+                // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
+                Ok(Caught::IgnoredByParent | Caught::NotYet) => {}
+                Err(error) => warn(format_args!(
+                    "cannot catch {signal} ({error}); the cleanup will not run when it arrives"
+                )),
+            }
         }
-    }
+        caught
+    });
     if !caught {
         return;
     }

@@ -7,6 +7,8 @@
 //! - `DEFAULT_SIGNALS`, what is caught when the attribute does not say;
 //! - `catch(Signal, fn(Signal, u64) -> Delivery) -> io::Result<Caught>`, which installs the
 //!   handler that reports each delivery to the state machine and acts on its answer;
+//! - `holding(&[Signal], FnOnce() -> R) -> R`, which runs the installation with the signals
+//!   held back, so that none is lost while a handler is being installed;
 //! - `Waker`, on which the signal thread sleeps until the first request;
 //! - `at_exit(extern "C" fn())`, the hook run by `exit`;
 //! - `die_by(Signal) -> !`, which ends the process the way the signal would have;

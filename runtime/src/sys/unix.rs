@@ -111,6 +111,33 @@ pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io:
     Ok(Caught::Yes)
 }
 
+/// Runs `install` with `signals` blocked on this thread, then restores the thread's mask.
+///
+/// signal-hook's registry installs the `sigaction` a moment before it stores the action; a
+/// signal delivered in between finds no action and, with `SIG_DFL` before it, is dropped. A
+/// signal blocked meanwhile stays pending and is delivered to the installed handler when the
+/// mask is restored. (Only this thread blocks it: on the first statement of `main` it is
+/// usually the only one.)
+pub(crate) fn holding<R>(signals: &[Signal], install: impl FnOnce() -> R) -> R {
+    let mut held = MaybeUninit::<libc::sigset_t>::zeroed();
+    let mut previous = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigemptyset initialises `held` before sigaddset and pthread_sigmask read it;
+    // pthread_sigmask fills `previous`, which is only read after a successful call.
+    let blocked = unsafe {
+        libc::sigemptyset(held.as_mut_ptr());
+        for raw in signals.iter().filter_map(|signal| raw_number(*signal)) {
+            libc::sigaddset(held.as_mut_ptr(), raw);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, held.as_ptr(), previous.as_mut_ptr()) == 0
+    };
+    let result = install();
+    if blocked {
+        // SAFETY: `previous` was filled by the successful pthread_sigmask above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, previous.as_ptr(), ptr::null_mut()) };
+    }
+    result
+}
+
 /// Whether `raw` is set to `SIG_IGN`: inherited from the parent, since nothing before `main`'s
 /// first statement could have set it.
 fn is_ignored(raw: i32) -> io::Result<bool> {

@@ -101,6 +101,11 @@ static DELIVER: OnceLock<fn(Signal, u64) -> Delivery> = OnceLock::new();
 static INSTALL: Once = Once::new();
 static START: OnceLock<Instant> = OnceLock::new();
 
+/// Runs `install`: console events cannot be lost while a handler is being added.
+pub(crate) fn holding<R>(_signals: &[Signal], install: impl FnOnce() -> R) -> R {
+    install()
+}
+
 /// Answers `signal` in the console handler.
 pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
     raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
