@@ -4,9 +4,11 @@
 //! by rustc against the runtime's `Cleanup` trait; the options are parsed here.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
-use syn::parse::Parser as _;
+use quote::ToTokens as _;
+use syn::ext::IdentExt as _;
+use syn::parse::{ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
-use syn::{Error, Ident, LitStr, Path, Token};
+use syn::{Error, Ident, LitStr, Token};
 
 /// The parsed attribute.
 pub(crate) struct Args {
@@ -20,8 +22,8 @@ pub(crate) struct Args {
     pub(crate) timeout_ms: Option<u64>,
     /// `graceful`: the first signal asks `main` to finish.
     pub(crate) graceful: Option<()>,
-    /// `crate = path`.
-    pub(crate) krate: Option<Path>,
+    /// `crate = path`: the path's tokens.
+    pub(crate) krate: Option<TokenStream>,
 }
 
 /// A name accepted in `signals(...)`, with the `on_exit::Signal` variant it stands for.
@@ -175,13 +177,29 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
         }
         "crate" => {
             let path = parse_value(&name, rest, "`crate = path::to::on_exit`")
-                .and_then(|value| Path::parse_mod_style.parse2(value))?;
+                .and_then(|value| check_path.parse2(value))?;
             set_once(&mut args.krate, path, &name)
         }
         _ => Err(Error::new(
             name.span(),
             format!("unknown option `{name}`; expected {OPTIONS}"),
         )),
+    }
+}
+
+/// A module path, `::a::b` or `a::b`: returns its tokens.
+fn check_path(input: ParseStream) -> Result<TokenStream, Error> {
+    let mut path = TokenStream::new();
+    if input.peek(Token![::]) {
+        path.extend(input.parse::<Token![::]>()?.to_token_stream());
+    }
+    loop {
+        let segment = input.call(Ident::parse_any)?;
+        path.extend([TokenTree::Ident(segment)]);
+        if input.is_empty() {
+            return Ok(path);
+        }
+        path.extend(input.parse::<Token![::]>()?.to_token_stream());
     }
 }
 

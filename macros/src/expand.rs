@@ -39,7 +39,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let krate = args
         .krate
         .as_ref()
-        .map_or_else(|| quote!(::on_exit), |path| quote!(#path));
+        .map_or_else(|| quote!(::on_exit), Clone::clone);
     let mut config = quote!(#krate::__private::Config::new());
     if let Some(signals) = &args.signals {
         let variants = signals

@@ -2,9 +2,8 @@
 //! stays opaque tokens.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use quote::ToTokens as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::{Attribute, Error, Generics, Token, Visibility};
+use syn::{Error, Token};
 
 /// `fn main`, split around its body.
 pub(crate) struct MainFn {
@@ -72,10 +71,21 @@ fn not_main(span: Span) -> Error {
     Error::new(span, "`#[on_exit]` can only be used on `fn main`")
 }
 
-/// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`.
+/// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`, token by token
+/// (syn's `derive` feature, which parses these as types, costs a second of every cold build).
 fn check_signature(input: ParseStream) -> syn::Result<Signature> {
-    input.call(Attribute::parse_outer)?;
-    input.parse::<Visibility>()?;
+    // Outer attributes: `#[...]`.
+    while input.peek(Token![#]) {
+        input.parse::<Token![#]>()?;
+        input.parse::<Group>()?;
+    }
+    // Visibility: `pub`, `pub(crate)`, `pub(in path)`.
+    if input.peek(Token![pub]) {
+        input.parse::<Token![pub]>()?;
+        if input.peek(syn::token::Paren) {
+            input.parse::<Group>()?;
+        }
+    }
     // `const`, `async`, `unsafe`, `extern "C"`: rustc has its own word for those on `main`.
     while !input.peek(Token![fn]) {
         if input.peek(Token![const])
@@ -100,9 +110,9 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
     let mut errors: Option<Error> = None;
     let mut report = |error: Error| crate::args::push(&mut errors, error);
     if input.peek(Token![<]) {
-        let generics: Generics = input.parse()?;
+        let generics = angle_bracketed(input)?;
         report(Error::new_spanned(
-            generics.to_token_stream(),
+            generics,
             "`main` cannot have generic parameters",
         ));
     }
@@ -122,6 +132,32 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
         Some(error) => Signature::BadMain(error, name),
         None => Signature::Main,
     })
+}
+
+/// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
+fn angle_bracketed(input: ParseStream) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
+    let mut depth = 0_usize;
+    let mut previous_joint: Option<char> = None;
+    loop {
+        let token: TokenTree = input.parse()?;
+        let mut joint = None;
+        if let TokenTree::Punct(punct) = &token {
+            match punct.as_char() {
+                '<' => depth += 1,
+                '>' if !matches!(previous_joint, Some('-' | '=')) => depth -= 1,
+                _ => {}
+            }
+            if punct.spacing() == proc_macro2::Spacing::Joint {
+                joint = Some(punct.as_char());
+            }
+        }
+        previous_joint = joint;
+        tokens.extend([token]);
+        if depth == 0 {
+            return Ok(tokens);
+        }
+    }
 }
 
 /// Splits `#![...]` attributes off the start of the body.

@@ -56,6 +56,13 @@ enum Phase {
     Done(Reason),
 }
 
+/// What the mutex guards: the phase, and how many threads wait for it to change (so that a
+/// change nobody waits for costs no wake-up system call on the signal's path).
+struct Shared {
+    phase: Phase,
+    waiting: usize,
+}
+
 /// The shared state of one process. A `static` in the runtime; a local in tests.
 pub(crate) struct Machine {
     /// [`Signal::code`] of the first request, 0 while there is none.
@@ -68,7 +75,7 @@ pub(crate) struct Machine {
     escalated: AtomicBool,
     /// The cleanup has begun; mirrors the phase for the signal handler, which cannot lock.
     started: AtomicBool,
-    phase: Mutex<Phase>,
+    shared: Mutex<Shared>,
     changed: Condvar,
 }
 
@@ -83,7 +90,10 @@ macro_rules! new_machine {
                 graceful: AtomicBool::new(false),
                 escalated: AtomicBool::new(false),
                 started: AtomicBool::new(false),
-                phase: Mutex::new(Phase::Idle),
+                shared: Mutex::new(Shared {
+                    phase: Phase::Idle,
+                    waiting: 0,
+                }),
                 changed: Condvar::new(),
             }
         }
@@ -152,12 +162,11 @@ impl Machine {
 
     /// Claims the cleanup for `reason`, exactly once per process.
     pub(crate) fn begin(&self, reason: Reason) -> Begin {
-        let mut phase = self.lock();
-        match *phase {
+        let mut shared = self.lock();
+        match shared.phase {
             Phase::Idle => {
-                *phase = Phase::Running(reason);
                 self.started.store(true, Ordering::Release);
-                self.changed.notify_all();
+                self.change(&mut shared, Phase::Running(reason));
                 Begin::Run
             }
             Phase::Running(running) => Begin::Running(running),
@@ -167,11 +176,37 @@ impl Machine {
 
     /// Marks the cleanup claimed by [`Machine::begin`] as over and wakes every waiter.
     pub(crate) fn finish(&self) {
-        let mut phase = self.lock();
-        if let Phase::Running(reason) = *phase {
-            *phase = Phase::Done(reason);
+        let mut shared = self.lock();
+        if let Phase::Running(reason) = shared.phase {
+            self.change(&mut shared, Phase::Done(reason));
+        }
+    }
+
+    fn change(&self, shared: &mut Shared, phase: Phase) {
+        shared.phase = phase;
+        if shared.waiting > 0 {
             self.changed.notify_all();
         }
+    }
+
+    /// Waits for a change of the phase, counted in `waiting` meanwhile.
+    fn wait<'a>(
+        &self,
+        mut shared: MutexGuard<'a, Shared>,
+        limit: Option<Duration>,
+    ) -> MutexGuard<'a, Shared> {
+        shared.waiting += 1;
+        let mut shared = match limit {
+            None => self.changed.wait(shared),
+            Some(limit) => self
+                .changed
+                .wait_timeout(shared, limit)
+                .map(|(shared, _)| shared)
+                .map_err(|poisoned| PoisonError::new(poisoned.into_inner().0)),
+        }
+        .unwrap_or_else(PoisonError::into_inner);
+        shared.waiting -= 1;
+        shared
     }
 
     /// The one path every ending takes: runs the cleanup (through `run`) if nobody has, or
@@ -205,15 +240,12 @@ impl Machine {
 
     /// Blocks until the cleanup is over and returns the reason it ran for.
     pub(crate) fn wait_done(&self) -> Reason {
-        let mut phase = self.lock();
+        let mut shared = self.lock();
         loop {
-            if let Phase::Done(reason) = *phase {
+            if let Phase::Done(reason) = shared.phase {
                 return reason;
             }
-            phase = self
-                .changed
-                .wait(phase)
-                .unwrap_or_else(PoisonError::into_inner);
+            shared = self.wait(shared, None);
         }
     }
 
@@ -221,33 +253,26 @@ impl Machine {
     /// to finish. Returns the signal if the cleanup overran `limit`; `None` if it finished in
     /// time or if the cleanup was not started by a signal.
     pub(crate) fn overran(&self, limit: Duration) -> Option<Signal> {
-        let mut phase = self.lock();
-        while *phase == Phase::Idle {
-            phase = self
-                .changed
-                .wait(phase)
-                .unwrap_or_else(PoisonError::into_inner);
+        let mut shared = self.lock();
+        while shared.phase == Phase::Idle {
+            shared = self.wait(shared, None);
         }
-        let Phase::Running(Reason::Signal(signal)) = *phase else {
+        let Phase::Running(Reason::Signal(signal)) = shared.phase else {
             return None;
         };
         let deadline = Instant::now() + limit;
-        while matches!(*phase, Phase::Running(_)) {
+        while matches!(shared.phase, Phase::Running(_)) {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return Some(signal);
             };
-            phase = self
-                .changed
-                .wait_timeout(phase, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            shared = self.wait(shared, Some(left));
         }
         None
     }
 
-    fn lock(&self) -> MutexGuard<'_, Phase> {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
         // A poisoned lock only means a panic elsewhere; the phase itself is always consistent.
-        self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

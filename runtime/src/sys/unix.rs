@@ -1,10 +1,9 @@
 //! Unix: handlers through signal-hook's registry (it chains other handlers and saves `errno`),
 //! a socket pair to wake the signal thread, `atexit`, and dying by the signal at the end.
 
-use std::io::{self, Read as _};
+use std::io;
 use std::mem::MaybeUninit;
-use std::os::unix::io::AsRawFd as _;
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::ptr;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -41,19 +40,28 @@ pub(crate) fn name(signal: Signal) -> &'static str {
     }
 }
 
-/// The write end of the wake-up channel, for the signal handlers.
-static WAKE: OnceLock<UnixStream> = OnceLock::new();
+/// The write end of the wake-up pipe, for the signal handlers.
+static WAKE: OnceLock<OwnedFd> = OnceLock::new();
 
-/// The read end of the wake-up channel: the signal thread sleeps on it.
+/// The read end of the wake-up pipe: the signal thread sleeps on it.
 pub(crate) struct Waker {
-    read: UnixStream,
+    read: OwnedFd,
 }
 
 impl Waker {
+    /// A pipe, as ctrlc uses: cheaper to create and to wake through than a socket pair.
     pub(crate) fn new() -> io::Result<Waker> {
-        let (read, write) = UnixStream::pair()?;
-        // A handler must never block: when the buffer is full, the thread is awake anyway.
-        write.set_nonblocking(true)?;
+        let mut fds = [-1; 2];
+        // SAFETY: pipe writes two new file descriptors into the two-element array.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe succeeded: both descriptors are open and owned by nothing else.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        set_flag(&read, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
+        set_flag(&write, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
+        // A handler must never block: when the pipe is full, the thread is awake anyway.
+        set_flag(&write, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK)?;
         WAKE.set(write)
             .map_err(|_| io::Error::new(io::ErrorKind::AlreadyExists, "already created"))?;
         Ok(Waker { read })
@@ -62,31 +70,56 @@ impl Waker {
     /// Blocks, using no CPU, until a handler wakes the thread or `timeout` passes.
     pub(crate) fn wait(&self, timeout: Option<Duration>) {
         let mut buffer = [0_u8; 64];
-        // A zero timeout means "none" to the socket; the caller never passes one.
-        let timeout = timeout.map(|timeout| timeout.max(Duration::from_millis(1)));
-        if self.read.set_read_timeout(timeout).is_err() {
+        if timeout.is_none() {
+            // The common case, and the signal's latency path: one blocking read.
+            // SAFETY: the buffer is valid for 64 bytes of writes; the descriptor is open.
+            unsafe {
+                libc::read(
+                    self.read.as_raw_fd(),
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len(),
+                )
+            };
             return;
         }
+        let timeout_ms = timeout.map_or(-1, |timeout| {
+            i32::try_from(timeout.as_millis().max(1)).unwrap_or(i32::MAX)
+        });
+        let mut ready = libc::pollfd {
+            fd: self.read.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         loop {
-            match (&self.read).read(&mut buffer) {
-                Ok(n) if n > 0 => return,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return;
-                }
-                // The write end lives in a static and is never closed, so neither an end of
-                // file nor another error can happen; if one did, sleep rather than spin.
-                _ => loop {
-                    std::thread::park();
-                },
+            // SAFETY: `ready` is one valid pollfd for an open descriptor.
+            let polled = unsafe { libc::poll(&raw mut ready, 1, timeout_ms) };
+            if polled >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break;
             }
         }
+        if ready.revents & libc::POLLIN != 0 {
+            // SAFETY: the buffer is valid for 64 bytes; the pipe is readable, so this does
+            // not block. What it reads is only wake-up bytes.
+            unsafe {
+                libc::read(
+                    self.read.as_raw_fd(),
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len(),
+                )
+            };
+        }
     }
+}
+
+/// Adds `flag` to a descriptor's flags (`F_GETFD`/`F_SETFD` or `F_GETFL`/`F_SETFL`).
+fn set_flag(fd: &OwnedFd, get: i32, set: i32, flag: i32) -> io::Result<()> {
+    // SAFETY: fcntl on an open descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), get) };
+    // SAFETY: as above.
+    if flags == -1 || unsafe { libc::fcntl(fd.as_raw_fd(), set, flags | flag) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Installs the handler for `signal`, unless the process started with it ignored.
@@ -156,16 +189,10 @@ fn is_ignored(raw: i32) -> io::Result<bool> {
 fn wake() {
     if let Some(write) = WAKE.get() {
         // SAFETY: the fd is open for the whole process (it lives in a static), the buffer is
-        // one valid byte, and send is async-signal-safe. A full buffer (EAGAIN) is fine: the
-        // thread already has a wake-up waiting. signal-hook restores errno after the handler.
-        unsafe {
-            libc::send(
-                write.as_raw_fd(),
-                b"!".as_ptr().cast(),
-                1,
-                libc::MSG_DONTWAIT,
-            )
-        };
+        // one valid byte, and write is async-signal-safe. A full pipe (EAGAIN, the end is
+        // non-blocking) is fine: the thread already has a wake-up waiting. signal-hook
+        // restores errno after the handler.
+        unsafe { libc::write(write.as_raw_fd(), b"!".as_ptr().cast(), 1) };
     }
 }
 

@@ -1,0 +1,2 @@
+//! The baseline: an empty `main`.
+fn main() {}

@@ -1,0 +1,355 @@
+//! The benchmark harness: builds the compared programs, measures what the attribute costs a
+//! quick script against a bare `main` and against ctrlc, in one run on one machine, and prints
+//! one Markdown table of medians and ratios (BENCHMARKS.md has one, and says what each row
+//! means).
+//!
+//! ```text
+//! cargo run --release -p on-exit-bench            # about two minutes on 2 cores
+//! cargo run --release -p on-exit-bench -- --quick # fewer samples, no cold builds
+//! ```
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+use std::{fs, thread};
+
+use on_exit_bench::monotonic_ns;
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf();
+    eprintln!("building the compared programs (release)...");
+    run(Command::new("cargo")
+        .args(["build", "--release", "-p", "on-exit-bench", "--bins"])
+        .current_dir(&root));
+    let bin = root.join("target/release");
+
+    let mut rows = Vec::new();
+    let cores = thread::available_parallelism().map_or(1, std::num::NonZero::get);
+
+    // 1. Start and exit.
+    let rounds = if quick { 100 } else { 500 };
+    eprintln!("start and exit: {rounds} runs of each program, interleaved...");
+    let [bare, thread, attribute, ctrlc] = start_exit(
+        &bin,
+        ["bare", "with_thread", "with_attribute", "with_ctrlc"],
+        rounds,
+    );
+    rows.push(Row::new(
+        "start and exit, empty `main` with `#[on_exit(cleanup)]`",
+        format!("{} (bare: {})", us(attribute), us(bare)),
+        "vs bare `main`",
+        ratio(attribute, bare),
+        "≤ 1.05x",
+        attribute <= bare * 1.05,
+    ));
+    rows.push(Row::new(
+        "same",
+        format!("{} (one thread: {})", us(attribute), us(thread)),
+        "vs a bare `main` that starts one parked thread",
+        ratio(attribute, thread),
+        "(context)",
+        true,
+    ));
+    rows.push(Row::new(
+        "same",
+        format!("{} (ctrlc: {})", us(attribute), us(ctrlc)),
+        "vs `ctrlc::set_handler`",
+        ratio(attribute, ctrlc),
+        "≤ 1.00x",
+        attribute <= ctrlc,
+    ));
+
+    // 2. Signal to the cleanup's first line.
+    let samples = if quick { 50 } else { 300 };
+    eprintln!("signal latency: {samples} samples each...");
+    let [ours, theirs] = latencies(
+        [
+            (&bin.join("latency_attribute"), libc::SIGTERM),
+            (&bin.join("latency_ctrlc"), libc::SIGINT),
+        ],
+        samples,
+    );
+    rows.push(Row::new(
+        "signal sent → cleanup's first line (release)",
+        format!("{} (ctrlc: {})", us(ours), us(theirs)),
+        "vs a ctrlc handler",
+        ratio(ours, theirs),
+        "≤ 1.00x and < 1 ms",
+        ours <= theirs && ours < 1_000_000.0,
+    ));
+
+    // 3. Cold build.
+    if quick {
+        eprintln!("cold builds: skipped (--quick)");
+    } else {
+        eprintln!("cold builds: 3 of each quick script, fresh target dirs...");
+        let (ours, theirs) = cold_builds(&root, 3);
+        rows.push(Row::new(
+            "cold `cargo build` of a quick script",
+            format!("{:.2} s (ctrlc: {:.2} s)", ours / 1e9, theirs / 1e9),
+            "vs the same script with ctrlc",
+            ratio(ours, theirs),
+            "≤ 1.2x",
+            ours <= theirs * 1.2,
+        ));
+    }
+
+    // 4. Binary size.
+    let size = |name: &str| fs::metadata(bin.join(name)).map_or(0, |m| m.len());
+    let growth = size("with_attribute").saturating_sub(size("bare"));
+    rows.push(Row::new(
+        "release binary growth",
+        format!(
+            "{:.1} KiB (ctrlc: {:.1} KiB)",
+            kib(growth),
+            kib(size("with_ctrlc").saturating_sub(size("bare")))
+        ),
+        "vs bare `main`",
+        String::from("-"),
+        "< 100 KiB",
+        growth < 100 * 1024,
+    ));
+
+    // 5. Idle cost.
+    let (ticks, threads) = idle(&bin.join("idle"));
+    rows.push(Row::new(
+        "CPU while idle, 2 s after install",
+        format!("{ticks} ticks, {threads} threads"),
+        "-",
+        String::from("-"),
+        "0 ticks (no busy thread)",
+        ticks == 0,
+    ));
+
+    print_table(&rows, cores, rounds, samples);
+}
+
+/// The Markdown table that BENCHMARKS.md quotes.
+fn print_table(rows: &[Row], cores: usize, rounds: usize, samples: usize) {
+    println!("\nMeasured on {cores} cores; medians of {rounds} runs (start), {samples} samples (latency).\n");
+    println!("| what | measured | compared with | ratio | target | met |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            row.what,
+            row.measured,
+            row.against,
+            row.ratio,
+            row.target,
+            if row.met { "yes" } else { "**no**" }
+        );
+    }
+}
+
+struct Row {
+    what: &'static str,
+    measured: String,
+    against: &'static str,
+    ratio: String,
+    target: &'static str,
+    met: bool,
+}
+
+impl Row {
+    fn new(
+        what: &'static str,
+        measured: String,
+        against: &'static str,
+        ratio: String,
+        target: &'static str,
+        met: bool,
+    ) -> Row {
+        Row {
+            what,
+            measured,
+            against,
+            ratio,
+            target,
+            met,
+        }
+    }
+}
+
+fn run(command: &mut Command) {
+    let status = command.status().expect("the command starts");
+    assert!(status.success(), "{command:?} failed: {status}");
+}
+
+#[allow(clippy::cast_precision_loss)] // nanoseconds and bytes: far below 2^52
+fn median(mut samples: Vec<u64>) -> f64 {
+    samples.sort_unstable();
+    samples[samples.len() / 2] as f64
+}
+
+fn us(ns: f64) -> String {
+    format!("{:.1} µs", ns / 1_000.0)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+fn ratio(ours: f64, theirs: f64) -> String {
+    format!("{:.3}x", ours / theirs)
+}
+
+/// Median wall time of spawning and reaping each program, runs interleaved so that drift in
+/// the machine's load hits all of them alike.
+fn start_exit<const N: usize>(bin: &Path, names: [&str; N], rounds: usize) -> [f64; N] {
+    let mut times: [Vec<u64>; N] = std::array::from_fn(|_| Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        for offset in 0..N {
+            let which = (round + offset) % N;
+            let start = Instant::now();
+            let status = Command::new(bin.join(names[which]))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status()
+                .expect("the program starts");
+            let elapsed = start.elapsed();
+            assert!(status.success());
+            times[which].push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+        }
+    }
+    times.map(median)
+}
+
+fn read_line(reader: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .expect("a line from the program");
+    line.trim().to_owned()
+}
+
+/// Median time from `kill` in the harness to the first line of the cleanup in the program,
+/// for each program, samples interleaved.
+fn latencies<const N: usize>(programs: [(&Path, i32); N], samples: usize) -> [f64; N] {
+    let mut times: [Vec<u64>; N] = std::array::from_fn(|_| Vec::with_capacity(samples));
+    for sample in 0..samples {
+        for offset in 0..N {
+            let which = (sample + offset) % N;
+            let (program, signal) = programs[which];
+            times[which].push(latency(program, signal));
+        }
+    }
+    times.map(median)
+}
+
+/// One sample: nanoseconds from `kill` to the cleanup's first line.
+fn latency(program: &Path, signal: i32) -> u64 {
+    let mut child: Child = Command::new(program)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    assert_eq!(read_line(&mut stdout), "ready");
+    // Let it settle into its wait.
+    thread::sleep(Duration::from_millis(2));
+    let pid = i32::try_from(child.id()).expect("pid");
+    let sent = monotonic_ns();
+    // SAFETY: kill has no memory-safety preconditions; the child is not reaped yet.
+    unsafe { libc::kill(pid, signal) };
+    let line = read_line(&mut stdout);
+    let started: u64 = line
+        .strip_prefix("cleanup ")
+        .and_then(|time| time.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+    drop(child.stdin.take());
+    let _ = child.wait();
+    started.saturating_sub(sent)
+}
+
+/// CPU ticks the program used while it waited, and its thread count.
+fn idle(program: &Path) -> (u64, usize) {
+    let mut child = Command::new(program)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    assert_eq!(read_line(&mut stdout), "ready");
+    thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(child.id());
+    thread::sleep(Duration::from_secs(2));
+    let after = cpu_ticks(child.id());
+    let threads = fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    (after.saturating_sub(before), threads)
+}
+
+/// utime + stime of a process, in clock ticks, from `/proc/PID/stat`.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+}
+
+/// Median cold-build times of the same quick script with the attribute and with ctrlc.
+fn cold_builds(root: &Path, samples: usize) -> (f64, f64) {
+    let dir = root.join("target/bench-cold");
+    let attribute = quick_script(
+        &dir.join("attribute"),
+        &format!("on-exit = {{ path = {:?} }}", root.display().to_string()),
+        "#[on_exit::on_exit(cleanup)]\nfn main() {\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let ctrlc = quick_script(
+        &dir.join("ctrlc"),
+        "ctrlc = \"3.5\"",
+        "fn main() {\n    ctrlc::set_handler(cleanup).expect(\"handler\");\n    println!(\"working\");\n    cleanup();\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..samples {
+        ours.push(cold_build(&attribute));
+        theirs.push(cold_build(&ctrlc));
+    }
+    (median(ours), median(theirs))
+}
+
+fn quick_script(dir: &Path, dependency: &str, main: &str) -> PathBuf {
+    fs::create_dir_all(dir.join("src")).expect("the script's folder");
+    let manifest = format!(
+        "[package]\nname = \"quick-script\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependency}\n\n[workspace]\n"
+    );
+    fs::write(dir.join("Cargo.toml"), manifest).expect("Cargo.toml");
+    fs::write(dir.join("src/main.rs"), main).expect("main.rs");
+    // Fetched once: the measurement is the build, not the download.
+    run(Command::new("cargo").arg("fetch").current_dir(dir));
+    dir.to_path_buf()
+}
+
+fn cold_build(script: &Path) -> u64 {
+    let target = script.join("target");
+    let _ = fs::remove_dir_all(&target);
+    let start = Instant::now();
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "--offline"])
+        .current_dir(script)
+        .stderr(Stdio::null()));
+    let elapsed = start.elapsed();
+    let _ = std::io::stderr().flush();
+    u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+}
