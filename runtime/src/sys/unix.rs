@@ -3,10 +3,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::ptr;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use super::Caught;
 use crate::state::Delivery;
@@ -40,87 +37,176 @@ pub(crate) fn name(signal: Signal) -> &'static str {
     }
 }
 
-/// The write end of the wake-up pipe, for the signal handlers.
-static WAKE: OnceLock<OwnedFd> = OnceLock::new();
+/// How a handler wakes the signal thread: a POSIX semaphore, as ctrlc uses (`sem_post` is
+/// async-signal-safe, and a futex wake-up is quicker than a pipe's); on Apple's systems, which
+/// have no unnamed semaphores, a pipe.
+#[cfg(not(target_vendor = "apple"))]
+mod wake {
+    use std::cell::UnsafeCell;
+    use std::io;
+    use std::mem::MaybeUninit;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
 
-/// The read end of the wake-up pipe: the signal thread sleeps on it.
-pub(crate) struct Waker {
-    read: OwnedFd,
-}
+    /// The semaphore the handlers post and the signal thread waits on, as ctrlc does: `sem_post`
+    /// is async-signal-safe, and a futex wake-up is quicker than a pipe's.
+    struct Semaphore(UnsafeCell<libc::sem_t>);
 
-impl Waker {
-    /// A pipe, as ctrlc uses: cheaper to create and to wake through than a socket pair.
-    pub(crate) fn new() -> io::Result<Waker> {
-        let mut fds = [-1; 2];
-        // SAFETY: pipe writes two new file descriptors into the two-element array.
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            return Err(io::Error::last_os_error());
+    // SAFETY: a POSIX semaphore is made to be shared between threads; every access to the inner
+    // value goes through the sem_* functions, after `sem_init` (guarded by `SEMAPHORE_READY`).
+    unsafe impl Sync for Semaphore {}
+
+    // SAFETY: all-zero bytes are a valid (not yet initialised) sem_t; `sem_init` runs before use.
+    static SEMAPHORE: Semaphore = Semaphore(UnsafeCell::new(unsafe { std::mem::zeroed() }));
+    static SEMAPHORE_READY: AtomicBool = AtomicBool::new(false);
+
+    /// The signal thread's side of the semaphore.
+    pub(crate) struct Waker(());
+
+    impl Waker {
+        pub(crate) fn new() -> io::Result<Waker> {
+            // SAFETY: the semaphore lives in a static; it is initialised once (the runtime installs
+            // once), private to this process (pshared 0), at 0.
+            if unsafe { libc::sem_init(SEMAPHORE.0.get(), 0, 0) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            SEMAPHORE_READY.store(true, Ordering::Release);
+            Ok(Waker(()))
         }
-        // SAFETY: pipe succeeded: both descriptors are open and owned by nothing else.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        set_flag(&read, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
-        set_flag(&write, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
-        // A handler must never block: when the pipe is full, the thread is awake anyway.
-        set_flag(&write, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK)?;
-        WAKE.set(write)
-            .map_err(|_| io::Error::new(io::ErrorKind::AlreadyExists, "already created"))?;
-        Ok(Waker { read })
+
+        /// Blocks, using no CPU, until a handler wakes the thread or `timeout` passes.
+        #[allow(clippy::unused_self)] // the same signature as the pipe's waker
+        pub(crate) fn wait(&self, timeout: Option<Duration>) {
+            let semaphore = SEMAPHORE.0.get();
+            let Some(timeout) = timeout else {
+                // The signal's latency path: one futex wait. Retried if a signal interrupts it.
+                // SAFETY: the semaphore was initialised by `Waker::new`.
+                while unsafe { libc::sem_wait(semaphore) } != 0
+                    && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+                {
+                }
+                return;
+            };
+            // sem_timedwait takes a CLOCK_REALTIME deadline.
+            let mut deadline = MaybeUninit::<libc::timespec>::zeroed();
+            // SAFETY: `deadline` points to writable memory for a timespec.
+            unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, deadline.as_mut_ptr()) };
+            // SAFETY: zero-initialised, and filled by clock_gettime.
+            let mut deadline = unsafe { deadline.assume_init() };
+            #[allow(clippy::useless_conversion)] // `c_long` is not `i64` everywhere
+            let nanos = i64::from(deadline.tv_nsec) + i64::from(timeout.subsec_nanos());
+            deadline.tv_sec += libc::time_t::try_from(timeout.as_secs())
+                .unwrap_or(libc::time_t::MAX / 2)
+                + libc::time_t::from(nanos >= 1_000_000_000);
+            deadline.tv_nsec = (nanos % 1_000_000_000) as _;
+            // SAFETY: the semaphore was initialised; `deadline` is a valid timespec.
+            while unsafe { libc::sem_timedwait(semaphore, &raw const deadline) } != 0
+                && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+            {}
+        }
     }
 
-    /// Blocks, using no CPU, until a handler wakes the thread or `timeout` passes.
-    pub(crate) fn wait(&self, timeout: Option<Duration>) {
-        let mut buffer = [0_u8; 64];
-        if timeout.is_none() {
-            // The common case, and the signal's latency path: one blocking read.
-            // SAFETY: the buffer is valid for 64 bytes of writes; the descriptor is open.
-            unsafe {
-                libc::read(
-                    self.read.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                )
-            };
-            return;
+    /// Wakes the signal thread. Async-signal-safe.
+    pub(crate) fn wake() {
+        if SEMAPHORE_READY.load(Ordering::Acquire) {
+            // SAFETY: the semaphore was initialised (SEMAPHORE_READY) and lives in a static;
+            // sem_post is async-signal-safe. An overflow (EOVERFLOW) cannot matter: the thread is
+            // awake anyway. signal-hook restores errno after the handler.
+            unsafe { libc::sem_post(SEMAPHORE.0.get()) };
         }
-        let timeout_ms = timeout.map_or(-1, |timeout| {
-            i32::try_from(timeout.as_millis().max(1)).unwrap_or(i32::MAX)
-        });
-        let mut ready = libc::pollfd {
-            fd: self.read.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        loop {
-            // SAFETY: `ready` is one valid pollfd for an open descriptor.
-            let polled = unsafe { libc::poll(&raw mut ready, 1, timeout_ms) };
-            if polled >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                break;
+    }
+}
+
+#[cfg(target_vendor = "apple")]
+mod wake {
+    use std::io;
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    /// The write end of the wake-up pipe, for the signal handlers.
+    static WAKE: OnceLock<OwnedFd> = OnceLock::new();
+
+    /// The read end of the wake-up pipe: the signal thread sleeps on it.
+    pub(crate) struct Waker {
+        read: OwnedFd,
+    }
+
+    impl Waker {
+        pub(crate) fn new() -> io::Result<Waker> {
+            let mut fds = [-1; 2];
+            // SAFETY: pipe writes two new file descriptors into the two-element array.
+            if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: pipe succeeded: both descriptors are open and owned by nothing else.
+            let (read, write) =
+                unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            set_flag(&read, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
+            set_flag(&write, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
+            // A handler must never block: when the pipe is full, the thread is awake anyway.
+            set_flag(&write, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK)?;
+            WAKE.set(write)
+                .map_err(|_| io::Error::new(io::ErrorKind::AlreadyExists, "already created"))?;
+            Ok(Waker { read })
+        }
+
+        /// Blocks, using no CPU, until a handler wakes the thread or `timeout` passes.
+        pub(crate) fn wait(&self, timeout: Option<Duration>) {
+            let timeout_ms = timeout.map_or(-1, |timeout| {
+                i32::try_from(timeout.as_millis().max(1)).unwrap_or(i32::MAX)
+            });
+            let mut ready = libc::pollfd {
+                fd: self.read.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            loop {
+                // SAFETY: `ready` is one valid pollfd for an open descriptor.
+                let polled = unsafe { libc::poll(&raw mut ready, 1, timeout_ms) };
+                if polled >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                    break;
+                }
+            }
+            if ready.revents & libc::POLLIN != 0 {
+                let mut buffer = [0_u8; 64];
+                // SAFETY: the buffer is valid for 64 bytes; the pipe is readable, so this
+                // does not block. What it reads is only wake-up bytes.
+                unsafe {
+                    libc::read(
+                        self.read.as_raw_fd(),
+                        buffer.as_mut_ptr().cast(),
+                        buffer.len(),
+                    )
+                };
             }
         }
-        if ready.revents & libc::POLLIN != 0 {
-            // SAFETY: the buffer is valid for 64 bytes; the pipe is readable, so this does
-            // not block. What it reads is only wake-up bytes.
-            unsafe {
-                libc::read(
-                    self.read.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                )
-            };
+    }
+
+    /// Adds `flag` to a descriptor's flags (`F_GETFD`/`F_SETFD` or `F_GETFL`/`F_SETFL`).
+    fn set_flag(fd: &OwnedFd, get: i32, set: i32, flag: i32) -> io::Result<()> {
+        // SAFETY: fcntl on an open descriptor we own, with integer arguments only.
+        let flags = unsafe { libc::fcntl(fd.as_raw_fd(), get) };
+        // SAFETY: as above.
+        if flags == -1 || unsafe { libc::fcntl(fd.as_raw_fd(), set, flags | flag) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Wakes the signal thread. Async-signal-safe.
+    pub(crate) fn wake() {
+        if let Some(write) = WAKE.get() {
+            // SAFETY: the fd is open for the whole process (it lives in a static), the buffer
+            // is one valid byte, and write is async-signal-safe. A full pipe (EAGAIN) is
+            // fine: the thread already has a wake-up waiting.
+            unsafe { libc::write(write.as_raw_fd(), b"!".as_ptr().cast(), 1) };
         }
     }
 }
 
-/// Adds `flag` to a descriptor's flags (`F_GETFD`/`F_SETFD` or `F_GETFL`/`F_SETFL`).
-fn set_flag(fd: &OwnedFd, get: i32, set: i32, flag: i32) -> io::Result<()> {
-    // SAFETY: fcntl on an open descriptor we own, with integer arguments only.
-    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), get) };
-    // SAFETY: as above.
-    if flags == -1 || unsafe { libc::fcntl(fd.as_raw_fd(), set, flags | flag) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
+use wake::wake;
+pub(crate) use wake::Waker;
 
 /// Installs the handler for `signal`, unless the process started with it ignored.
 ///
@@ -183,17 +269,6 @@ fn is_ignored(raw: i32) -> io::Result<bool> {
     // SAFETY: sigaction succeeded, so it filled `current`; all-zero was already a valid value.
     let current = unsafe { current.assume_init() };
     Ok(current.sa_sigaction == libc::SIG_IGN)
-}
-
-/// Wakes the signal thread. Async-signal-safe.
-fn wake() {
-    if let Some(write) = WAKE.get() {
-        // SAFETY: the fd is open for the whole process (it lives in a static), the buffer is
-        // one valid byte, and write is async-signal-safe. A full pipe (EAGAIN, the end is
-        // non-blocking) is fine: the thread already has a wake-up waiting. signal-hook
-        // restores errno after the handler.
-        unsafe { libc::write(write.as_raw_fd(), b"!".as_ptr().cast(), 1) };
-    }
 }
 
 /// Monotonic time in nanoseconds. Async-signal-safe.
