@@ -34,16 +34,18 @@ fn main() {
     // 1. Start and exit.
     let rounds = if quick { 100 } else { 500 };
     eprintln!("start and exit: {rounds} runs of each program, interleaved...");
-    let [bare, thread, attribute, ctrlc] = start_exit(
+    let [bare_runs, thread_runs, attribute_runs, ctrlc_runs] = start_exit(
         &bin,
         ["bare", "with_thread", "with_attribute", "with_ctrlc"],
         rounds,
     );
+    let [bare, thread, attribute, ctrlc] =
+        [&bare_runs, &thread_runs, &attribute_runs, &ctrlc_runs].map(|runs| median(runs));
     rows.push(Row::new(
         "start and exit, empty `main` with `#[on_exit(cleanup)]`",
         format!("{} (bare: {})", us(attribute), us(bare)),
         "vs bare `main`",
-        ratio(attribute, bare),
+        ratio(&attribute_runs, &bare_runs),
         "≤ 1.05x",
         attribute <= bare * 1.05,
     ));
@@ -51,7 +53,7 @@ fn main() {
         "same",
         format!("{} (one thread: {})", us(attribute), us(thread)),
         "vs a bare `main` that starts one parked thread",
-        ratio(attribute, thread),
+        ratio(&attribute_runs, &thread_runs),
         "(context)",
         true,
     ));
@@ -59,7 +61,7 @@ fn main() {
         "same",
         format!("{} (ctrlc: {})", us(attribute), us(ctrlc)),
         "vs `ctrlc::set_handler`",
-        ratio(attribute, ctrlc),
+        ratio(&attribute_runs, &ctrlc_runs),
         "≤ 1.00x",
         attribute <= ctrlc,
     ));
@@ -67,18 +69,19 @@ fn main() {
     // 2. Signal to the cleanup's first line.
     let samples = if quick { 50 } else { 300 };
     eprintln!("signal latency: {samples} samples each...");
-    let [ours, theirs] = latencies(
+    let [our_samples, their_samples] = latencies(
         [
             (&bin.join("latency_attribute"), libc::SIGTERM),
             (&bin.join("latency_ctrlc"), libc::SIGINT),
         ],
         samples,
     );
+    let (ours, theirs) = (median(&our_samples), median(&their_samples));
     rows.push(Row::new(
         "signal sent → cleanup's first line (release)",
         format!("{} (ctrlc: {})", us(ours), us(theirs)),
         "vs a ctrlc handler",
-        ratio(ours, theirs),
+        ratio(&our_samples, &their_samples),
         "≤ 1.00x and < 1 ms",
         ours <= theirs && ours < 1_000_000.0,
     ));
@@ -93,27 +96,13 @@ fn main() {
             "cold `cargo build` of a quick script",
             format!("{:.2} s (ctrlc: {:.2} s)", ours / 1e9, theirs / 1e9),
             "vs the same script with ctrlc",
-            ratio(ours, theirs),
+            format!("{:.3}x", ours / theirs),
             "≤ 1.2x",
             ours <= theirs * 1.2,
         ));
     }
 
-    // 4. Binary size.
-    let size = |name: &str| fs::metadata(bin.join(name)).map_or(0, |m| m.len());
-    let growth = size("with_attribute").saturating_sub(size("bare"));
-    rows.push(Row::new(
-        "release binary growth",
-        format!(
-            "{:.1} KiB (ctrlc: {:.1} KiB)",
-            kib(growth),
-            kib(size("with_ctrlc").saturating_sub(size("bare")))
-        ),
-        "vs bare `main`",
-        String::from("-"),
-        "< 100 KiB",
-        growth < 100 * 1024,
-    ));
+    rows.push(binary_growth(&bin));
 
     // 5. Idle cost.
     let (ticks, threads) = idle(&bin.join("idle"));
@@ -127,6 +116,24 @@ fn main() {
     ));
 
     print_table(&rows, cores, rounds, samples);
+}
+
+/// Release binary growth against a bare `main`.
+fn binary_growth(bin: &Path) -> Row {
+    let size = |name: &str| fs::metadata(bin.join(name)).map_or(0, |m| m.len());
+    let growth = size("with_attribute").saturating_sub(size("bare"));
+    Row::new(
+        "release binary growth",
+        format!(
+            "{:.1} KiB (ctrlc: {:.1} KiB)",
+            kib(growth),
+            kib(size("with_ctrlc").saturating_sub(size("bare")))
+        ),
+        "vs bare `main`",
+        String::from("-"),
+        "< 100 KiB",
+        growth < 100 * 1024,
+    )
 }
 
 /// The Markdown table that BENCHMARKS.md quotes.
@@ -182,9 +189,10 @@ fn run(command: &mut Command) {
 }
 
 #[allow(clippy::cast_precision_loss)] // nanoseconds and bytes: far below 2^52
-fn median(mut samples: Vec<u64>) -> f64 {
-    samples.sort_unstable();
-    samples[samples.len() / 2] as f64
+fn median(samples: &[u64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    sorted[sorted.len() / 2] as f64
 }
 
 fn us(ns: f64) -> String {
@@ -196,13 +204,26 @@ fn kib(bytes: u64) -> f64 {
     bytes as f64 / 1024.0
 }
 
-fn ratio(ours: f64, theirs: f64) -> String {
-    format!("{:.3}x", ours / theirs)
+/// The ratio of the medians, and its range over five blocks of consecutive samples: how much
+/// of it is the machine's noise.
+fn ratio(ours: &[u64], theirs: &[u64]) -> String {
+    let block = (ours.len() / 5).max(1);
+    let blocks: Vec<f64> = ours
+        .chunks(block)
+        .zip(theirs.chunks(block))
+        .map(|(ours, theirs)| median(ours) / median(theirs))
+        .collect();
+    let low = blocks.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = blocks.iter().copied().fold(0.0, f64::max);
+    format!(
+        "{:.3}x (blocks: {low:.2}–{high:.2})",
+        median(ours) / median(theirs)
+    )
 }
 
 /// Median wall time of spawning and reaping each program, runs interleaved so that drift in
 /// the machine's load hits all of them alike.
-fn start_exit<const N: usize>(bin: &Path, names: [&str; N], rounds: usize) -> [f64; N] {
+fn start_exit<const N: usize>(bin: &Path, names: [&str; N], rounds: usize) -> [Vec<u64>; N] {
     let mut times: [Vec<u64>; N] = std::array::from_fn(|_| Vec::with_capacity(rounds));
     for round in 0..rounds {
         for offset in 0..N {
@@ -218,7 +239,7 @@ fn start_exit<const N: usize>(bin: &Path, names: [&str; N], rounds: usize) -> [f
             times[which].push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
         }
     }
-    times.map(median)
+    times
 }
 
 fn read_line(reader: &mut BufReader<ChildStdout>) -> String {
@@ -231,7 +252,7 @@ fn read_line(reader: &mut BufReader<ChildStdout>) -> String {
 
 /// Median time from `kill` in the harness to the first line of the cleanup in the program,
 /// for each program, samples interleaved.
-fn latencies<const N: usize>(programs: [(&Path, i32); N], samples: usize) -> [f64; N] {
+fn latencies<const N: usize>(programs: [(&Path, i32); N], samples: usize) -> [Vec<u64>; N] {
     let mut times: [Vec<u64>; N] = std::array::from_fn(|_| Vec::with_capacity(samples));
     for sample in 0..samples {
         for offset in 0..N {
@@ -240,7 +261,7 @@ fn latencies<const N: usize>(programs: [(&Path, i32); N], samples: usize) -> [f6
             times[which].push(latency(program, signal));
         }
     }
-    times.map(median)
+    times
 }
 
 /// One sample: nanoseconds from `kill` to the cleanup's first line.
@@ -326,7 +347,7 @@ fn cold_builds(root: &Path, samples: usize) -> (f64, f64) {
         ours.push(cold_build(&attribute));
         theirs.push(cold_build(&ctrlc));
     }
-    (median(ours), median(theirs))
+    (median(&ours), median(&theirs))
 }
 
 fn quick_script(dir: &Path, dependency: &str, main: &str) -> PathBuf {
