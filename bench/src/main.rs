@@ -264,15 +264,21 @@ fn latencies<const N: usize>(programs: [(&Path, i32); N], samples: usize) -> [Ve
     times
 }
 
-/// One sample: nanoseconds from `kill` to the cleanup's first line.
-fn latency(program: &Path, signal: i32) -> u64 {
-    let mut child: Child = Command::new(program)
+/// Starts `program` and waits for its `ready` line.
+fn start_ready(program: &Path) -> (Child, BufReader<ChildStdout>) {
+    let mut child = Command::new(program)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the program starts");
     let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
     assert_eq!(read_line(&mut stdout), "ready");
+    (child, stdout)
+}
+
+/// One sample: nanoseconds from `kill` to the cleanup's first line.
+fn latency(program: &Path, signal: i32) -> u64 {
+    let (mut child, mut stdout) = start_ready(program);
     // Let it settle into its wait.
     thread::sleep(Duration::from_millis(2));
     let pid = i32::try_from(child.id()).expect("pid");
@@ -291,12 +297,7 @@ fn latency(program: &Path, signal: i32) -> u64 {
 
 /// CPU ticks the program used while it waited, and its thread count.
 fn idle(program: &Path) -> (u64, usize) {
-    let mut child = Command::new(program)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-    assert_eq!(read_line(&mut stdout), "ready");
+    let (mut child, _stdout) = start_ready(program);
     thread::sleep(Duration::from_millis(300));
     let before = cpu_ticks(child.id());
     thread::sleep(Duration::from_secs(2));

@@ -1,5 +1,6 @@
 //! Unix: handlers through signal-hook's registry (it chains other handlers and saves `errno`),
-//! a socket pair to wake the signal thread, `atexit`, and dying by the signal at the end.
+//! a semaphore (a pipe on Apple systems) to wake the signal thread, `atexit`, and dying by the
+//! signal at the end.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -223,9 +224,10 @@ pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io:
         Delivery::Force => die_by(signal),
     };
     // SAFETY: `action` runs inside a signal handler and is async-signal-safe: `deliver` only
-    // touches atomics, `now_ns` calls clock_gettime, `wake` calls send on a non-blocking
-    // socket, and `die_by` calls only sigaction, pthread_sigmask, raise, getpid and _exit, all
-    // on POSIX's list of async-signal-safe functions. None of them allocates or takes a lock.
+    // touches atomics, `now_ns` calls clock_gettime, `wake` calls sem_post (or write on a
+    // non-blocking pipe), and `die_by` calls only sigaction, pthread_sigmask, raise, getpid and
+    // _exit, all on POSIX's list of async-signal-safe functions. None of them allocates or
+    // takes a lock.
     unsafe { signal_hook::low_level::register(raw, action) }?;
     Ok(Caught::Yes)
 }
