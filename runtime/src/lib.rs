@@ -109,16 +109,14 @@ pub mod __private {
             timeout: config.timeout_ms.map(Duration::from_millis),
             graceful: config.graceful,
         };
-        let active = driver::install(settings);
-        if active {
-            crate::register(cleanup);
-        } else {
+        if !driver::install(settings) {
+            // A `register` call (or a second `#[on_exit]`) came first: its settings stay.
             driver::warn(format_args!(
-                "the runtime is already installed; this second cleanup will not run"
+                "the runtime was already installed; this attribute's options are ignored"
             ));
         }
+        crate::register(cleanup);
         Guard {
-            active,
             _not_send: PhantomData,
         }
     }
@@ -134,21 +132,18 @@ pub mod __private {
     /// Lives in `main`: its drop is `main` returning (or a panic unwinding out of it).
     #[must_use = "the cleanup runs when the guard drops at the end of `main`"]
     pub struct Guard {
-        active: bool,
         // Stays on the thread that runs `main`.
         _not_send: PhantomData<*const ()>,
     }
 
     impl Drop for Guard {
         fn drop(&mut self) {
-            if self.active {
-                let reason = if std::thread::panicking() {
-                    Reason::Panicked
-                } else {
-                    Reason::Returned
-                };
-                driver::end_main(reason);
-            }
+            let reason = if std::thread::panicking() {
+                Reason::Panicked
+            } else {
+                Reason::Returned
+            };
+            driver::end_main(reason);
         }
     }
 }
