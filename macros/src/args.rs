@@ -100,27 +100,48 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
 /// inside a closure's `|...|` parameters, or inside a turbofish's `<...>`.
 fn split_top_level_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
     let mut segments = vec![Vec::new()];
-    let mut angle_depth = 0_usize;
+    let mut angles = Angles::default();
     let mut in_closure_params = false;
-    let mut previous_joint: Option<char> = None;
     for token in tokens {
-        let mut joint = None;
         if let TokenTree::Punct(punct) = &token {
             let first_of_segment = segments.last().is_some_and(|s| {
                 s.is_empty() || matches!(s.as_slice(), [TokenTree::Ident(i)] if i == "move")
             });
             match punct.as_char() {
-                ',' if angle_depth == 0 && !in_closure_params => {
+                ',' if angles.depth == 0 && !in_closure_params => {
                     segments.push(Vec::new());
-                    previous_joint = None;
+                    angles = Angles::default();
                     continue;
                 }
                 '|' if first_of_segment => in_closure_params = true,
                 '|' if in_closure_params => in_closure_params = false,
-                '<' => angle_depth += 1,
-                // `->` and `=>` are arrows, not closing angle brackets.
-                '>' if !matches!(previous_joint, Some('-' | '=')) => {
-                    angle_depth = angle_depth.saturating_sub(1);
+                _ => {}
+            }
+        }
+        angles.track(&token);
+        if let Some(segment) = segments.last_mut() {
+            segment.push(token);
+        }
+    }
+    segments
+}
+
+/// Tracks the depth of `<...>` through a run of tokens: generic arguments are not groups to
+/// proc-macro2, and the `>` of `->` and `=>` closes nothing.
+#[derive(Default)]
+pub(crate) struct Angles {
+    pub(crate) depth: usize,
+    previous_joint: Option<char>,
+}
+
+impl Angles {
+    pub(crate) fn track(&mut self, token: &TokenTree) {
+        let mut joint = None;
+        if let TokenTree::Punct(punct) = token {
+            match punct.as_char() {
+                '<' => self.depth += 1,
+                '>' if !matches!(self.previous_joint, Some('-' | '=')) => {
+                    self.depth = self.depth.saturating_sub(1);
                 }
                 _ => {}
             }
@@ -128,12 +149,8 @@ fn split_top_level_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
                 joint = Some(punct.as_char());
             }
         }
-        previous_joint = joint;
-        if let Some(segment) = segments.last_mut() {
-            segment.push(token);
-        }
+        self.previous_joint = joint;
     }
-    segments
 }
 
 /// `name = ...` or `signals(...)` where the handler should be.

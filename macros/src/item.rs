@@ -5,6 +5,8 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser as _};
 use syn::{Error, Token};
 
+use crate::args::Angles;
+
 /// `fn main`, split around its body.
 pub(crate) struct MainFn {
     /// Everything before the body: attributes, qualifiers, `fn main()`, return type.
@@ -137,24 +139,12 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
 /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
 fn angle_bracketed(input: ParseStream) -> syn::Result<TokenStream> {
     let mut tokens = TokenStream::new();
-    let mut depth = 0_usize;
-    let mut previous_joint: Option<char> = None;
+    let mut angles = Angles::default();
     loop {
         let token: TokenTree = input.parse()?;
-        let mut joint = None;
-        if let TokenTree::Punct(punct) = &token {
-            match punct.as_char() {
-                '<' => depth += 1,
-                '>' if !matches!(previous_joint, Some('-' | '=')) => depth -= 1,
-                _ => {}
-            }
-            if punct.spacing() == proc_macro2::Spacing::Joint {
-                joint = Some(punct.as_char());
-            }
-        }
-        previous_joint = joint;
+        angles.track(&token);
         tokens.extend([token]);
-        if depth == 0 {
+        if angles.depth == 0 {
             return Ok(tokens);
         }
     }
