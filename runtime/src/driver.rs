@@ -93,11 +93,6 @@ pub(crate) fn request() -> Option<Signal> {
     MACHINE.request()
 }
 
-/// Ends `main` for `reason`: called by the guard when `main` returns or panics.
-pub(crate) fn end_main(reason: Reason) {
-    conclude(reason);
-}
-
 fn catch_signals(settings: Settings) {
     let signals: Vec<Signal> = settings
         .signals
@@ -123,7 +118,7 @@ fn catch_signals(settings: Settings) {
             match sys::catch(signal, deliver) {
                 Ok(Caught::Yes) => caught = true,
                 // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
-                Ok(Caught::IgnoredByParent | Caught::NotYet) => {}
+                Ok(Caught::IgnoredByParent) => {}
                 Err(error) => warn(format_args!(
                     "cannot catch {signal} ({error}); the cleanup will not run when it arrives"
                 )),
@@ -197,8 +192,8 @@ fn watch(limit: Duration) {
 
 /// The one path every ending takes (see [`Machine::conclude`]): runs the cleanups if nobody
 /// has, or waits for the ones already running; then, if a signal asked the process to end,
-/// ends it by that signal.
-fn conclude(reason: Reason) {
+/// ends it by that signal. The guard calls it when `main` returns or panics.
+pub(crate) fn conclude(reason: Reason) {
     if let Some(signal) = MACHINE.conclude(reason, IN_CLEANUP.with(Cell::get), run_cleanups) {
         sys::die_by(signal);
     }

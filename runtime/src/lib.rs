@@ -143,7 +143,7 @@ pub mod __private {
             } else {
                 Reason::Returned
             };
-            driver::end_main(reason);
+            driver::conclude(reason);
         }
     }
 }

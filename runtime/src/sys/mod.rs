@@ -27,13 +27,10 @@ pub(crate) use windows::*;
 
 /// What [`catch`] did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // each platform constructs only some of them
+#[cfg_attr(windows, allow(dead_code))] // Windows has no inherited `SIG_IGN` to keep
 pub(crate) enum Caught {
     /// The handler is installed.
     Yes,
     /// The process started with this signal ignored (`nohup`, `cmd &`): it stays ignored.
     IgnoredByParent,
-    /// This platform's layer does not handle it yet (Windows console events, for now): the
-    /// system's default handling stays in place.
-    NotYet,
 }
