@@ -47,8 +47,8 @@ pub(crate) struct SignalName {
 const OPTIONS: &str = "`signals(...)`, `timeout = \"...\"`, `graceful` or `crate = path`";
 
 pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
-    let mut segments = split_top_level_commas(attr).into_iter();
-    let handler = segments.next().unwrap_or_default();
+    let segments = split_at_commas(attr);
+    let (handler, options) = split_handler(segments)?;
     let Some(first) = handler.first() else {
         return Err(Error::new(
             Span::call_site(),
@@ -62,6 +62,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
             "missing cleanup handler before the options: expected `#[on_exit(cleanup, ...)]`",
         ));
     }
+    let option_first = is_option_name(&handler);
 
     let mut args = Args {
         handler: handler.into_iter().collect(),
@@ -73,20 +74,27 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
     };
     let mut errors: Option<Error> = None;
     let mut report = |error: Error| push(&mut errors, error);
-    let segments: Vec<Vec<TokenTree>> = segments.collect();
-    let count = segments.len();
-    for (index, segment) in segments.into_iter().enumerate() {
-        if segment.is_empty() {
+    let count = options.len();
+    for (index, Segment { comma, tokens }) in options.into_iter().enumerate() {
+        if tokens.is_empty() {
             if index + 1 == count {
                 continue; // a trailing comma
             }
             report(Error::new(
-                Span::call_site(),
+                comma,
                 format!("expected {OPTIONS} between the commas"),
             ));
             continue;
         }
-        if let Err(error) = parse_option(segment, &mut args) {
+        if let (Some(option), [TokenTree::Ident(handler)]) = (&option_first, tokens.as_slice()) {
+            // `graceful, cleanup`: the handler came after an option.
+            report(Error::new(
+                handler.span(),
+                format!("the cleanup handler comes first: write `#[on_exit({handler}, {option})]`"),
+            ));
+            continue;
+        }
+        if let Err(error) = parse_option(tokens, &mut args) {
             report(error);
         }
     }
@@ -96,34 +104,124 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
     }
 }
 
-/// Splits at the commas that separate the handler and the options: not those inside a group,
-/// inside a closure's `|...|` parameters, or inside a turbofish's `<...>`.
-fn split_top_level_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
-    let mut segments = vec![Vec::new()];
-    let mut angles = Angles::default();
-    let mut in_closure_params = false;
+/// The tokens between two top-level commas, with the comma before them (the attribute's
+/// span for the first).
+pub(crate) struct Segment {
+    comma: Span,
+    tokens: Vec<TokenTree>,
+}
+
+/// Splits at every comma outside a group. Commas inside a handler (a closure's `|a, b|`,
+/// generics' `<A, B>`) are split too; [`split_handler`] joins them back.
+fn split_at_commas(tokens: TokenStream) -> Vec<Segment> {
+    let mut segments = vec![Segment {
+        comma: Span::call_site(),
+        tokens: Vec::new(),
+    }];
     for token in tokens {
-        if let TokenTree::Punct(punct) = &token {
-            let first_of_segment = segments.last().is_some_and(|s| {
-                s.is_empty() || matches!(s.as_slice(), [TokenTree::Ident(i)] if i == "move")
-            });
-            match punct.as_char() {
-                ',' if angles.depth == 0 && !in_closure_params => {
-                    segments.push(Vec::new());
-                    angles = Angles::default();
-                    continue;
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => segments.push(Segment {
+                comma: punct.span(),
+                tokens: Vec::new(),
+            }),
+            _ => {
+                if let Some(segment) = segments.last_mut() {
+                    segment.tokens.push(token);
                 }
-                '|' if first_of_segment => in_closure_params = true,
-                '|' if in_closure_params => in_closure_params = false,
-                _ => {}
             }
-        }
-        angles.track(&token);
-        if let Some(segment) = segments.last_mut() {
-            segment.push(token);
         }
     }
     segments
+}
+
+/// The handler and the options: the handler is the shortest run of leading segments after
+/// which every segment has an option's shape (see [`option_shaped`]).
+///
+/// No valid handler is cut short: a comma inside a handler is inside a closure's parameters
+/// or inside `<...>`, so some later segment holds the closing `|` or `>`, which no option
+/// has. A comma the handler cannot hold (`cleanup, 5`) is an error on what follows it.
+pub(crate) fn split_handler(
+    mut segments: Vec<Segment>,
+) -> Result<(Vec<TokenTree>, Vec<Segment>), Error> {
+    let mut handler_len = 1;
+    for start in (1..segments.len()).rev() {
+        if !option_shaped(&segments[start].tokens) {
+            handler_len = start + 1;
+            break;
+        }
+    }
+    let options = segments.split_off(handler_len.min(segments.len()));
+    let mut handler = Vec::new();
+    let mut inside = Inside::default();
+    for (index, segment) in segments.into_iter().enumerate() {
+        if index > 0 {
+            if !inside.can_hold_a_comma() {
+                let span = segment
+                    .tokens
+                    .first()
+                    .map_or(segment.comma, TokenTree::span);
+                return Err(Error::new(span, format!("expected {OPTIONS}")));
+            }
+            let comma = proc_macro2::Punct::new(',', proc_macro2::Spacing::Alone);
+            let mut comma = TokenTree::Punct(comma);
+            comma.set_span(segment.comma);
+            inside.track(&comma);
+            handler.push(comma);
+        }
+        for token in segment.tokens {
+            inside.track(&token);
+            handler.push(token);
+        }
+    }
+    Ok((handler, options))
+}
+
+/// Whether a segment can be an option: a name alone, a name with a `(...)` group, or a
+/// name, `=` and a value, with no `|`, `<` or `>` outside its groups.
+fn option_shaped(tokens: &[TokenTree]) -> bool {
+    let Some(TokenTree::Ident(_)) = tokens.first() else {
+        return tokens.is_empty();
+    };
+    tokens[1..].iter().all(
+        |token| !matches!(token, TokenTree::Punct(p) if matches!(p.as_char(), '|' | '<' | '>')),
+    )
+}
+
+/// `graceful` (or another option's name alone) where the handler should be.
+fn is_option_name(handler: &[TokenTree]) -> Option<Ident> {
+    match handler {
+        [TokenTree::Ident(name)] if name == "graceful" => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Where a run of handler tokens is: inside a closure's `|...|` parameters, or inside `<...>`,
+/// the two places a handler may hold a comma outside a group.
+#[derive(Default)]
+struct Inside {
+    angles: Angles,
+    closure_params: bool,
+    /// No token yet, or only `move`: a `|` here opens closure parameters.
+    at_start: bool,
+    started: bool,
+}
+
+impl Inside {
+    fn track(&mut self, token: &TokenTree) {
+        let at_start = !self.started || self.at_start;
+        self.started = true;
+        self.at_start = at_start && matches!(token, TokenTree::Ident(i) if i == "move");
+        if let TokenTree::Punct(punct) = token {
+            if punct.as_char() == '|' && (at_start || self.closure_params) {
+                self.closure_params = !self.closure_params;
+            }
+        }
+        self.angles.track(token);
+    }
+
+    fn can_hold_a_comma(&self) -> bool {
+        self.closure_params || self.angles.depth > 0
+    }
 }
 
 /// Tracks the depth of `<...>` through a run of tokens: generic arguments are not groups to
@@ -389,6 +487,30 @@ mod tests {
     }
 
     #[test]
+    fn no_valid_handler_is_cut_short() {
+        for (handler, options) in [
+            (
+                quote!(|| if LEVEL < 2 {
+                    stop()
+                }),
+                quote!(timeout = "1s"),
+            ),
+            (quote!(|| a < b), quote!(graceful)),
+            (quote!(|| a > b), quote!(graceful, crate = x)),
+            (quote!(f::<A, B, C>), quote!(graceful)),
+            (quote!(<HashMap<A, B> as T>::f), quote!(graceful)),
+            (quote!(|a: u8, b: u8| a < b), quote!(signals(interrupt))),
+            (quote!(move |a, b| x), quote!(graceful)),
+            (quote!(|| -> Result<A, B> { Ok(()) }), quote!(graceful)),
+            (quote!(|| -> Box<dyn T<A, Item = u8>> { x }), quote!()),
+        ] {
+            let args = parse(quote!(#handler, #options))
+                .unwrap_or_else(|error| panic!("{handler} with {options}: {error}"));
+            assert_eq!(args.handler.to_string(), handler.to_string());
+        }
+    }
+
+    #[test]
     fn mistakes_are_errors() {
         for bad in [
             quote!(),
@@ -407,6 +529,8 @@ mod tests {
             quote!(cleanup, crate),
             quote!(cleanup, graceful = true),
             quote!(cleanup, graceful, graceful),
+            quote!(cleanup, 5),
+            quote!(graceful, cleanup),
         ] {
             assert!(parse(bad.clone()).is_err(), "accepted {bad}");
         }

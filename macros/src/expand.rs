@@ -1,6 +1,6 @@
 //! Code generation, from the typed inputs only.
 
-use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::args::{self, Args};
@@ -27,14 +27,19 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     let __on_exit_guard = ::on_exit::__private::install(HANDLER, CONFIG);
-///     { BODY }
+///     let guard = ::on_exit::__private::install(HANDLER, CONFIG);
+///     let result = { BODY };
+///     ::on_exit::__private::Guard::end(guard, result)
 /// }
 /// ```
 ///
 /// The guard's drop at the end of `main` (a return, an early `return`, a `?`, a panic) runs
-/// the cleanup. The body is wrapped in its own block so that items declared in it still come
-/// before any statement of their block (clippy's `items_after_statements`).
+/// the cleanup. The body is a block of its own bound by a `let`, so that every temporary of
+/// its last expression is dropped before the guard, in every edition (up to 2021 a tail
+/// expression's temporaries outlive the block's locals), and so that items declared in it
+/// still come before any statement of their block (clippy's `items_after_statements`).
+/// `guard` and `result` are named at the macro's own (mixed-site) span: the body cannot name
+/// them.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let krate = args
         .krate
@@ -64,10 +69,21 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         statements,
         body_span,
     } = main;
-    let body = quote! {
+    let hidden = Span::mixed_site();
+    let guard = Ident::new("__on_exit_guard", hidden);
+    let result = Ident::new("__on_exit_result", hidden);
+    // A body that never returns normally (`loop {}`, a final `process::exit`) makes the
+    // last statement unreachable; that is the expansion's business, not the user's.
+    let end = quote_spanned! {hidden=>
+        #[allow(unreachable_code)]
+        let #result = #krate::__private::Guard::end(#guard, #result);
+        #result
+    };
+    let body = quote_spanned! {hidden=>
         #inner_attrs
-        let __on_exit_guard = #install;
-        { #statements }
+        let #guard = #install;
+        let #result = { #statements };
+        #end
     };
     let mut body = Group::new(Delimiter::Brace, body);
     body.set_span(body_span);
@@ -87,7 +103,7 @@ pub(crate) fn errors(
             // rustc would add "`main` function has wrong type": rename the user's function
             // (its body is still checked) and stand in an empty `main`.
             let renamed = format_ident!("__on_exit_invalid_{}", name);
-            let item = rename(item, name, &renamed);
+            let item = rename(item::without_on_exit(item), name, &renamed);
             quote! {
                 #errors
                 #[allow(dead_code)]

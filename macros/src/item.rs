@@ -76,10 +76,20 @@ fn not_main(span: Span) -> Error {
 /// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`, token by token
 /// (syn's `derive` feature, which parses these as types, costs a second of every cold build).
 fn check_signature(input: ParseStream) -> syn::Result<Signature> {
-    // Outer attributes: `#[...]`.
+    // Outer attributes: `#[...]`. A second `#[on_exit]` would install a second time.
+    let mut errors: Option<Error> = None;
+    let mut report = |error: Error| crate::args::push(&mut errors, error);
     while input.peek(Token![#]) {
-        input.parse::<Token![#]>()?;
-        input.parse::<Group>()?;
+        let hash = input.parse::<Token![#]>()?;
+        let attribute = input.parse::<Group>()?;
+        if names_on_exit(&attribute) {
+            let mut span = attribute.span();
+            span = hash.span.join(span).unwrap_or(span);
+            report(Error::new(
+                span,
+                "`#[on_exit]` is given twice on this `main`: put every option in one attribute",
+            ));
+        }
     }
     // Visibility: `pub`, `pub(crate)`, `pub(in path)`.
     if input.peek(Token![pub]) {
@@ -88,10 +98,16 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
             input.parse::<Group>()?;
         }
     }
-    // `const`, `async`, `unsafe`, `extern "C"`: rustc has its own word for those on `main`.
+    // `async`, `unsafe`, `extern "C"`: rustc has its own word for those on `main`. `const`
+    // would make rustc complain about the expansion instead: say it here, once.
     while !input.peek(Token![fn]) {
-        if input.peek(Token![const])
-            || input.peek(Token![async])
+        if input.peek(Token![const]) {
+            let constness = input.parse::<Token![const]>()?;
+            report(Error::new(
+                constness.span,
+                "`main` function is not allowed to be `const`",
+            ));
+        } else if input.peek(Token![async])
             || input.peek(Token![unsafe])
             || input.peek(Token![extern])
             || input.peek(syn::LitStr)
@@ -109,8 +125,6 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
             format!("`#[on_exit]` can only be used on `fn main`, not on `fn {name}`"),
         ));
     }
-    let mut errors: Option<Error> = None;
-    let mut report = |error: Error| crate::args::push(&mut errors, error);
     if input.peek(Token![<]) {
         let generics = angle_bracketed(input)?;
         report(Error::new_spanned(
@@ -134,6 +148,38 @@ fn check_signature(input: ParseStream) -> syn::Result<Signature> {
         Some(error) => Signature::BadMain(error, name),
         None => Signature::Main,
     })
+}
+
+/// The item without its `#[on_exit]` attributes: after a mistake, a second attribute must
+/// not expand again on the renamed function.
+pub(crate) fn without_on_exit(item: TokenStream) -> TokenStream {
+    let mut tokens: Vec<TokenTree> = Vec::new();
+    for token in item {
+        if let TokenTree::Group(group) = &token {
+            if group.delimiter() == Delimiter::Bracket
+                && names_on_exit(group)
+                && matches!(tokens.last(), Some(TokenTree::Punct(p)) if p.as_char() == '#')
+            {
+                tokens.pop();
+                continue;
+            }
+        }
+        tokens.push(token);
+    }
+    tokens.into_iter().collect()
+}
+
+/// Whether an attribute's `[...]` is `on_exit`, `on_exit(...)`, or a path ending in it.
+fn names_on_exit(attribute: &Group) -> bool {
+    let mut last_ident = None;
+    for token in attribute.stream() {
+        match token {
+            TokenTree::Ident(ident) => last_ident = Some(ident),
+            TokenTree::Punct(punct) if punct.as_char() == ':' => {}
+            _ => break,
+        }
+    }
+    last_ident.is_some_and(|ident| ident == "on_exit")
 }
 
 /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).

@@ -5,16 +5,19 @@ use crate::driver;
 use crate::registry::{Boxed, Id};
 use crate::Reason;
 
-/// A function or closure usable as a cleanup: `FnOnce()` or `FnOnce(Reason)`, and
-/// `Send + 'static` since it may run on another thread, after `main`'s locals are gone.
+/// A function or closure usable as a cleanup: `FnOnce()` or `FnOnce(Reason)`, returning
+/// `()`, and `Send + 'static` since it may run on another thread, after `main`'s locals are
+/// gone.
 ///
 /// Implemented for every such closure and function; `Args` only tells the two forms apart and
 /// is inferred. A closure that takes the reason needs its type written:
 /// `|reason: on_exit::Reason| ...`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as an on-exit cleanup",
-    label = "expected a `FnOnce()` or `FnOnce(on_exit::Reason)` that is `Send + 'static`",
-    note = "a cleanup is a function or closure taking nothing or an `on_exit::Reason`, such as `fn cleanup()` or `|reason: on_exit::Reason| ...`"
+    label = "expected a `FnOnce()` or `FnOnce(on_exit::Reason)` returning `()`, `Send + 'static`",
+    note = "a cleanup is a function or closure taking nothing or an `on_exit::Reason` and returning `()`, such as `fn cleanup()` or `|reason: on_exit::Reason| ...`",
+    note = "a cleanup that returns a value (such as `io::Result<()>`) must handle it itself: `|| if let Err(error) = cleanup() {{ eprintln!(\"cleanup: {{error}}\") }}`",
+    note = "an `async fn` cannot be a cleanup, since it may run inside `exit` where nothing can be awaited: do async teardown in `main` with the `graceful` option"
 )]
 pub trait Cleanup<Args>: Sized {
     /// Boxes the cleanup into the one form the runtime stores.

@@ -1,82 +1,122 @@
-//! Wires the state machine to the process: the guard at the top of `main`, the `atexit`
-//! hook, the signal thread and the timeout watchdog. Every ending goes through [`conclude`].
+//! Wires the process's one [`Runtime`] to the operating system: the guard at the top of
+//! `main`, the `atexit` hook, the panic hook of `panic = "abort"` builds, the signal handlers
+//! and their thread, the timeout watchdog. Every ending goes through [`conclude`].
+//!
+//! **Fork.** The runtime belongs to the process that installed it ([`Runtime::pid`]). A
+//! child made by `fork` inherits a copy but not the threads serving it, and the copy's locks
+//! may be held by threads that no longer exist there, so the child never touches it: its
+//! signals take their default action, and the cleanups inherited from the parent never run
+//! in it. A child that registers a cleanup of its own gets a runtime of its own, with the
+//! parent's settings and a signal thread of its own.
 
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::registry::{Added, Boxed, Id, Registry};
-use crate::state::{Delivery, Machine};
-use crate::sys::{self, Caught};
-use crate::{signalled, Reason, Signal};
+use crate::registry::{Boxed, Id};
+use crate::runtime::{Host, Registered, Runtime, Settings};
+use crate::state::Delivery;
+use crate::sys::{self, Action, Caught, Published};
+use crate::{Reason, Signal};
 
-static MACHINE: Machine = Machine::new();
-static CLEANUPS: Registry = Registry::new();
-static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The runtime of the process (or, in a forked child, possibly its parent's: see [`runtime`]).
+static RUNTIME: Published<Runtime> = Published::empty();
+/// The process id of the thread installing a runtime, 0 when none is: a lock that a forked
+/// child, where the holder may not exist, can take over.
+static INSTALLING: AtomicU32 = AtomicU32::new(0);
+/// The hooks that live in the program's memory and so are inherited by a forked child: the
+/// `atexit` hook, the panic hook and the signal handlers. Installed once.
+static HOOKED: AtomicBool = AtomicBool::new(false);
+/// Whether any signal handler is installed (one may be refused, or ignored by the parent).
+static CAUGHT: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
-    /// Set on the thread that is running the cleanups, while they run: a cleanup that calls
-    /// `process::exit` reaches the `atexit` hook on this thread, which must then step aside.
+    /// Set on a thread while it runs a cleanup: a cleanup that calls `process::exit` reaches
+    /// the `atexit` hook on this thread, which must not wait for itself.
     static IN_CLEANUP: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What the runtime is installed with: the attribute's options, or the defaults.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Settings {
-    pub(crate) signals: &'static [Signal],
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) graceful: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            signals: sys::DEFAULT_SIGNALS,
-            timeout: None,
-            graceful: false,
-        }
+/// The settings with nothing said: the platform's default signals, no timeout, not graceful.
+pub(crate) fn default_settings() -> Settings {
+    Settings {
+        signals: sys::DEFAULT_SIGNALS,
+        timeout: None,
+        graceful: false,
     }
 }
 
-/// Installs the runtime: the `atexit` hook, the signal handlers and their thread, the timeout
-/// watchdog. Returns `false` (and installs nothing) if it was already installed.
-pub(crate) fn install(settings: Settings) -> bool {
-    if INSTALLED.swap(true, Ordering::AcqRel) {
-        return false;
-    }
-    if settings.graceful {
-        MACHINE.set_graceful();
-    }
-    if let Err(error) = sys::at_exit(at_exit) {
+/// This process's runtime, if it has one.
+pub(crate) fn runtime() -> Option<&'static Runtime> {
+    RUNTIME
+        .get()
+        .filter(|runtime| runtime.pid == sys::pid())
+}
+
+/// Installs the runtime with `settings` and `cleanup` registered first (the attribute, the
+/// builder). If the process already had a runtime (a `register` call came first), `cleanup`
+/// joins it and the settings are ignored, with a warning.
+pub(crate) fn install(settings: Settings, cleanup: Boxed) {
+    let (installed, _) = acquire(|_| settings, cleanup);
+    if !installed {
         warn(format_args!(
-            "cannot register the exit hook ({error}); the cleanup will not run on process::exit"
+            "the runtime was already installed; these options are ignored"
         ));
     }
-    catch_signals(settings);
-    if let Some(limit) = settings.timeout {
-        let watchdog = thread::Builder::new()
-            .name("on-exit-watchdog".into())
-            .spawn(move || watch(limit));
-        if let Err(error) = watchdog {
-            warn(format_args!(
-                "cannot start the timeout watchdog ({error}); a slow cleanup will not be cut off"
-            ));
-        }
-    }
-    true
 }
 
-/// Adds a cleanup, installing the runtime with the defaults if nothing did yet. A cleanup
-/// added after the cleanups started runs at once, on this thread.
+/// Adds a cleanup, installing the runtime first if the process has none (with the defaults,
+/// or in a forked child its parent's settings). A cleanup added after the cleanups started
+/// runs at once, on this thread.
 pub(crate) fn register(cleanup: Boxed) -> Option<Id> {
-    install(Settings::default());
-    match CLEANUPS.add(cleanup) {
-        Added::Queued(id) => Some(id),
-        Added::Late(cleanup, reason) => {
+    let settings = |inherited: Option<&Runtime>| inherited.map_or_else(default_settings, |r| r.settings);
+    acquire(settings, cleanup).1
+}
+
+/// Registers `cleanup` in the process's runtime, creating and starting the runtime first if
+/// there is none. Whether it was created now, and the registration.
+///
+/// The cleanup is registered before any handler can see the runtime: a signal that arrives
+/// the moment its handler is installed finds it.
+fn acquire(
+    settings: impl FnOnce(Option<&'static Runtime>) -> Settings,
+    cleanup: Boxed,
+) -> (bool, Option<Id>) {
+    let pid = sys::pid();
+    loop {
+        if let Some(runtime) = runtime() {
+            return (false, add(runtime, cleanup));
+        }
+        let holder = INSTALLING.load(Ordering::Acquire);
+        if holder == pid {
+            // Another thread of this process is installing: it is a matter of microseconds.
+            thread::yield_now();
+            continue;
+        }
+        // 0, or a parent's id left by a fork in the middle of an install.
+        if INSTALLING
+            .compare_exchange(holder, pid, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            break;
+        }
+    }
+    let inherited = RUNTIME.get();
+    let runtime: &'static Runtime = Box::leak(Box::new(Runtime::new(settings(inherited), pid)));
+    let id = add(runtime, cleanup);
+    RUNTIME.publish(runtime);
+    INSTALLING.store(0, Ordering::Release);
+    start(runtime);
+    (true, id)
+}
+
+fn add(runtime: &Runtime, cleanup: Boxed) -> Option<Id> {
+    match runtime.register(cleanup) {
+        Registered::Queued(id) => Some(id),
+        Registered::RunNow(cleanup, reason) => {
             run_one(cleanup, reason);
             None
         }
@@ -85,33 +125,48 @@ pub(crate) fn register(cleanup: Boxed) -> Option<Id> {
 
 /// Takes back a registered cleanup that has not started, for a scoped cleanup.
 pub(crate) fn unregister(id: Id) -> Option<Boxed> {
-    CLEANUPS.remove(id)
+    runtime()?.unregister(id)
 }
 
 /// The first signal that asked the process to end, if one did.
 pub(crate) fn request() -> Option<Signal> {
-    MACHINE.request()
+    runtime()?.request()
 }
 
-fn catch_signals(settings: Settings) {
-    let signals: Vec<Signal> = settings
-        .signals
+/// Hooks the program (once: a forked child inherits the hooks), then starts the threads of
+/// this process.
+fn start(runtime: &'static Runtime) {
+    if !HOOKED.swap(true, Ordering::AcqRel) {
+        if let Err(error) = sys::at_exit(at_exit) {
+            warn(format_args!(
+                "cannot register the exit hook ({error}); the cleanup will not run on process::exit"
+            ));
+        }
+        #[cfg(panic = "abort")]
+        chain_panic_hook();
+        catch_signals(runtime.settings.signals);
+    }
+    if CAUGHT.load(Ordering::Acquire) {
+        start_signal_thread(runtime);
+    }
+    if let Some(limit) = runtime.settings.timeout {
+        let watchdog = thread::Builder::new()
+            .name("on-exit-watchdog".into())
+            .spawn(move || watch(runtime, limit));
+        if let Err(error) = watchdog {
+            warn(format_args!(
+                "cannot start the timeout watchdog ({error}); a slow cleanup will not be cut off"
+            ));
+        }
+    }
+}
+
+fn catch_signals(signals: &[Signal]) {
+    let signals: Vec<Signal> = signals
         .iter()
         .copied()
         .filter(|s| s.as_raw().is_some())
         .collect();
-    if signals.is_empty() {
-        return;
-    }
-    let waker = match sys::Waker::new() {
-        Ok(waker) => waker,
-        Err(error) => {
-            warn(format_args!(
-                "cannot create the signal wake-up channel ({error}); the cleanup will not run on signals"
-            ));
-            return;
-        }
-    };
     let caught = sys::holding(&signals, || {
         let mut caught = false;
         for &signal in &signals {
@@ -126,12 +181,22 @@ fn catch_signals(settings: Settings) {
         }
         caught
     });
-    if !caught {
-        return;
-    }
+    CAUGHT.store(caught, Ordering::Release);
+}
+
+fn start_signal_thread(runtime: &'static Runtime) {
+    let waker = match sys::Waker::new() {
+        Ok(waker) => waker,
+        Err(error) => {
+            warn(format_args!(
+                "cannot create the signal wake-up channel ({error}); the cleanup will not run on signals"
+            ));
+            return;
+        }
+    };
     let thread = thread::Builder::new()
         .name("on-exit".into())
-        .spawn(move || on_signal_thread(&waker, settings));
+        .spawn(move || on_signal_thread(runtime, &waker));
     if let Err(error) = thread {
         warn(format_args!(
             "cannot start the signal thread ({error}); the cleanup will not run on signals"
@@ -139,24 +204,40 @@ fn catch_signals(settings: Settings) {
     }
 }
 
-/// Called inside the signal handler: async-signal-safe (atomics only).
-fn deliver(signal: Signal, now_ns: u64) -> Delivery {
-    MACHINE.deliver(signal, now_ns)
+/// Called inside the signal handler: async-signal-safe (atomics and `getpid` only).
+fn deliver(signal: Signal, now_ns: u64) -> Action {
+    let Some(runtime) = RUNTIME.get() else {
+        return Action::Die;
+    };
+    if runtime.pid != sys::pid() {
+        // A forked child without a runtime of its own: the signal's default action.
+        return Action::Die;
+    }
+    match runtime.deliver(signal, now_ns) {
+        Delivery::Start | Delivery::Escalate => Action::Wake,
+        Delivery::Repeat => Action::Nothing,
+        Delivery::Force => Action::Die,
+    }
 }
 
-/// The signal thread: sleeps in a blocking read until the first request, then serves it.
-fn on_signal_thread(waker: &sys::Waker, settings: Settings) {
+/// The signal thread: sleeps until the first request, then serves it.
+fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
+    // The request is checked before each sleep: one recorded before the thread started (in a
+    // forked child, say) is not missed.
     let signal = loop {
-        waker.wait(None);
-        if let Some(signal) = MACHINE.request() {
+        if let Some(signal) = runtime.request() {
             break signal;
         }
+        waker.wait(None);
     };
-    signalled::wake_all();
-    if settings.graceful {
+    runtime.wake_waiters();
+    if runtime.settings.graceful {
         // `main` was asked to finish: give it until the timeout, or until a second request.
-        let deadline = settings.timeout.map(|timeout| Instant::now() + timeout);
-        while !MACHINE.escalated() {
+        let deadline = runtime
+            .settings
+            .timeout
+            .map(|timeout| Instant::now() + timeout);
+        while !runtime.machine.escalated() {
             let remaining = match deadline {
                 None => None,
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
@@ -179,10 +260,22 @@ extern "C" fn at_exit() {
     conclude(Reason::Exited);
 }
 
+/// `panic = "abort"`: the panic never unwinds to `main`'s guard, but the panic hook still
+/// runs, on the panicking thread, before the abort. Chained after the hook already set (the
+/// default one prints the message); a hook set later keeps this one if it chains too.
+#[cfg(panic = "abort")]
+fn chain_panic_hook() {
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        previous(info);
+        conclude(Reason::Panicked);
+    }));
+}
+
 /// The watchdog for the `timeout` option: sleeps until a cleanup started by a signal runs,
 /// then ends the process by that signal if the cleanup is not done within `limit`.
-fn watch(limit: Duration) {
-    if let Some(signal) = MACHINE.overran(limit) {
+fn watch(runtime: &Runtime, limit: Duration) {
+    if let Some(signal) = runtime.machine.overran(limit) {
         warn(format_args!(
             "the cleanup did not finish within its timeout of {limit:?}; ending by {signal}"
         ));
@@ -190,19 +283,33 @@ fn watch(limit: Duration) {
     }
 }
 
-/// The one path every ending takes (see [`Machine::conclude`]): runs the cleanups if nobody
+/// The one path every ending takes (see [`Runtime::conclude`]): runs the cleanups if nobody
 /// has, or waits for the ones already running; then, if a signal asked the process to end,
-/// ends it by that signal. The guard calls it when `main` returns or panics.
+/// ends it by that signal. Nothing in a forked child that has no runtime of its own.
 pub(crate) fn conclude(reason: Reason) {
-    if let Some(signal) = MACHINE.conclude(reason, IN_CLEANUP.with(Cell::get), run_cleanups) {
+    if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, &Process)) {
         sys::die_by(signal);
     }
 }
 
-fn run_cleanups(reason: Reason) {
-    CLEANUPS.close(reason);
-    while let Some(cleanup) = CLEANUPS.pop() {
+/// What the ending path needs from this process.
+struct Process;
+
+impl Host for Process {
+    fn run(&self, cleanup: Boxed, reason: Reason) {
         run_one(cleanup, reason);
+    }
+
+    fn in_cleanup(&self) -> bool {
+        IN_CLEANUP.with(Cell::get)
+    }
+
+    fn thread(&self) -> u64 {
+        sys::thread_id()
+    }
+
+    fn parked_in_exit(&self, thread: u64) -> bool {
+        sys::parked_in_exit(thread)
     }
 }
 

@@ -7,91 +7,93 @@
 //! - `reason.rs`: [`Reason`] and [`Signal`], what a cleanup is told.
 //! - `state.rs`: the exactly-once state machine, free of any operating system.
 //! - `registry.rs`: the list of cleanups, run in reverse order of registration.
-//! - `driver.rs`: wires them to the process: the guard in `main`, the `atexit` hook, the
-//!   signal thread, the timeout watchdog.
+//! - `waiters.rs`: the wakers of pending [`Signalled`] futures.
+//! - `runtime.rs`: those three and the settings as one `Runtime` value, with the whole ending
+//!   path, still free of any operating system.
+//! - `model.rs`: the loom models of that ending path.
+//! - `driver.rs`: the process's one `Runtime`, wired to the process: the guard in `main`, the
+//!   `atexit` hook, the signal thread, the timeout watchdog, fork.
 //! - `cleanup.rs`, `signalled.rs`: the public functions for registering cleanups and for
-//!   noticing a request to stop.
+//!   noticing a request to stop, thin wrappers over the driver.
 //! - `sys/`: one file per platform; the only place with `unsafe` code.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
-// Model checking (`RUSTFLAGS="--cfg loom"`) builds the state machine and its loom tests only:
-// loom's primitives exist only inside `loom::model`, so the runtime's statics cannot.
-#![cfg_attr(loom, allow(dead_code, unused_imports))]
+// Model checking (`RUSTFLAGS="--cfg on_exit_loom"`) builds the OS-free half and its models
+// only: loom's primitives exist only inside `loom::model`, so the driver's statics cannot.
+#![cfg_attr(on_exit_loom, allow(dead_code, unused_imports))]
 
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
 mod cleanup;
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
 mod driver;
+#[cfg(all(test, on_exit_loom))]
+mod model;
 mod reason;
-#[cfg(not(loom))]
 mod registry;
-#[cfg(not(loom))]
+mod runtime;
+#[cfg(not(on_exit_loom))]
 mod signalled;
 mod state;
 mod sync;
 mod sys;
+mod waiters;
 
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
 pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
 pub use crate::reason::{Reason, Signal};
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
 pub use crate::signalled::{requested, signalled, Signalled};
 
 /// Not public API: what the `#[on_exit]` expansion calls. May change in any release.
 #[doc(hidden)]
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
 pub mod __private {
     use core::marker::PhantomData;
+    use std::process::Termination;
     use std::time::Duration;
 
-    use crate::driver::{self, Settings};
+    use crate::driver;
+    use crate::runtime::Settings;
     use crate::{Cleanup, Reason, Signal};
 
     /// The attribute's options, built at compile time by the expansion.
     #[derive(Clone, Copy, Debug)]
-    pub struct Config {
-        signals: Option<&'static [Signal]>,
-        timeout_ms: Option<u64>,
-        graceful: bool,
-    }
+    pub struct Config(Settings);
 
     impl Config {
         /// The defaults: the platform's default signals, no timeout, not graceful.
         #[must_use]
         pub const fn new() -> Config {
-            Config {
-                signals: None,
-                timeout_ms: None,
+            Config(Settings {
+                signals: crate::sys::DEFAULT_SIGNALS,
+                timeout: None,
                 graceful: false,
-            }
+            })
         }
 
         /// `signals(...)`: replaces the default set.
         #[must_use]
         pub const fn signals(self, signals: &'static [Signal]) -> Config {
-            Config {
-                signals: Some(signals),
-                ..self
-            }
+            Config(Settings { signals, ..self.0 })
         }
 
         /// `timeout = "..."`, in milliseconds.
         #[must_use]
         pub const fn timeout_ms(self, timeout_ms: u64) -> Config {
-            Config {
-                timeout_ms: Some(timeout_ms),
-                ..self
-            }
+            Config(Settings {
+                timeout: Some(Duration::from_millis(timeout_ms)),
+                ..self.0
+            })
         }
 
         /// `graceful`: the first signal asks `main` to finish.
         #[must_use]
         pub const fn graceful(self) -> Config {
-            Config {
+            Config(Settings {
                 graceful: true,
-                ..self
-            }
+                ..self.0
+            })
         }
     }
 
@@ -103,19 +105,8 @@ pub mod __private {
 
     /// Installs the runtime with `cleanup`; the first statement of the user's `main`.
     pub fn install<Args, C: Cleanup<Args>>(cleanup: C, config: Config) -> Guard {
-        let defaults = Settings::default();
-        let settings = Settings {
-            signals: config.signals.unwrap_or(defaults.signals),
-            timeout: config.timeout_ms.map(Duration::from_millis),
-            graceful: config.graceful,
-        };
-        if !driver::install(settings) {
-            // A `register` call (or a second `#[on_exit]`) came first: its settings stay.
-            driver::warn(format_args!(
-                "the runtime was already installed; this attribute's options are ignored"
-            ));
-        }
-        crate::register(cleanup);
+        // Registered before any handler is installed: a signal at once still finds it.
+        driver::install(config.0, cleanup.into_boxed());
         Guard {
             _not_send: PhantomData,
         }
@@ -134,6 +125,22 @@ pub mod __private {
     pub struct Guard {
         // Stays on the thread that runs `main`.
         _not_send: PhantomData<*const ()>,
+    }
+
+    impl Guard {
+        /// `main`'s last step, with the value its body produced (every temporary of the body
+        /// already dropped). If a signal asked the process to end, `main`'s result is
+        /// reported as std would (`Error: ...` for an `Err`) before the process dies by the
+        /// signal; otherwise the cleanup runs as the guard drops and `result` is returned.
+        pub fn end<R: Termination>(self, result: R) -> R {
+            if let Some(signal) = driver::request() {
+                let _ = result.report();
+                drop(self);
+                // The drop died by the signal; this is only a fallback.
+                crate::sys::die_by(signal);
+            }
+            result
+        }
     }
 
     impl Drop for Guard {

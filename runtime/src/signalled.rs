@@ -4,12 +4,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
+use crate::waiters::Slot;
 use crate::{driver, Signal};
-
-static WAITING: Mutex<Vec<Waker>> = Mutex::new(Vec::new());
 
 /// Whether a handled signal has asked the process to end. One atomic load: cheap enough for
 /// a hot loop.
@@ -38,42 +36,49 @@ pub fn requested() -> bool {
 /// # let _ = serve(on_exit::signalled());
 /// ```
 pub fn signalled() -> Signalled {
-    Signalled { _private: () }
+    Signalled { parked: None }
 }
 
 /// The future returned by [`signalled`].
+///
+/// Dropping it before it resolves takes its waker back, so a `select!` that makes one per
+/// connection leaves nothing behind. It stays pending for ever in a process without the
+/// runtime (no attribute and no [`register`](crate::register) call before it is polled).
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Signalled {
-    _private: (),
+    /// The process and the slot its waker is stored in, once polled: a forked child's copy
+    /// of a parent's future does not own the slot.
+    parked: Option<(u32, Slot)>,
 }
 
 impl Future for Signalled {
     type Output = Signal;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Signal> {
-        if let Some(signal) = driver::request() {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Signal> {
+        let Some(runtime) = driver::runtime() else {
+            return Poll::Pending;
+        };
+        if let Some(signal) = runtime.request() {
             return Poll::Ready(signal);
         }
-        {
-            let mut waiting = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
-            if !waiting.iter().any(|waker| waker.will_wake(cx.waker())) {
-                waiting.push(cx.waker().clone());
-            }
-        }
+        let slot = self.parked.and_then(|(pid, slot)| (pid == runtime.pid).then_some(slot));
+        self.parked = Some((runtime.pid, runtime.park(slot, cx.waker())));
         // Checked again after the waker is stored, so that a request arriving in between
-        // is not missed: `wake_all` runs after the request is recorded.
-        match driver::request() {
+        // is not missed: the runtime wakes the stored wakers after recording the request.
+        match runtime.request() {
             Some(signal) => Poll::Ready(signal),
             None => Poll::Pending,
         }
     }
 }
 
-/// Wakes every pending [`Signalled`]; the runtime's thread calls it on the first request.
-pub(crate) fn wake_all() {
-    let waiting = std::mem::take(&mut *WAITING.lock().unwrap_or_else(PoisonError::into_inner));
-    for waker in waiting {
-        waker.wake();
+impl Drop for Signalled {
+    fn drop(&mut self) {
+        if let (Some((pid, slot)), Some(runtime)) = (self.parked, driver::runtime()) {
+            if pid == runtime.pid {
+                runtime.leave(slot);
+            }
+        }
     }
 }

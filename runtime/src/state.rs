@@ -4,9 +4,9 @@
 //!
 //! - The **request** half is read and written from signal handlers, so it is made of atomics
 //!   only ([`Machine::deliver`]). It remembers the first signal that asked the process to end
-//!   and tells a repeat of the same burst from a second, separate request: in `graceful` mode
-//!   the second request starts the cleanup without waiting for `main` (escalate), and any
-//!   later one ends the process at once (force).
+//!   and tells a burst (deliveries less than [`BURST_WINDOW_US`] apart, of any signals) from a
+//!   second, separate request: in `graceful` mode the second request starts the cleanup without
+//!   waiting for `main` (escalate), and any later one ends the process at once (force).
 //! - The **phase** half decides who runs the cleanup: the first caller of [`Machine::begin`]
 //!   gets [`Begin::Run`], every later one is told that the cleanup is running (and may wait
 //!   for it with [`Machine::wait_done`]) or that it is over. It uses a mutex and a condition
@@ -15,14 +15,21 @@
 use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicU8, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, Condvar, Mutex, MutexGuard, Ordering};
 use crate::{Reason, Signal};
 
-/// How close together two deliveries of the same signal must be to count as one request.
+/// How close together two deliveries must be to count as one request, in microseconds.
 ///
-/// A loop of `kill`s or a signal sent to a whole process group arrives within microseconds
-/// to a few milliseconds; a person pressing Ctrl-C twice takes far longer than this.
-pub(crate) const BURST_WINDOW_NS: u64 = 100_000_000;
+/// A loop of `kill`s, a signal sent to a whole process group, or a Ctrl-C that a process
+/// manager forwards as `SIGTERM` a moment later arrive within microseconds to a few
+/// milliseconds; a person pressing Ctrl-C twice takes far longer than this.
+pub(crate) const BURST_WINDOW_US: u64 = 100_000;
+
+/// The request word: the first request's [`Signal::code`] in the top byte, the time of the
+/// latest delivery (of any signal) in microseconds below it. One atomic, so that a delivery
+/// never sees the request without the time that goes with it.
+const CODE_SHIFT: u32 = 56;
+const TIME_MASK: u64 = (1 << CODE_SHIFT) - 1;
 
 /// What the signal handler must do with a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +38,8 @@ pub(crate) enum Delivery {
     Start,
     /// Part of a request already being served (a burst, or a repeated `SIGHUP`): nothing to do.
     Repeat,
-    /// `graceful` mode, a second request before the cleanup started: wake the runtime thread
-    /// so it stops waiting for `main` and starts the cleanup now.
+    /// A second request before the cleanup started, in `graceful` mode (or a console that is
+    /// closing): wake the runtime thread so it stops waiting for `main` and starts the cleanup.
     Escalate,
     /// A second, separate Ctrl-C or `SIGTERM`: end the process now, by this signal.
     Force,
@@ -63,12 +70,10 @@ struct Shared {
     waiting: usize,
 }
 
-/// The shared state of one process. A `static` in the runtime; a local in tests.
+/// The shared state of one process.
 pub(crate) struct Machine {
-    /// [`Signal::code`] of the first request, 0 while there is none.
-    request: AtomicU8,
-    /// Monotonic time in nanoseconds of the latest delivery of the first request's signal.
-    last_delivery: AtomicU64,
+    /// See [`CODE_SHIFT`]: zero while there is no request.
+    request: AtomicU64,
     /// `graceful` mode: the first request only asks `main` to finish.
     graceful: AtomicBool,
     /// A second request asked to stop waiting for `main` (graceful mode).
@@ -79,69 +84,68 @@ pub(crate) struct Machine {
     changed: Condvar,
 }
 
-/// Builds a machine; `const` with std's primitives (the runtime keeps one in a `static`),
-/// not with loom's.
-macro_rules! new_machine {
-    ($($const:ident)?) => {
-        pub(crate) $($const)? fn new() -> Machine {
-            Machine {
-                request: AtomicU8::new(0),
-                last_delivery: AtomicU64::new(0),
-                graceful: AtomicBool::new(false),
-                escalated: AtomicBool::new(false),
-                started: AtomicBool::new(false),
-                shared: Mutex::new(Shared {
-                    phase: Phase::Idle,
-                    waiting: 0,
-                }),
-                changed: Condvar::new(),
-            }
-        }
-    };
-}
-
 impl Machine {
-    #[cfg(not(loom))]
-    new_machine!(const);
-    #[cfg(loom)]
-    new_machine!();
+    pub(crate) fn new() -> Machine {
+        Machine {
+            request: AtomicU64::new(0),
+            graceful: AtomicBool::new(false),
+            escalated: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            shared: Mutex::new(Shared {
+                phase: Phase::Idle,
+                waiting: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
 
     /// Records a delivery of `signal` at monotonic time `now_ns`. Async-signal-safe: atomics
     /// only, no lock, no allocation.
     pub(crate) fn deliver(&self, signal: Signal, now_ns: u64) -> Delivery {
-        let code = signal.code();
-        match self
-            .request
-            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+        let now = (now_ns / 1_000) & TIME_MASK;
+        let code = u64::from(signal.code());
+        let mut word = self.request.load(Ordering::Acquire);
+        // `None`: this delivery is the first request. `Some(separate)`: a later one, and
+        // whether it came after a pause longer than the burst window.
+        let separate = loop {
+            let (first, last) = (word >> CODE_SHIFT, word & TIME_MASK);
+            let (next, separate) = if first == 0 {
+                ((code << CODE_SHIFT) | now, None)
+            } else {
+                // Slide the window: a long burst is one request as long as it has no pause.
+                // Two handlers may read the clock in either order: keep the later time.
+                let separate = now.saturating_sub(last) >= BURST_WINDOW_US;
+                ((first << CODE_SHIFT) | now.max(last), Some(separate))
+            };
+            match self.request.compare_exchange_weak(
+                word,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break separate,
+                Err(current) => word = current,
+            }
+        };
+        let Some(separate) = separate else {
+            if signal.urgent() {
+                // The console is closing: there is no time to wait for `main`.
+                self.escalated.store(true, Ordering::Release);
+            }
+            return Delivery::Start;
+        };
+        if signal.urgent() && !self.escalated.swap(true, Ordering::AcqRel) {
+            return Delivery::Escalate;
+        }
+        if !separate || !signal.forces() {
+            Delivery::Repeat
+        } else if self.graceful.load(Ordering::Acquire)
+            && !self.started.load(Ordering::Acquire)
+            && !self.escalated.swap(true, Ordering::AcqRel)
         {
-            Ok(_) => {
-                self.last_delivery.store(now_ns, Ordering::Release);
-                if signal.urgent() {
-                    // The console is closing: there is no time to wait for `main`.
-                    self.escalated.store(true, Ordering::Release);
-                }
-                Delivery::Start
-            }
-            Err(first) => {
-                let separate = if first == code {
-                    // The same signal again. Slide the burst window forward: a long loop of
-                    // kills is one request, however long it lasts, as long as it has no pause.
-                    let previous = self.last_delivery.swap(now_ns, Ordering::AcqRel);
-                    now_ns.saturating_sub(previous) >= BURST_WINDOW_NS
-                } else {
-                    true
-                };
-                if !separate || !signal.forces() {
-                    Delivery::Repeat
-                } else if self.graceful.load(Ordering::Acquire)
-                    && !self.started.load(Ordering::Acquire)
-                    && !self.escalated.swap(true, Ordering::AcqRel)
-                {
-                    Delivery::Escalate
-                } else {
-                    Delivery::Force
-                }
-            }
+            Delivery::Escalate
+        } else {
+            Delivery::Force
         }
     }
 
@@ -157,7 +161,8 @@ impl Machine {
 
     /// The first signal that asked the process to end, if one did.
     pub(crate) fn request(&self) -> Option<Signal> {
-        Signal::from_code(self.request.load(Ordering::Acquire))
+        let code = self.request.load(Ordering::Acquire) >> CODE_SHIFT;
+        Signal::from_code(u8::try_from(code).ok()?)
     }
 
     /// Claims the cleanup for `reason`, exactly once per process.
@@ -209,36 +214,8 @@ impl Machine {
         shared
     }
 
-    /// The one path every ending takes: runs the cleanup (through `run`) if nobody has, or
-    /// waits for the one already running. Returns the signal the process must then die by,
-    /// if a signal asked it to end.
-    ///
-    /// `in_cleanup`: the caller is the thread running the cleanup (a cleanup calling `exit`
-    /// reaches the exit hook on its own thread); it must not wait for itself.
-    pub(crate) fn conclude(
-        &self,
-        reason: Reason,
-        in_cleanup: bool,
-        run: impl FnOnce(Reason),
-    ) -> Option<Signal> {
-        // Once a signal asked the process to end, it ends by that signal: tell the cleanup so.
-        let reason = self.request().map_or(reason, Reason::Signal);
-        match self.begin(reason) {
-            Begin::Run => {
-                run(reason);
-                self.finish();
-            }
-            // A cleanup called `exit`: let that exit go ahead with its code.
-            Begin::Running(_) if in_cleanup => return None,
-            Begin::Running(_) => {
-                self.wait_done();
-            }
-            Begin::Done(_) => {}
-        }
-        self.request()
-    }
-
     /// Blocks until the cleanup is over and returns the reason it ran for.
+    #[cfg(test)]
     pub(crate) fn wait_done(&self) -> Reason {
         let mut shared = self.lock();
         loop {
@@ -246,6 +223,21 @@ impl Machine {
                 return reason;
             }
             shared = self.wait(shared, None);
+        }
+    }
+
+    /// Blocks until the cleanup is over (`true`), or until `stuck` says that the thread
+    /// running it will never finish (`false`), asking it every `poll`.
+    pub(crate) fn wait_done_or(&self, poll: Duration, stuck: impl Fn() -> bool) -> bool {
+        let mut shared = self.lock();
+        loop {
+            if let Phase::Done(_) = shared.phase {
+                return true;
+            }
+            if stuck() {
+                return false;
+            }
+            shared = self.wait(shared, Some(poll));
         }
     }
 
@@ -276,7 +268,7 @@ impl Machine {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(on_exit_loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -325,10 +317,24 @@ mod tests {
     }
 
     #[test]
-    fn a_different_forcing_signal_forces_at_once() {
+    fn a_burst_of_mixed_signals_is_one_request() {
+        // Ctrl-C reaches the whole group; a process manager forwards SIGTERM 5 ms later.
         let machine = Machine::new();
-        assert_eq!(machine.deliver(Signal::Hangup, 10 * MS), Delivery::Start);
-        assert_eq!(machine.deliver(Signal::Interrupt, 11 * MS), Delivery::Force);
+        assert_eq!(machine.deliver(Signal::Interrupt, 10 * MS), Delivery::Start);
+        assert_eq!(machine.deliver(Signal::Terminate, 15 * MS), Delivery::Repeat);
+        assert_eq!(machine.deliver(Signal::Hangup, 16 * MS), Delivery::Repeat);
+        assert_eq!(machine.request(), Some(Signal::Interrupt));
+        // A separate request after a pause: a different signal forces as the same one would.
+        assert_eq!(machine.deliver(Signal::Terminate, 500 * MS), Delivery::Force);
+    }
+
+    #[test]
+    fn the_clock_read_late_by_a_racing_handler_does_not_force() {
+        let machine = Machine::new();
+        assert_eq!(machine.deliver(Signal::Terminate, 1_000 * MS), Delivery::Start);
+        // A second handler read the clock before the first one but recorded after it.
+        assert_eq!(machine.deliver(Signal::Terminate, 999 * MS), Delivery::Repeat);
+        assert_eq!(machine.deliver(Signal::Terminate, 1_050 * MS), Delivery::Repeat);
     }
 
     #[test]
@@ -355,8 +361,14 @@ mod tests {
             Delivery::Escalate
         );
         assert!(machine.escalated());
+        // A SIGTERM forwarded a moment after that Ctrl-C is part of it...
         assert_eq!(
             machine.deliver(Signal::Terminate, 501 * MS),
+            Delivery::Repeat
+        );
+        // ...a separate one forces.
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 900 * MS),
             Delivery::Force
         );
     }
@@ -443,195 +455,3 @@ mod tests {
     }
 }
 
-/// Model checking with loom: every interleaving of the triggers below is explored.
-///
-/// ```text
-/// RUSTFLAGS="--cfg loom" cargo test -p on-exit-runtime --lib --release model
-/// ```
-///
-/// Each model asserts that the cleanup runs exactly once, that every thread finishes (loom
-/// reports a deadlock or a lost wake-up as a thread that never does), and what each delivery
-/// of a signal was told.
-#[cfg(all(test, loom))]
-mod model {
-    use super::*;
-    use loom::sync::atomic::AtomicUsize;
-    use loom::sync::Arc;
-    use loom::thread;
-
-    const SECOND: u64 = 1_000_000_000;
-
-    /// Explores every interleaving of `model` (up to `preemptions` preemptions, if given) and
-    /// prints how many there were.
-    fn explore(name: &str, preemptions: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
-        use std::sync::atomic::{AtomicUsize as Count, Ordering as CountOrdering};
-        let count = std::sync::Arc::new(Count::new(0));
-        let counted = std::sync::Arc::clone(&count);
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = preemptions;
-        builder.check(move || {
-            counted.fetch_add(1, CountOrdering::Relaxed);
-            model();
-        });
-        eprintln!(
-            "loom: {name}: {} interleavings",
-            count.load(CountOrdering::Relaxed)
-        );
-    }
-
-    type Run = Box<dyn FnOnce(Reason)>;
-
-    /// A cleanup that counts its runs.
-    fn counter() -> (Arc<AtomicUsize>, impl Fn() -> Run) {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let make = {
-            let runs = Arc::clone(&runs);
-            move || {
-                let runs = Arc::clone(&runs);
-                Box::new(move |_: Reason| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                }) as Run
-            }
-        };
-        (runs, make)
-    }
-
-    /// The signal thread: the delivery, then (when it started a request) the cleanup.
-    fn signal_thread(machine: &Machine, signal: Signal, now: u64, run: Run) -> Delivery {
-        let delivery = machine.deliver(signal, now);
-        if delivery == Delivery::Start {
-            assert_eq!(
-                machine.conclude(Reason::Signal(signal), false, run),
-                Some(signal)
-            );
-        }
-        delivery
-    }
-
-    #[test]
-    fn model_main_ending_races_a_signal() {
-        for ending in [Reason::Returned, Reason::Panicked, Reason::Exited] {
-            explore(&format!("{ending:?} vs a signal"), None, move || {
-                let machine = Arc::new(Machine::new());
-                let (runs, cleanup) = counter();
-                let signal = {
-                    let machine = Arc::clone(&machine);
-                    let run = cleanup();
-                    thread::spawn(move || signal_thread(&machine, Signal::Terminate, 0, run))
-                };
-                let main_dies_by = machine.conclude(ending, false, cleanup());
-                assert_eq!(signal.join().unwrap(), Delivery::Start);
-                assert_eq!(runs.load(Ordering::SeqCst), 1);
-                // Main either finished before the request (and exits with its own code) or
-                // saw it, and then dies by it.
-                assert!(matches!(main_dies_by, None | Some(Signal::Terminate)));
-            });
-        }
-    }
-
-    #[test]
-    fn model_return_exit_on_another_thread_and_a_signal() {
-        explore("return, exit on another thread and a signal", None, || {
-            let machine = Arc::new(Machine::new());
-            let (runs, cleanup) = counter();
-            let exit = {
-                let machine = Arc::clone(&machine);
-                let run = cleanup();
-                thread::spawn(move || machine.conclude(Reason::Exited, false, run))
-            };
-            let signal = {
-                let machine = Arc::clone(&machine);
-                let run = cleanup();
-                thread::spawn(move || signal_thread(&machine, Signal::Interrupt, 0, run))
-            };
-            machine.conclude(Reason::Returned, false, cleanup());
-            exit.join().unwrap();
-            signal.join().unwrap();
-            assert_eq!(runs.load(Ordering::SeqCst), 1);
-        });
-    }
-
-    #[test]
-    fn model_two_different_signals_start_once_and_force_once() {
-        explore("two different signals", None, || {
-            let machine = Arc::new(Machine::new());
-            let (runs, cleanup) = counter();
-            let first = {
-                let machine = Arc::clone(&machine);
-                let run = cleanup();
-                thread::spawn(move || signal_thread(&machine, Signal::Interrupt, 0, run))
-            };
-            let second = signal_thread(&machine, Signal::Terminate, 0, cleanup());
-            let first = first.join().unwrap();
-            let mut told = [first, second];
-            told.sort_by_key(|delivery| *delivery as u8);
-            assert_eq!(told, [Delivery::Start, Delivery::Force]);
-            assert_eq!(runs.load(Ordering::SeqCst), 1);
-        });
-    }
-
-    #[test]
-    fn model_graceful_second_request_races_main_returning() {
-        explore("graceful: second request vs main returning", None, || {
-            let machine = Arc::new(Machine::new());
-            machine.set_graceful();
-            let (runs, cleanup) = counter();
-            assert_eq!(machine.deliver(Signal::Terminate, 0), Delivery::Start);
-            let second = {
-                let machine = Arc::clone(&machine);
-                let run = cleanup();
-                thread::spawn(move || {
-                    let told = machine.deliver(Signal::Terminate, SECOND);
-                    if told == Delivery::Escalate {
-                        // The signal thread stops waiting for main and starts the cleanup.
-                        machine.conclude(Reason::Signal(Signal::Terminate), false, run);
-                    }
-                    told
-                })
-            };
-            let main_dies_by = machine.conclude(Reason::Returned, false, cleanup());
-            let told = second.join().unwrap();
-            // Escalate while the cleanup had not begun, Force once it had: never both.
-            assert!(matches!(told, Delivery::Escalate | Delivery::Force));
-            assert_eq!(runs.load(Ordering::SeqCst), 1);
-            assert_eq!(main_dies_by, Some(Signal::Terminate));
-        });
-    }
-
-    #[test]
-    fn model_watchdog_and_waiters_are_woken() {
-        explore("watchdog and a waiter vs a signal's cleanup", None, || {
-            let machine = Arc::new(Machine::new());
-            let (runs, cleanup) = counter();
-            let watchdog = {
-                let machine = Arc::clone(&machine);
-                // loom never times out: this only returns once the cleanup is done.
-                thread::spawn(move || machine.overran(Duration::from_secs(3600)))
-            };
-            let waiter = {
-                let machine = Arc::clone(&machine);
-                thread::spawn(move || machine.wait_done())
-            };
-            signal_thread(&machine, Signal::Hangup, 0, cleanup());
-            assert_eq!(watchdog.join().unwrap(), None);
-            assert_eq!(waiter.join().unwrap(), Reason::Signal(Signal::Hangup));
-            assert_eq!(runs.load(Ordering::SeqCst), 1);
-        });
-    }
-
-    #[test]
-    fn model_a_cleanup_calling_exit_does_not_wait_for_itself() {
-        explore("a cleanup calling exit", None, || {
-            let machine = Arc::new(Machine::new());
-            let inner = Arc::clone(&machine);
-            let outcome = machine.conclude(Reason::Returned, false, move |_| {
-                // `exit` inside the cleanup reaches the exit hook on the same thread.
-                assert_eq!(
-                    inner.conclude(Reason::Exited, true, |_| unreachable!()),
-                    None
-                );
-            });
-            assert_eq!(outcome, None);
-        });
-    }
-}

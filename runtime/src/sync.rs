@@ -1,12 +1,13 @@
-//! The synchronisation primitives of the state machine: std's, or loom's when the state
-//! machine is model checked (`RUSTFLAGS="--cfg loom"`, see `state.rs`).
+//! The synchronisation primitives of the runtime's OS-free half (`state.rs`, `registry.rs`,
+//! `waiters.rs`, `runtime.rs`): std's, or loom's when that half is model checked
+//! (`RUSTFLAGS="--cfg on_exit_loom"`, see `model.rs`).
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-#[cfg(loom)]
+#[cfg(on_exit_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(on_exit_loom)]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 
-#[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-#[cfg(not(loom))]
+#[cfg(not(on_exit_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(not(on_exit_loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};

@@ -5,15 +5,20 @@
 //!
 //! - `raw_number(Signal) -> Option<i32>` and `name(Signal) -> &'static str`;
 //! - `DEFAULT_SIGNALS`, what is caught when the attribute does not say;
-//! - `catch(Signal, fn(Signal, u64) -> Delivery) -> io::Result<Caught>`, which installs the
-//!   handler that reports each delivery to the state machine and acts on its answer;
+//! - `catch(Signal, fn(Signal, u64) -> Action) -> io::Result<Caught>`, which installs the
+//!   handler that reports each delivery (with a monotonic time in nanoseconds) and does what
+//!   the answer says;
 //! - `holding(&[Signal], FnOnce() -> R) -> R`, which runs the installation with the signals
 //!   held back, so that none is lost while a handler is being installed;
 //! - `Waker`, on which the signal thread sleeps until the first request;
 //! - `at_exit(extern "C" fn())`, the hook run by `exit`;
 //! - `die_by(Signal) -> !`, which ends the process the way the signal would have;
+//! - `thread_id() -> u64` and `parked_in_exit(u64) -> bool`: whether a thread is parked for
+//!   ever by std's `exit` (Linux, where std parks a second thread that calls `exit`);
 //! - `run_console_handler(u32) -> Option<bool>`, for tests: calls the Windows console handler
 //!   the way Windows does (`None` on Unix).
+
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 #[cfg(unix)]
 mod unix;
@@ -33,4 +38,37 @@ pub(crate) enum Caught {
     Yes,
     /// The process started with this signal ignored (`nohup`, `cmd &`): it stays ignored.
     IgnoredByParent,
+}
+
+/// What a signal handler does once the delivery is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Wake the signal thread.
+    Wake,
+    /// Nothing: the request is already being served.
+    Nothing,
+    /// End the process now, by this signal.
+    Die,
+}
+
+/// A `&'static T` that a signal handler can read (one atomic load) and that can be replaced:
+/// the runtime of the process, which a forked child replaces with its own.
+pub(crate) struct Published<T: 'static>(AtomicPtr<T>);
+
+impl<T: Sync> Published<T> {
+    pub(crate) const fn empty() -> Published<T> {
+        Published(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    pub(crate) fn get(&self) -> Option<&'static T> {
+        let pointer = self.0.load(Ordering::Acquire);
+        // SAFETY: the pointer is null or came from a `&'static T` in `publish`, so it is
+        // aligned, points to a live `T` for the rest of the program, and is only ever shared.
+        unsafe { pointer.as_ref() }
+    }
+
+    pub(crate) fn publish(&self, value: &'static T) {
+        self.0
+            .store(std::ptr::from_ref(value).cast_mut(), Ordering::Release);
+    }
 }

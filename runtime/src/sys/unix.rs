@@ -6,8 +6,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use super::Caught;
-use crate::state::Delivery;
+use super::{Action, Caught};
 use crate::Signal;
 
 /// Caught when the attribute does not say: Ctrl-C, `SIGTERM`, and the terminal closing.
@@ -213,18 +212,18 @@ pub(crate) use wake::Waker;
 ///
 /// In the handler, `deliver` records the delivery in the state machine (atomics only) and
 /// answers what to do: wake the signal thread, nothing, or end the process now.
-pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
+pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
     let raw = raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
     if is_ignored(raw)? {
         return Ok(Caught::IgnoredByParent);
     }
     let action = move || match deliver(signal, now_ns()) {
-        Delivery::Start | Delivery::Escalate => wake(),
-        Delivery::Repeat => {}
-        Delivery::Force => die_by(signal),
+        Action::Wake => wake(),
+        Action::Nothing => {}
+        Action::Die => die_by(signal),
     };
     // SAFETY: `action` runs inside a signal handler and is async-signal-safe: `deliver` only
-    // touches atomics, `now_ns` calls clock_gettime, `wake` calls sem_post (or write on a
+    // touches atomics and calls getpid, `now_ns` calls clock_gettime, `wake` calls sem_post (or write on a
     // non-blocking pipe), and `die_by` calls only sigaction, pthread_sigmask, raise, getpid and
     // _exit, all on POSIX's list of async-signal-safe functions. None of them allocates or
     // takes a lock.
@@ -282,6 +281,78 @@ fn now_ns() -> u64 {
     // SAFETY: zero-initialised, and filled by clock_gettime.
     let now = unsafe { now.assume_init() };
     u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
+}
+
+/// The id of this process, without a system call: cached, and refreshed in a forked child by
+/// a `pthread_atfork` handler (registered by the first call). Async-signal-safe once called.
+pub(crate) fn pid() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Once;
+
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static WATCH_FORKS: Once = Once::new();
+    /// Runs in the child right after `fork`, while it has one thread.
+    extern "C" fn refresh() {
+        PID.store(std::process::id(), Ordering::Relaxed);
+    }
+
+    let pid = PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    let mut watching = false;
+    WATCH_FORKS.call_once(|| {
+        // SAFETY: `refresh` only calls getpid and stores an atomic, which is allowed in the
+        // child of a multi-threaded fork; the other two handlers are absent.
+        watching = unsafe { libc::pthread_atfork(None, None, Some(refresh)) } == 0;
+    });
+    let pid = std::process::id();
+    if watching {
+        PID.store(pid, Ordering::Relaxed);
+    }
+    pid
+}
+
+/// A number for the calling thread: its kernel thread id on Linux (see [`parked_in_exit`]).
+pub(crate) fn thread_id() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions and cannot fail.
+        let tid = unsafe { libc::gettid() };
+        u64::try_from(tid).unwrap_or(0)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// Whether `thread` is parked for ever inside `exit`.
+///
+/// On Linux, std lets only one thread run `exit` (a glibc mitigation): a second thread that
+/// calls `std::process::exit` meanwhile sleeps in `pause()` until the process ends. When the
+/// first one waits in the exit hook for a cleanup on the second, neither would ever move. The
+/// kernel shows the system call a thread sleeps in; `pause` (`rt_sigsuspend` where there is no
+/// `pause` call) is that sleep. Elsewhere std does not park, and this is always `false`.
+pub(crate) fn parked_in_exit(thread: u64) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        const PAUSE: libc::c_long = libc::SYS_pause;
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+        const PAUSE: libc::c_long = libc::SYS_rt_sigsuspend;
+        if thread == 0 {
+            return false;
+        }
+        std::fs::read_to_string(format!("/proc/self/task/{thread}/syscall")).is_ok_and(|line| {
+            line.split_whitespace().next().and_then(|n| n.parse().ok()) == Some(PAUSE)
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = thread;
+        false
+    }
 }
 
 /// Windows console events do not exist here.

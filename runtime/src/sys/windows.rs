@@ -15,16 +15,19 @@ use windows_sys::core::BOOL;
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, Sleep, TerminateProcess};
 
-use super::Caught;
-use crate::state::Delivery;
+use super::{Action, Caught};
 use crate::Signal;
 
-/// Every console event: Ctrl-C, Ctrl-Break, and the window, session or system closing.
+/// Ctrl-C, Ctrl-Break, the console window closing and the system shutting down.
+///
+/// Not `CTRL_LOGOFF_EVENT`: it also reaches services and programs of other sessions whenever
+/// any user logs off (an interactive program of that user is ended before it is sent), so a
+/// handler that ends the process on it kills a service at every logoff. `signals(logoff)`
+/// opts in.
 pub(crate) const DEFAULT_SIGNALS: &[Signal] = &[
     Signal::Interrupt,
     Signal::CtrlBreak,
     Signal::Close,
-    Signal::Logoff,
     Signal::Shutdown,
 ];
 
@@ -97,7 +100,7 @@ fn wake() {
 
 /// The events the handler answers for ([`Signal::code`] bits); others go to the next handler.
 static SELECTED: AtomicU16 = AtomicU16::new(0);
-static DELIVER: OnceLock<fn(Signal, u64) -> Delivery> = OnceLock::new();
+static DELIVER: OnceLock<fn(Signal, u64) -> Action> = OnceLock::new();
 static INSTALL: Once = Once::new();
 static START: OnceLock<Instant> = OnceLock::new();
 
@@ -107,7 +110,7 @@ pub(crate) fn holding<R>(_signals: &[Signal], install: impl FnOnce() -> R) -> R 
 }
 
 /// Answers `signal` in the console handler.
-pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Delivery) -> io::Result<Caught> {
+pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
     raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
     DELIVER.get_or_init(|| deliver);
     START.get_or_init(Instant::now);
@@ -140,9 +143,9 @@ unsafe extern "system" fn console_handler(event: u32) -> BOOL {
         u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
     });
     match deliver(signal, now) {
-        Delivery::Start | Delivery::Escalate => wake(),
-        Delivery::Repeat => {}
-        Delivery::Force => die_by(signal),
+        Action::Wake => wake(),
+        Action::Nothing => {}
+        Action::Die => die_by(signal),
     }
     if matches!(signal, Signal::Close | Signal::Logoff | Signal::Shutdown) {
         // Returning would end the process now: hold it open while the cleanup runs. The
@@ -165,6 +168,21 @@ pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
     // SAFETY: the handler is a plain function of the program; calling it from any thread is
     // what Windows itself does.
     Some(unsafe { console_handler(event) } != 0)
+}
+
+/// The id of this process (Windows has no `fork`).
+pub(crate) fn pid() -> u32 {
+    std::process::id()
+}
+
+/// A number for the calling thread (unused on Windows, where std never parks an exit).
+pub(crate) fn thread_id() -> u64 {
+    0
+}
+
+/// Always `false`: std parks a second exiting thread only on Linux.
+pub(crate) fn parked_in_exit(_thread: u64) -> bool {
+    false
 }
 
 /// Registers the hook that the C runtime's `exit` runs after `main` returns.

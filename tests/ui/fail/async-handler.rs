@@ -1,0 +1,4 @@
+async fn cleanup() {}
+
+#[on_exit::on_exit(cleanup)]
+fn main() {}
