@@ -51,9 +51,7 @@ pub(crate) fn default_settings() -> Settings {
 
 /// This process's runtime, if it has one.
 pub(crate) fn runtime() -> Option<&'static Runtime> {
-    RUNTIME
-        .get()
-        .filter(|runtime| runtime.pid == sys::pid())
+    RUNTIME.get().filter(|runtime| runtime.pid == sys::pid())
 }
 
 /// Installs the runtime with `settings` and `cleanup` registered first (the attribute, the
@@ -72,7 +70,8 @@ pub(crate) fn install(settings: Settings, cleanup: Boxed) {
 /// or in a forked child its parent's settings). A cleanup added after the cleanups started
 /// runs at once, on this thread.
 pub(crate) fn register(cleanup: Boxed) -> Option<Id> {
-    let settings = |inherited: Option<&Runtime>| inherited.map_or_else(default_settings, |r| r.settings);
+    let settings =
+        |inherited: Option<&Runtime>| inherited.map_or_else(default_settings, |r| r.settings);
     acquire(settings, cleanup).1
 }
 

@@ -62,7 +62,9 @@ impl Future for Signalled {
         if let Some(signal) = runtime.request() {
             return Poll::Ready(signal);
         }
-        let slot = self.parked.and_then(|(pid, slot)| (pid == runtime.pid).then_some(slot));
+        let slot = self
+            .parked
+            .and_then(|(pid, slot)| (pid == runtime.pid).then_some(slot));
         self.parked = Some((runtime.pid, runtime.park(slot, cx.waker())));
         // Checked again after the waker is stored, so that a request arriving in between
         // is not missed: the runtime wakes the stored wakers after recording the request.

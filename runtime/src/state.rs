@@ -214,7 +214,8 @@ impl Machine {
         shared
     }
 
-    /// Blocks until the cleanup is over and returns the reason it ran for.
+    /// Blocks until the cleanup is over and returns the reason it ran for (tests only: the
+    /// runtime waits with [`Machine::wait_done_or`]).
     #[cfg(test)]
     pub(crate) fn wait_done(&self) -> Reason {
         let mut shared = self.lock();
@@ -321,20 +322,35 @@ mod tests {
         // Ctrl-C reaches the whole group; a process manager forwards SIGTERM 5 ms later.
         let machine = Machine::new();
         assert_eq!(machine.deliver(Signal::Interrupt, 10 * MS), Delivery::Start);
-        assert_eq!(machine.deliver(Signal::Terminate, 15 * MS), Delivery::Repeat);
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 15 * MS),
+            Delivery::Repeat
+        );
         assert_eq!(machine.deliver(Signal::Hangup, 16 * MS), Delivery::Repeat);
         assert_eq!(machine.request(), Some(Signal::Interrupt));
         // A separate request after a pause: a different signal forces as the same one would.
-        assert_eq!(machine.deliver(Signal::Terminate, 500 * MS), Delivery::Force);
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 500 * MS),
+            Delivery::Force
+        );
     }
 
     #[test]
     fn the_clock_read_late_by_a_racing_handler_does_not_force() {
         let machine = Machine::new();
-        assert_eq!(machine.deliver(Signal::Terminate, 1_000 * MS), Delivery::Start);
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 1_000 * MS),
+            Delivery::Start
+        );
         // A second handler read the clock before the first one but recorded after it.
-        assert_eq!(machine.deliver(Signal::Terminate, 999 * MS), Delivery::Repeat);
-        assert_eq!(machine.deliver(Signal::Terminate, 1_050 * MS), Delivery::Repeat);
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 999 * MS),
+            Delivery::Repeat
+        );
+        assert_eq!(
+            machine.deliver(Signal::Terminate, 1_050 * MS),
+            Delivery::Repeat
+        );
     }
 
     #[test]
@@ -454,4 +470,3 @@ mod tests {
         }
     }
 }
-

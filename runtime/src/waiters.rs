@@ -65,7 +65,12 @@ impl Waiters {
 
     /// Wakes every stored waker. The slots stay taken until their futures leave.
     pub(crate) fn wake_all(&self) {
-        let woken: Vec<Waker> = self.lock().slots.iter_mut().filter_map(Option::take).collect();
+        let woken: Vec<Waker> = self
+            .lock()
+            .slots
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         for waker in woken {
             waker.wake();
         }

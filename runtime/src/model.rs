@@ -1,0 +1,373 @@
+//! Model checking with loom: every interleaving of the ending path's triggers is explored, on
+//! the real `Runtime` (its state machine, registry and waiters built on loom's primitives).
+//!
+//! ```text
+//! RUSTFLAGS="--cfg on_exit_loom" cargo test -p on-exit-runtime --lib --release model
+//! ```
+//!
+//! Each model asserts that every cleanup runs exactly once, that every thread finishes (loom
+//! reports a deadlock or a lost wake-up as a thread that never does), and what each delivery
+//! of a signal was told. `ON_EXIT_LOOM_PREEMPTIONS` bounds the preemptions of the largest
+//! models (default 3; unset the bound with `none`).
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize as Count, Ordering as CountOrdering};
+use std::task::{Wake, Waker};
+use std::time::Duration;
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::registry::Boxed;
+use crate::runtime::{Host, Registered, Runtime, Settings};
+use crate::state::Delivery;
+use crate::sync::Ordering;
+use crate::{Reason, Signal};
+
+const SECOND: u64 = 1_000_000_000;
+
+/// Explores every interleaving of `model` (up to `preemptions` preemptions, if given) and
+/// prints how many there were.
+fn explore(name: &str, preemptions: Option<usize>, model: impl Fn() + Sync + Send + 'static) {
+    let count = std::sync::Arc::new(Count::new(0));
+    let counted = std::sync::Arc::clone(&count);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = preemptions;
+    builder.check(move || {
+        counted.fetch_add(1, CountOrdering::Relaxed);
+        model();
+    });
+    eprintln!(
+        "loom: {name}: {} interleavings",
+        count.load(CountOrdering::Relaxed)
+    );
+}
+
+/// The bound for the largest models.
+fn bounded() -> Option<usize> {
+    match std::env::var("ON_EXIT_LOOM_PREEMPTIONS").as_deref() {
+        Ok("none") => None,
+        Ok(n) => n.parse().ok(),
+        Err(_) => Some(3),
+    }
+}
+
+/// One thread's view of the process: whether it is inside a cleanup.
+#[derive(Default)]
+struct Thread {
+    in_cleanup: Cell<bool>,
+}
+
+impl Host for Thread {
+    fn run(&self, cleanup: Boxed, reason: Reason) {
+        let outer = self.in_cleanup.replace(true);
+        cleanup(reason);
+        self.in_cleanup.set(outer);
+    }
+
+    fn in_cleanup(&self) -> bool {
+        self.in_cleanup.get()
+    }
+
+    fn thread(&self) -> u64 {
+        1
+    }
+
+    fn parked_in_exit(&self, _thread: u64) -> bool {
+        false
+    }
+}
+
+fn runtime(graceful: bool) -> Arc<Runtime> {
+    let settings = Settings {
+        signals: &[],
+        timeout: None,
+        graceful,
+    };
+    Arc::new(Runtime::new(settings, 1))
+}
+
+/// A cleanup that counts its runs.
+fn counted(runs: &Arc<AtomicUsize>) -> Boxed {
+    let runs = Arc::clone(runs);
+    Box::new(move |_| {
+        runs.fetch_add(1, Ordering::SeqCst);
+    })
+}
+
+fn register(runtime: &Runtime, cleanup: Boxed) {
+    match runtime.register(cleanup) {
+        Registered::Queued(_) => {}
+        Registered::RunNow(cleanup, reason) => Thread::default().run(cleanup, reason),
+    }
+}
+
+/// A signal handler and then the signal thread: the delivery, and the cleanup if it was the
+/// first request.
+fn signal_thread(runtime: &Runtime, signal: Signal, now: u64) -> Delivery {
+    let delivery = runtime.deliver(signal, now);
+    if delivery == Delivery::Start {
+        runtime.wake_waiters();
+        assert_eq!(
+            runtime.conclude(Reason::Signal(signal), &Thread::default()),
+            Some(signal)
+        );
+    }
+    delivery
+}
+
+fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> thread::JoinHandle<T> {
+    thread::spawn(f)
+}
+
+fn sorted(mut told: [Delivery; 2]) -> [Delivery; 2] {
+    told.sort_by_key(|delivery| *delivery as u8);
+    told
+}
+
+#[test]
+fn model_the_same_signal_on_two_threads_is_one_request() {
+    explore("the same signal on two threads", None, || {
+        let runtime = runtime(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(&runtime, counted(&runs));
+        let other = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || runtime.deliver(Signal::Terminate, SECOND))
+        };
+        let here = runtime.deliver(Signal::Terminate, SECOND);
+        let told = sorted([here, other.join().unwrap()]);
+        assert_eq!(told, [Delivery::Start, Delivery::Repeat]);
+    });
+}
+
+#[test]
+fn model_a_mixed_burst_is_one_request() {
+    explore(
+        "Ctrl-C and a forwarded SIGTERM on two threads",
+        None,
+        || {
+            let runtime = runtime(false);
+            let runs = Arc::new(AtomicUsize::new(0));
+            register(&runtime, counted(&runs));
+            let forwarded = {
+                let runtime = Arc::clone(&runtime);
+                spawn(move || signal_thread(&runtime, Signal::Terminate, SECOND + 5_000_000))
+            };
+            let typed = signal_thread(&runtime, Signal::Interrupt, SECOND);
+            let told = sorted([typed, forwarded.join().unwrap()]);
+            assert_eq!(told, [Delivery::Start, Delivery::Repeat]);
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+        },
+    );
+}
+
+#[test]
+fn model_two_separate_signals_start_once_and_force_once() {
+    explore("two separate signals", None, || {
+        let runtime = runtime(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(&runtime, counted(&runs));
+        // Each handler reads the clock as it runs: a second apart, in whichever order they run.
+        let clock = Arc::new(loom::sync::atomic::AtomicU64::new(SECOND));
+        let first = {
+            let (runtime, clock) = (Arc::clone(&runtime), Arc::clone(&clock));
+            spawn(move || {
+                let now = clock.fetch_add(SECOND, Ordering::SeqCst);
+                signal_thread(&runtime, Signal::Interrupt, now)
+            })
+        };
+        let now = clock.fetch_add(SECOND, Ordering::SeqCst);
+        let second = signal_thread(&runtime, Signal::Terminate, now);
+        let told = sorted([first.join().unwrap(), second]);
+        assert_eq!(told, [Delivery::Start, Delivery::Force]);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn model_main_ending_races_a_signal() {
+    for ending in [Reason::Returned, Reason::Panicked, Reason::Exited] {
+        explore(&format!("{ending:?} vs a signal"), None, move || {
+            let runtime = runtime(false);
+            let runs = Arc::new(AtomicUsize::new(0));
+            register(&runtime, counted(&runs));
+            let signal = {
+                let runtime = Arc::clone(&runtime);
+                spawn(move || signal_thread(&runtime, Signal::Terminate, SECOND))
+            };
+            let main_dies_by = runtime.conclude(ending, &Thread::default());
+            assert_eq!(signal.join().unwrap(), Delivery::Start);
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+            assert!(matches!(main_dies_by, None | Some(Signal::Terminate)));
+        });
+    }
+}
+
+#[test]
+fn model_return_exit_on_two_threads_and_a_signal() {
+    explore("return, exit on two threads, a signal", bounded(), || {
+        let runtime = runtime(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(&runtime, counted(&runs));
+        let exits: Vec<_> = (0..2)
+            .map(|_| {
+                let runtime = Arc::clone(&runtime);
+                spawn(move || runtime.conclude(Reason::Exited, &Thread::default()))
+            })
+            .collect();
+        let signal = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || signal_thread(&runtime, Signal::Interrupt, SECOND))
+        };
+        runtime.conclude(Reason::Returned, &Thread::default());
+        for exit in exits {
+            exit.join().unwrap();
+        }
+        signal.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn model_a_late_registration_runs_exactly_once() {
+    explore("a registration while a signal's cleanups run", None, || {
+        let runtime = runtime(false);
+        let (first, late) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        register(&runtime, counted(&first));
+        let registrar = {
+            let runtime = Arc::clone(&runtime);
+            let late = Arc::clone(&late);
+            spawn(move || register(&runtime, counted(&late)))
+        };
+        signal_thread(&runtime, Signal::Terminate, SECOND);
+        registrar.join().unwrap();
+        // Queued in time and run by the signal thread, or handed back and run at once.
+        assert_eq!(first.load(Ordering::SeqCst), 1);
+        assert_eq!(late.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn model_a_cleanup_that_exits_still_runs_the_rest() {
+    explore("a cleanup calling exit, and a signal", bounded(), || {
+        let runtime = runtime(false);
+        let (attribute, exiting) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        register(&runtime, counted(&attribute));
+        {
+            let inner = Arc::clone(&runtime);
+            let exiting = Arc::clone(&exiting);
+            // Registered last, so it runs first; its `exit` reaches the hook on its own thread.
+            register(
+                &runtime,
+                Box::new(move |_| {
+                    exiting.fetch_add(1, Ordering::SeqCst);
+                    let host = Thread::default();
+                    host.in_cleanup.set(true);
+                    inner.conclude(Reason::Exited, &host);
+                }),
+            );
+        }
+        let signal = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || signal_thread(&runtime, Signal::Terminate, SECOND))
+        };
+        runtime.conclude(Reason::Returned, &Thread::default());
+        signal.join().unwrap();
+        assert_eq!(exiting.load(Ordering::SeqCst), 1);
+        assert_eq!(attribute.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn model_graceful_second_request_races_main_returning() {
+    explore("graceful: second request vs main returning", None, || {
+        let runtime = runtime(true);
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(&runtime, counted(&runs));
+        assert_eq!(runtime.deliver(Signal::Terminate, 0), Delivery::Start);
+        let second = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || {
+                let told = runtime.deliver(Signal::Terminate, SECOND);
+                if told == Delivery::Escalate {
+                    // The signal thread stops waiting for main and starts the cleanup.
+                    runtime.conclude(Reason::Signal(Signal::Terminate), &Thread::default());
+                }
+                told
+            })
+        };
+        let main_dies_by = runtime.conclude(Reason::Returned, &Thread::default());
+        let told = second.join().unwrap();
+        // Escalate while the cleanup had not begun, Force once it had: never both.
+        assert!(matches!(told, Delivery::Escalate | Delivery::Force));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(main_dies_by, Some(Signal::Terminate));
+    });
+}
+
+/// A waker that records that it was woken.
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn model_a_waiting_future_is_never_missed() {
+    explore(
+        "a Signalled future polled as the request comes",
+        None,
+        || {
+            let runtime = runtime(true);
+            let flag = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+            let poller = {
+                let runtime = Arc::clone(&runtime);
+                let flag = std::sync::Arc::clone(&flag);
+                spawn(move || {
+                    // `Signalled::poll`: check, store the waker, check again.
+                    if runtime.request().is_some() {
+                        return true;
+                    }
+                    let slot = runtime.park(None, &Waker::from(flag));
+                    let ready = runtime.request().is_some();
+                    if !ready {
+                        return false;
+                    }
+                    runtime.leave(slot);
+                    true
+                })
+            };
+            assert_eq!(runtime.deliver(Signal::Interrupt, 0), Delivery::Start);
+            runtime.wake_waiters();
+            let ready = poller.join().unwrap();
+            // Either the poll saw the request, or its waker was stored in time to be woken.
+            assert!(ready || flag.0.load(Ordering::SeqCst));
+        },
+    );
+}
+
+#[test]
+fn model_watchdog_and_waiters_are_woken() {
+    explore("watchdog and a waiter vs a signal's cleanup", None, || {
+        let runtime = runtime(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(&runtime, counted(&runs));
+        let watchdog = {
+            let runtime = Arc::clone(&runtime);
+            // loom never times out: this only returns once the cleanup is done.
+            spawn(move || runtime.machine.overran(Duration::from_secs(3600)))
+        };
+        let waiter = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || runtime.machine.wait_done())
+        };
+        signal_thread(&runtime, Signal::Hangup, SECOND);
+        assert_eq!(watchdog.join().unwrap(), None);
+        assert_eq!(waiter.join().unwrap(), Reason::Signal(Signal::Hangup));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    });
+}
