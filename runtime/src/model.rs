@@ -164,24 +164,22 @@ fn model_a_mixed_burst_is_one_request() {
 }
 
 #[test]
-fn model_two_separate_signals_start_once_and_force_once() {
-    explore("two separate signals", None, || {
+fn model_a_separate_request_during_the_cleanup_forces() {
+    explore("a separate request while the cleanup runs", None, || {
         let runtime = runtime(false);
         let runs = Arc::new(AtomicUsize::new(0));
         register(&runtime, counted(&runs));
-        // Each handler reads the clock as it runs: a second apart, in whichever order they run.
-        let clock = Arc::new(loom::sync::atomic::AtomicU64::new(SECOND));
-        let first = {
-            let (runtime, clock) = (Arc::clone(&runtime), Arc::clone(&clock));
-            spawn(move || {
-                let now = clock.fetch_add(SECOND, Ordering::SeqCst);
-                signal_thread(&runtime, Signal::Interrupt, now)
-            })
+        assert_eq!(runtime.deliver(Signal::Interrupt, SECOND), Delivery::Start);
+        let signal_thread = {
+            let runtime = Arc::clone(&runtime);
+            spawn(move || runtime.conclude(Reason::Signal(Signal::Interrupt), &Thread::default()))
         };
-        let now = clock.fetch_add(SECOND, Ordering::SeqCst);
-        let second = signal_thread(&runtime, Signal::Terminate, now);
-        let told = sorted([first.join().unwrap(), second]);
-        assert_eq!(told, [Delivery::Start, Delivery::Force]);
+        // A second later, a different signal: whatever the cleanup is doing, it forces.
+        assert_eq!(
+            runtime.deliver(Signal::Terminate, 2 * SECOND),
+            Delivery::Force
+        );
+        assert_eq!(signal_thread.join().unwrap(), Some(Signal::Interrupt));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
 }
