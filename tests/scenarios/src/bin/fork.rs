@@ -1,0 +1,106 @@
+//! A program that forks, in the two shapes real programs have. `ON_EXIT_FORK` says which:
+//!
+//! - `workers:N`: a pre-fork pool. `N` workers loop until a signal ends them; with
+//!   `ON_EXIT_WORKER=register`, each registers a cleanup of its own first; with
+//!   `ON_EXIT_WORKER=exit`, each calls `process::exit(0)` at once and the parent waits for
+//!   them, then returns. Otherwise the parent reaps the workers that end, then waits for a
+//!   signal.
+//! - `daemon`: a double fork. The original process and the middle one leave at once with
+//!   `_exit`; the daemon registers its own cleanup and works until asked to stop.
+//!
+//! Every line logged carries the logging process's id.
+#![deny(warnings)]
+
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use on_exit::{on_exit, Reason};
+use on_exit_scenarios::log;
+
+fn say(line: &str) {
+    log(&format!("{} {line}", std::process::id()));
+}
+
+fn cleanup(reason: Reason) {
+    say(&format!("cleanup {reason:?}"));
+}
+
+#[cfg(unix)]
+fn fork() -> libc::pid_t {
+    // SAFETY: the children only log, sleep, register and exit: no lock that another thread of
+    // the parent may hold is needed, beyond what the runtime itself is built to survive.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    pid
+}
+
+#[cfg(unix)]
+fn leave_at_once() -> ! {
+    // SAFETY: _exit ends the process without running any hook.
+    unsafe { libc::_exit(0) }
+}
+
+#[cfg(unix)]
+fn worker() -> ! {
+    match std::env::var("ON_EXIT_WORKER").as_deref() {
+        Ok("exit") => {
+            say("worker exits");
+            std::process::exit(0)
+        }
+        Ok("register") => {
+            on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")))
+        }
+        _ => {}
+    }
+    say("worker ready");
+    loop {
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(unix)]
+#[on_exit(cleanup)]
+fn main() -> ExitCode {
+    let how = std::env::var("ON_EXIT_FORK").unwrap_or_default();
+    if let Some(count) = how.strip_prefix("workers:") {
+        let count: usize = count.parse().expect("a worker count");
+        let mut workers = Vec::new();
+        for _ in 0..count {
+            match fork() {
+                0 => worker(),
+                pid => workers.push(pid),
+            }
+        }
+        say("ready");
+        for pid in workers {
+            let mut status = 0;
+            // SAFETY: waitpid writes the status into a valid integer.
+            unsafe { libc::waitpid(pid, &raw mut status, 0) };
+            say(&format!("worker {pid} ended: {status}"));
+        }
+        if std::env::var("ON_EXIT_WORKER").as_deref() != Ok("exit") {
+            // Stay until a signal ends the parent too.
+            thread::sleep(Duration::from_mins(1));
+        }
+        return ExitCode::SUCCESS;
+    }
+    assert_eq!(how, "daemon", "ON_EXIT_FORK is workers:N or daemon");
+    if fork() != 0 {
+        leave_at_once();
+    }
+    // SAFETY: setsid has no preconditions.
+    unsafe { libc::setsid() };
+    if fork() != 0 {
+        leave_at_once();
+    }
+    on_exit::register(|reason: Reason| say(&format!("daemon cleanup {reason:?}")));
+    say("daemon ready");
+    while !on_exit::requested() {
+        thread::sleep(Duration::from_millis(10));
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(not(unix))]
+fn main() {}

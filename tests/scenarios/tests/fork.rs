@@ -1,0 +1,211 @@
+//! Fork: a forked child never swallows a signal, and runs none of its parent's cleanups; a
+//! child that registers its own runs those, once. Real `fork`s, real signals, to real process
+//! groups.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::os::unix::process::CommandExt as _;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{send, Running, Scenario, HANG};
+
+const FORK: &str = env!("CARGO_BIN_EXE_fork");
+
+/// Starts the fork scenario in a process group of its own.
+fn start(how: &str, worker: &str) -> Running {
+    let mut scenario = Scenario::new(FORK)
+        .env("ON_EXIT_FORK", how)
+        .env("ON_EXIT_WORKER", worker);
+    scenario.command().process_group(0);
+    scenario.spawn()
+}
+
+/// Waits until `count` log lines end with `suffix`; returns their process ids.
+fn pids_saying(running: &Running, suffix: &str, count: usize) -> Vec<i32> {
+    let start = Instant::now();
+    loop {
+        let pids: Vec<i32> = running
+            .log()
+            .iter()
+            .filter(|line| line.ends_with(suffix))
+            .map(|line| line.split(' ').next().unwrap().parse().unwrap())
+            .collect();
+        if pids.len() >= count {
+            return pids;
+        }
+        assert!(
+            start.elapsed() < HANG,
+            "no {count} x {suffix:?}: {:?}",
+            running.log()
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Whether `pid` is gone: no such process, or a zombie (PID 1 here does not reap orphans).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+fn assert_gone_soon(pids: &[i32]) {
+    let start = Instant::now();
+    while !pids.iter().all(|pid| gone(*pid)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still running: {pids:?}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The lines that process `pid` logged.
+fn lines_of(log: &[String], pid: i32) -> Vec<String> {
+    let prefix = format!("{pid} ");
+    log.iter()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn ctrl_c_to_a_group_of_parent_and_forked_workers_ends_them_all() {
+    let running = start("workers:3", "");
+    let workers = pids_saying(&running, " worker ready", 3);
+    let parent = pids_saying(&running, " ready", 4)
+        .into_iter()
+        .find(|pid| !workers.contains(pid))
+        .unwrap();
+    // What a terminal does on Ctrl-C: the signal to the whole foreground group.
+    send(-running.pid(), libc::SIGINT);
+    let outcome = running.finish();
+    outcome.assert_killed_by(libc::SIGINT);
+    assert_gone_soon(&workers);
+    assert_eq!(
+        lines_of(&outcome.log, parent)
+            .iter()
+            .filter(|line| line.starts_with("cleanup"))
+            .collect::<Vec<_>>(),
+        ["cleanup Signal(Interrupt)"],
+        "{outcome:#?}"
+    );
+    for worker in workers {
+        assert_eq!(
+            lines_of(&outcome.log, worker),
+            ["worker ready"],
+            "{outcome:#?}"
+        );
+    }
+}
+
+#[test]
+fn sigterm_to_a_forked_worker_ends_it_by_sigterm_without_the_parents_cleanup() {
+    let running = start("workers:1", "");
+    let worker = pids_saying(&running, " worker ready", 1)[0];
+    send(worker, libc::SIGTERM);
+    // The parent's waitpid sees the raw wait status: killed by SIGTERM is 15.
+    pids_saying(
+        &running,
+        &format!("worker {worker} ended: {}", libc::SIGTERM),
+        1,
+    );
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_killed_by(libc::SIGTERM);
+    assert_eq!(
+        lines_of(&outcome.log, worker),
+        ["worker ready"],
+        "{outcome:#?}"
+    );
+    assert_cleaned_once_by_one_process(&outcome.log, "cleanup Signal(Terminate)");
+}
+
+#[test]
+fn workers_that_exit_run_none_of_their_parents_cleanups() {
+    let outcome = start("workers:2", "exit").finish();
+    outcome.assert_code(0);
+    assert_cleaned_once_by_one_process(&outcome.log, "cleanup Returned");
+    let exited = outcome
+        .log
+        .iter()
+        .filter(|line| line.ends_with(" worker exits"))
+        .count();
+    assert_eq!(exited, 2, "{outcome:#?}");
+}
+
+#[test]
+fn a_worker_with_a_cleanup_of_its_own_runs_only_that_one() {
+    let running = start("workers:1", "register");
+    let worker = pids_saying(&running, " worker ready", 1)[0];
+    send(worker, libc::SIGTERM);
+    pids_saying(
+        &running,
+        &format!("worker {worker} ended: {}", libc::SIGTERM),
+        1,
+    );
+    running.signal(libc::SIGINT);
+    let outcome = running.finish();
+    outcome.assert_killed_by(libc::SIGINT);
+    assert_eq!(
+        lines_of(&outcome.log, worker),
+        ["worker ready", "worker cleanup Signal(Terminate)"],
+        "{outcome:#?}"
+    );
+    // The parent's cleanup ran once, in the parent.
+    let cleanups: Vec<&String> = outcome
+        .log
+        .iter()
+        .filter(|line| line.contains("cleanup"))
+        .collect();
+    assert_eq!(cleanups.len(), 2, "{outcome:#?}");
+    assert!(
+        cleanups[1].ends_with(" cleanup Signal(Interrupt)"),
+        "{outcome:#?}"
+    );
+    assert!(
+        !cleanups[1].starts_with(&format!("{worker} ")),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
+fn a_daemon_runs_its_own_cleanup_once_and_the_leavers_run_none() {
+    let mut running = start("daemon", "");
+    let daemon = pids_saying(&running, " daemon ready", 1)[0];
+    // The original process left at once with `_exit(0)`; the daemon carries on.
+    let start = Instant::now();
+    while running.child.try_wait().expect("waitpid works").is_none() {
+        assert!(start.elapsed() < HANG, "the original process did not leave");
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!gone(daemon));
+    send(daemon, libc::SIGTERM);
+    assert_gone_soon(&[daemon]);
+    let outcome = running.finish();
+    outcome.assert_code(0);
+    assert_eq!(
+        lines_of(&outcome.log, daemon),
+        ["daemon ready", "daemon cleanup Signal(Terminate)"],
+        "{outcome:#?}"
+    );
+    assert_cleaned_once_by_one_process(&outcome.log, "daemon cleanup Signal(Terminate)");
+}
+
+/// Exactly one line in the whole log, from any process, is a cleanup, and it is `expected`.
+fn assert_cleaned_once_by_one_process(log: &[String], expected: &str) {
+    let cleanups: Vec<&str> = log
+        .iter()
+        .filter_map(|line| line.split_once(' ').map(|(_, rest)| rest))
+        .filter(|rest| rest.contains("cleanup"))
+        .collect();
+    assert_eq!(cleanups, [expected], "{log:#?}");
+}
