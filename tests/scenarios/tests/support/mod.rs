@@ -294,3 +294,24 @@ pub(crate) fn spawn_on_a_terminal(mut scenario: Scenario) -> (Running, std::fs::
     }
     (scenario.spawn(), std::fs::File::from(master))
 }
+
+/// Builds the separate workspace `tests/NAME` (its own edition or profile) with the cargo
+/// running the tests, offline, into a folder of the test target; returns that folder's
+/// `debug` directory.
+pub(crate) fn build_separate(name: &str) -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name)
+        .join("Cargo.toml");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "--quiet", "--offline", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "tests/{name} builds");
+    target.join("debug")
+}

@@ -1,0 +1,45 @@
+//! `main`'s last expression, in every edition: a temporary of it (a `MutexGuard`) is dropped
+//! before the cleanup runs, so a cleanup that takes the same lock does not deadlock on an
+//! ordinary return. Up to edition 2021 such a temporary outlived `main`'s locals; 2024 drops
+//! it earlier. The programs are in `tests/editions`, one package per edition.
+#![cfg(unix)]
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const EDITIONS: [&str; 4] = ["2015", "2018", "2021", "2024"];
+
+#[test]
+fn temporaries_of_mains_last_expression_are_dropped_before_the_cleanup() {
+    let programs = support::build_separate("editions");
+    for edition in EDITIONS {
+        for (program, expected) in [("unit", "cleanup saw 1\n"), ("value", "cleanup saw 41\n")] {
+            let path = programs.join(format!("{program}-{edition}"));
+            let mut child = Command::new(&path)
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("the program starts");
+            let start = Instant::now();
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("waitpid works") {
+                    break status;
+                }
+                if start.elapsed() > support::HANG {
+                    let _ = child.kill();
+                    panic!("{program}-{edition} deadlocked: the cleanup waits for main's lock");
+                }
+                thread::sleep(Duration::from_millis(5));
+            };
+            let output = child.wait_with_output().expect("the output is read");
+            assert!(status.success(), "{program}-{edition}: {status:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                expected,
+                "{program}-{edition}"
+            );
+        }
+    }
+}
