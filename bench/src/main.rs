@@ -115,7 +115,10 @@ fn main() {
 
     rows.push(binary_growth(&bin));
 
-    // 5. Idle cost.
+    // 5. Dropping scoped guards: linear, in either order.
+    rows.extend(scoped_rows(&bin));
+
+    // 6. Idle cost.
     let (ticks, threads) = idle(&bin.join("idle"));
     rows.push(Row::new(
         "CPU while idle, 2 s after install",
@@ -127,6 +130,54 @@ fn main() {
     ));
 
     print_table(&rows, cores, rounds, samples);
+}
+
+/// The rows for dropping 100,000 scoped guards, against 10,000.
+fn scoped_rows(bin: &Path) -> Vec<Row> {
+    let drops = scoped_drops(bin);
+    [
+        ("drop 100,000 `scoped` guards, newest first", "newest_first"),
+        ("drop 100,000 `scoped` guards, oldest first", "oldest_first"),
+    ]
+    .into_iter()
+    .map(|(what, order)| {
+        let (small, large) = (drops[&(order, 10_000)], drops[&(order, 100_000)]);
+        let growth = large / small;
+        Row::new(
+            what,
+            format!("{:.2} ms (10,000: {:.2} ms)", large / 1e6, small / 1e6),
+            "vs 10,000 guards",
+            format!("{growth:.1}x"),
+            "≤ 20x for 10x the guards (linear)",
+            growth <= 20.0,
+        )
+    })
+    .collect()
+}
+
+/// `scoped_drops`' medians over 5 runs, by order and count, in nanoseconds.
+fn scoped_drops(bin: &Path) -> std::collections::HashMap<(&'static str, u64), f64> {
+    let mut samples: std::collections::HashMap<(&'static str, u64), Vec<u64>> =
+        std::collections::HashMap::new();
+    for _ in 0..5 {
+        let output = Command::new(bin.join("scoped_drops"))
+            .output()
+            .expect("scoped_drops runs");
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let mut words = line.split(' ');
+            let order = match words.next() {
+                Some("newest_first") => "newest_first",
+                _ => "oldest_first",
+            };
+            let count: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+            let ns: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+            samples.entry((order, count)).or_default().push(ns);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(key, runs)| (key, median(&runs)))
+        .collect()
 }
 
 /// Release binary growth against a bare `main`.

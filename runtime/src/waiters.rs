@@ -42,15 +42,12 @@ impl Waiters {
                 return slot;
             }
         }
-        match list.free.pop() {
-            Some(slot) => {
-                list.slots[slot] = Some(waker.clone());
-                slot
-            }
-            None => {
-                list.slots.push(Some(waker.clone()));
-                list.slots.len() - 1
-            }
+        if let Some(slot) = list.free.pop() {
+            list.slots[slot] = Some(waker.clone());
+            slot
+        } else {
+            list.slots.push(Some(waker.clone()));
+            list.slots.len() - 1
         }
     }
 

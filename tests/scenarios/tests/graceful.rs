@@ -44,6 +44,36 @@ fn main_finishes_first_then_the_cleanup_runs_and_the_process_dies_by_the_signal(
 }
 
 #[test]
+fn an_err_returned_after_the_signal_is_reported_before_dying_by_it() {
+    let running = asked_to_stop("err").start();
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    // What std prints for an `Err` from `main`, then the honest ending.
+    assert!(outcome.stderr.contains("Error: Failure\n"), "{outcome:#?}");
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn a_ctrl_c_then_a_forwarded_sigterm_is_one_request() {
+    // A terminal's Ctrl-C, then a process manager forwarding SIGTERM a moment later: one
+    // request, so `main` still finishes on its own and the cleanup runs in full.
+    let running = asked_to_stop("return")
+        .env("ON_EXIT_CLEANUP", "slow:200")
+        .start();
+    running.signal(libc::SIGINT);
+    thread::sleep(Duration::from_millis(2));
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    assert!(
+        outcome.log.contains(&"main asked to stop".to_owned()),
+        "{outcome:#?}"
+    );
+    outcome.assert_cleaned_once("Signal(Interrupt)");
+    outcome.assert_killed_by(libc::SIGINT);
+}
+
+#[test]
 fn a_burst_is_still_one_request_and_main_finishes_on_its_own() {
     let running = asked_to_stop("return")
         .env("ON_EXIT_CLEANUP", "slow:100")

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Command, Stdio};
 
 #[test]
@@ -38,7 +39,6 @@ fn an_aborting_panic_still_runs_every_cleanup_once() {
             at < stderr.find("cleanup Panicked").unwrap(),
             "{how}: {stderr}"
         );
-        use std::os::unix::process::ExitStatusExt as _;
         assert_eq!(
             output.status.signal(),
             Some(libc::SIGABRT),

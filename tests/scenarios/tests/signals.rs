@@ -222,6 +222,77 @@ fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
 }
 
 #[test]
+fn a_ctrl_c_then_a_forwarded_sigterm_is_one_request() {
+    // Ctrl-C reaches the whole foreground group; foreman, honcho or a shell's `trap` forward
+    // SIGTERM to the same program milliseconds later. The cleanup must still run in full.
+    let running = Scenario::waiting(BASIC, "slow:300").start();
+    running.signal(libc::SIGINT);
+    thread::sleep(Duration::from_millis(3));
+    running.signal(libc::SIGTERM);
+    running.signal(libc::SIGHUP);
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Signal(Interrupt)");
+    outcome.assert_killed_by(libc::SIGINT);
+}
+
+#[test]
+fn the_same_signal_to_every_thread_at_once_is_one_request() {
+    // `kill` lets any thread take a process-directed signal; a loop of them from several
+    // senders lands on several threads at once.
+    let running = Scenario::waiting(BASIC, "slow:300").start();
+    let pid = running.pid();
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(move || {
+                for _ in 0..50 {
+                    support::send(pid, libc::SIGTERM);
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn a_signal_the_moment_its_handler_is_installed_finds_the_cleanup() {
+    // The kernel shows which signals a process catches: send SIGTERM the instant the handler
+    // appears, before the install can have finished anything after it.
+    for run in 0..100 {
+        let running = Scenario::new(BASIC).env("ON_EXIT_MAIN", "wait").spawn();
+        let status = format!("/proc/{}/status", running.pid());
+        let start = std::time::Instant::now();
+        loop {
+            let caught = std::fs::read_to_string(&status)
+                .unwrap_or_default()
+                .lines()
+                .find_map(|line| line.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .unwrap_or(0);
+            if caught & (1 << (libc::SIGTERM - 1)) != 0 {
+                break;
+            }
+            assert!(
+                start.elapsed() < support::HANG,
+                "the handler never appeared"
+            );
+        }
+        running.signal(libc::SIGTERM);
+        let outcome = running.finish();
+        assert_eq!(
+            outcome.cleanups(),
+            ["cleanup Signal(Terminate)"],
+            "run {run}: {outcome:#?}"
+        );
+        outcome.assert_killed_by(libc::SIGTERM);
+    }
+}
+
+#[test]
 fn a_repeated_sighup_never_forces() {
     let mut running = Scenario::waiting(BASIC, "slow:600").start();
     running.signal(libc::SIGHUP);

@@ -159,13 +159,13 @@ fn ctrl_break_through_the_handler_routine() {
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn close_logoff_and_shutdown_wait_for_the_whole_cleanup() {
-    for (event, reason) in [
-        (2, "Signal(Close)"),
-        (5, "Signal(Logoff)"),
-        (6, "Signal(Shutdown)"),
+    for (program, event, reason) in [
+        ("basic", 2, "Signal(Close)"),
+        ("logoff", 5, "Signal(Logoff)"),
+        ("basic", 6, "Signal(Shutdown)"),
     ] {
         let outcome = on_a_console(
-            Scenario::wine("basic")
+            Scenario::wine(program)
                 .env("ON_EXIT_MAIN", "wait")
                 // Returning from the handler would end the process mid-cleanup.
                 .env("ON_EXIT_CLEANUP", "slow:1500")
@@ -181,6 +181,26 @@ fn close_logoff_and_shutdown_wait_for_the_whole_cleanup() {
         );
         outcome.assert_windows_code(CONTROL_C_EXIT);
     }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn logoff_is_not_caught_by_default() {
+    // Any user's logoff reaches services too: by default it is left to the next handler.
+    let outcome = on_a_console(
+        Scenario::wine("basic")
+            .env("ON_EXIT_MAIN", "sleep:3000")
+            .env("ON_EXIT_CONSOLE", "handler:5"),
+    );
+    assert!(
+        outcome
+            .log
+            .iter()
+            .any(|line| line == "handler returned Some(false)"),
+        "{outcome:#?}"
+    );
+    outcome.assert_cleaned_once("Returned");
+    outcome.assert_windows_code(0);
 }
 
 /// `CTRL_CLOSE_EVENT` to `program` whose cleanup would take 30 s: the process must end,

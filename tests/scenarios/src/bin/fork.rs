@@ -49,7 +49,7 @@ fn worker() -> ! {
             std::process::exit(0)
         }
         Ok("register") => {
-            on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")))
+            on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")));
         }
         _ => {}
     }
