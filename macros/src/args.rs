@@ -252,7 +252,7 @@ impl Angles {
 }
 
 /// `name = ...` or `signals(...)` where the handler should be.
-fn looks_like_option(segment: &[TokenTree]) -> bool {
+pub(crate) fn looks_like_option(segment: &[TokenTree]) -> bool {
     match segment {
         [TokenTree::Ident(ident), TokenTree::Group(group), ..] => {
             ident == "signals" && group.delimiter() == Delimiter::Parenthesis

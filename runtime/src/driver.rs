@@ -256,7 +256,7 @@ fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
 /// The `atexit` hook: `process::exit` on any thread, or the end of the process after `main`.
 extern "C" fn at_exit() {
     // No panic may cross this `extern "C"` boundary; `conclude` catches the cleanups'.
-    conclude(Reason::Exited);
+    conclude_with(Reason::Exited, &Process { exiting: true });
 }
 
 /// `panic = "abort"`: the panic never unwinds to `main`'s guard, but the panic hook still
@@ -286,15 +286,32 @@ fn watch(runtime: &Runtime, limit: Duration) {
 /// has, or waits for the ones already running; then, if a signal asked the process to end,
 /// ends it by that signal. Nothing in a forked child that has no runtime of its own.
 pub(crate) fn conclude(reason: Reason) {
-    if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, &Process)) {
+    conclude_with(reason, &Process { exiting: false });
+}
+
+fn conclude_with(reason: Reason, host: &Process) {
+    if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, host)) {
         sys::die_by(signal);
     }
 }
 
 /// What the ending path needs from this process.
-struct Process;
+struct Process {
+    /// This thread is inside `exit` (the exit hook).
+    exiting: bool,
+}
 
 impl Host for Process {
+    fn hand_off(&self, reason: Reason) -> bool {
+        let Some(runtime) = runtime().filter(|_| self.exiting) else {
+            return false;
+        };
+        thread::Builder::new()
+            .name("on-exit-cleanup".into())
+            .spawn(move || runtime.run_queued(reason, &Process { exiting: false }))
+            .is_ok()
+    }
+
     fn run(&self, cleanup: Boxed, reason: Reason) {
         run_one(cleanup, reason);
     }

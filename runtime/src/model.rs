@@ -77,6 +77,10 @@ impl Host for Thread {
     fn parked_in_exit(&self, _thread: u64) -> bool {
         false
     }
+
+    fn hand_off(&self, _reason: Reason) -> bool {
+        false
+    }
 }
 
 fn runtime(graceful: bool) -> Arc<Runtime> {

@@ -34,6 +34,10 @@ pub(crate) trait Host {
     /// Whether `thread`, which was running a cleanup, is parked for ever inside `exit`: it
     /// called `exit` while another thread was already exiting.
     fn parked_in_exit(&self, thread: u64) -> bool;
+    /// Starts [`Runtime::run_queued`] on a thread of its own and says whether it did. The
+    /// exit hook does: a cleanup that calls `exit` on the exiting thread itself would abort
+    /// (std forbids a re-entrant `exit`), on another thread it is only parked.
+    fn hand_off(&self, reason: Reason) -> bool;
 }
 
 /// How often a thread waiting for another's cleanup asks whether that thread got stuck.
@@ -123,21 +127,27 @@ impl Runtime {
         // Once a signal asked the process to end, it ends by that signal: tell the cleanup so.
         let reason = self.request().map_or(reason, Reason::Signal);
         match self.machine.begin(reason) {
-            Begin::Run => self.run_all(reason, host),
-            Begin::Running(running) if host.in_cleanup() => self.run_all(running, host),
-            Begin::Running(running) => {
-                let parked = || host.parked_in_exit(self.runner.load(Ordering::Acquire));
-                if !self.machine.wait_done_or(STUCK_POLL, parked) {
-                    self.run_all(running, host);
-                }
-            }
+            Begin::Run if host.hand_off(reason) => self.wait_or_take_over(reason, host),
+            Begin::Run => self.run_queued(reason, host),
+            Begin::Running(running) if host.in_cleanup() => self.run_queued(running, host),
+            Begin::Running(running) => self.wait_or_take_over(running, host),
             Begin::Done(_) => {}
         }
         self.request()
     }
 
-    /// Runs every queued cleanup, newest first, then marks the cleanup phase over.
-    fn run_all(&self, reason: Reason, host: &impl Host) {
+    /// Waits for the thread running the cleanups; runs the ones still queued if that thread
+    /// got parked inside `exit`.
+    fn wait_or_take_over(&self, reason: Reason, host: &impl Host) {
+        let parked = || host.parked_in_exit(self.runner.load(Ordering::Acquire));
+        if !self.machine.wait_done_or(STUCK_POLL, parked) {
+            self.run_queued(reason, host);
+        }
+    }
+
+    /// Runs every queued cleanup, newest first, then marks the cleanup phase over. Called by
+    /// the winner of [`Machine::begin`], or on the thread it handed the run to.
+    pub(crate) fn run_queued(&self, reason: Reason, host: &impl Host) {
         self.runner.store(host.thread(), Ordering::Release);
         self.cleanups.close(reason);
         while let Some(cleanup) = self.cleanups.pop() {

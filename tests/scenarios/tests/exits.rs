@@ -46,6 +46,25 @@ fn a_cleanup_that_exits_on_a_signal_lets_the_others_run_then_dies_by_it() {
 }
 
 #[test]
+fn a_cleanup_that_exits_while_the_process_exits_does_not_abort() {
+    // `main` calls `exit(3)`; the cleanups run because of it, and one calls `exit(7)`. On the
+    // exiting thread itself std would abort that re-entrant `exit`.
+    let outcome = Scenario::new(EXIT_RACE).env("ON_EXIT_MAIN", "exit:3").run();
+    assert_eq!(
+        outcome.log,
+        [
+            "ready",
+            "registered exits Exited",
+            "cleanup Exited",
+            "cleanup done"
+        ],
+        "{outcome:#?}"
+    );
+    outcome.assert_code(3);
+    assert!(!outcome.stderr.contains("re-entrantly"), "{outcome:#?}");
+}
+
+#[test]
 fn exit_against_exit_never_hangs_and_runs_every_cleanup_once() {
     // `main` sees the request and calls `exit(3)` while the signal's cleanup calls `exit(7)`:
     // std parks whichever thread comes second. The delay sweeps which one that is.

@@ -1,6 +1,8 @@
 //! The torture test: the scenario programs run thousands of times with signals at random
 //! moments (before `main`'s body, during it, while `main` returns, during the cleanup), in
-//! bursts and as repeats, and with `exit` called from several threads at once.
+//! bursts of one signal and of mixed ones, as repeats, with `exit` called from several
+//! threads at once, with a cleanup's `exit` racing `main`'s, and to a process group of a
+//! parent and its forked workers.
 //!
 //! ```text
 //! ON_EXIT_TORTURE_RUNS=20000 cargo test --release -p on-exit-scenarios --test torture -- --ignored --nocapture
@@ -13,13 +15,15 @@
 
 mod support;
 
-use std::os::unix::process::ExitStatusExt as _;
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support::{Outcome, Scenario};
 
 const BASIC: &str = env!("CARGO_BIN_EXE_basic");
+const EXIT_RACE: &str = env!("CARGO_BIN_EXE_exit_race");
+const FORK: &str = env!("CARGO_BIN_EXE_fork");
 
 /// xorshift64*: small, seedable, good enough to pick moments.
 struct Random(u64);
@@ -51,6 +55,12 @@ enum Kind {
     MainEndsDuringCleanup,
     /// Four threads call `exit(7)` at once.
     ExitThreads,
+    /// `main` waits; a signal, then different signals within the burst window.
+    MixedBurst,
+    /// `main` calls `exit(3)` on the request while a cleanup calls `exit(7)`.
+    ExitRace,
+    /// A parent and two forked workers; the signal goes to the whole group.
+    ForkWorkers,
 }
 
 /// One run: what kind, the signals sent, whether a second request (which may force the exit)
@@ -61,6 +71,9 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
         Kind::SignalStorm,
         Kind::MainEndsDuringCleanup,
         Kind::ExitThreads,
+        Kind::MixedBurst,
+        Kind::ExitRace,
+        Kind::ForkWorkers,
     ]);
     let signal = random.pick(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
     let mut sent = Vec::new();
@@ -75,17 +88,49 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
             )
         }
         Kind::ExitThreads => Scenario::new(BASIC).env("ON_EXIT_MAIN", "exit-threads:7"),
+        Kind::MixedBurst => Scenario::waiting(BASIC, &format!("slow:{}", random.below(20))),
+        Kind::ExitRace => Scenario::new(EXIT_RACE)
+            .env("ON_EXIT_MAIN", "until-requested")
+            .env("ON_EXIT_THEN", "exit:3")
+            .env("ON_EXIT_DELAY_US", &random.below(5_000).to_string()),
+        Kind::ForkWorkers => {
+            let mut scenario = Scenario::new(FORK).env("ON_EXIT_FORK", "workers:2");
+            scenario.command().process_group(0);
+            scenario
+        }
     };
-    let running = scenario.spawn();
+    let mut running = scenario.spawn();
+    let target = if matches!(kind, Kind::ForkWorkers) {
+        // A worker forked after the signal was sent never got it: send it once both exist.
+        while running
+            .log()
+            .iter()
+            .filter(|l| l.ends_with(" worker ready"))
+            .count()
+            < 2
+        {
+            thread::sleep(Duration::from_micros(100));
+        }
+        -running.pid()
+    } else {
+        running.pid()
+    };
     thread::sleep(Duration::from_micros(random.below(3_000)));
     if !matches!(kind, Kind::ExitThreads) || random.below(2) == 0 {
         let kill = |signal: i32, sent: &mut Vec<i32>| {
             // The child is not reaped before `finish`, so its pid is still ours.
             // SAFETY: kill has no memory-safety preconditions.
-            unsafe { libc::kill(running.pid(), signal) };
+            unsafe { libc::kill(target, signal) };
             sent.push(signal);
         };
         kill(signal, &mut sent);
+        if matches!(kind, Kind::MixedBurst) {
+            for _ in 0..=random.below(3) {
+                thread::sleep(Duration::from_micros(random.below(20_000)));
+                let other = random.pick(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
+                kill(other, &mut sent);
+            }
+        }
         if matches!(kind, Kind::SignalStorm) {
             for _ in 0..random.below(50) {
                 kill(signal, &mut sent);
@@ -98,11 +143,90 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
             }
         }
     }
-    (kind, sent, second_request, running.finish())
+    let outcome = running.finish();
+    if matches!(kind, Kind::ForkWorkers) {
+        // The workers got the group's signal too: none may swallow it.
+        for worker in worker_pids(&outcome) {
+            wait_gone(worker);
+        }
+    }
+    (kind, sent, second_request, outcome)
+}
+
+/// The fork scenario's workers, from their `PID worker ready` lines.
+fn worker_pids(outcome: &Outcome) -> Vec<i32> {
+    outcome
+        .log
+        .iter()
+        .filter_map(|line| line.strip_suffix(" worker ready"))
+        .filter_map(|pid| pid.parse().ok())
+        .collect()
+}
+
+/// Waits (up to 10 s, then panics) until `pid` is gone or a zombie.
+fn wait_gone(pid: i32) {
+    let start = std::time::Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.is_empty()
+            || stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "worker {pid} swallowed the signal"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The fork scenario's lines without their process ids, and the exit race's registered
+/// cleanup, read as the other scenarios' lines.
+fn normalized(kind: Kind, outcome: &Outcome) -> Outcome {
+    let log = outcome
+        .log
+        .iter()
+        .map(|line| match kind {
+            Kind::ForkWorkers => line.split_once(' ').map_or(line.clone(), |(_, rest)| {
+                if rest.starts_with("cleanup") {
+                    format!("{rest}\ncleanup done")
+                } else {
+                    rest.to_owned()
+                }
+            }),
+            _ => line.clone(),
+        })
+        .flat_map(|line| line.lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    Outcome {
+        status: outcome.status,
+        log,
+        stderr: outcome.stderr.clone(),
+        elapsed: outcome.elapsed,
+    }
 }
 
 /// The invariants every run must keep.
-fn check(sent: &[i32], second_request: bool, outcome: &Outcome) -> Result<(), String> {
+fn check(kind: Kind, sent: &[i32], second_request: bool, outcome: &Outcome) -> Result<(), String> {
+    let outcome = &normalized(kind, outcome);
+    if matches!(kind, Kind::ExitRace) {
+        let exits = outcome
+            .log
+            .iter()
+            .filter(|line| line.starts_with("registered exits"))
+            .count();
+        let ran = !outcome.cleanups().is_empty();
+        // The cleanup that exits is registered last, so it runs first: with the attribute's.
+        if exits != usize::from(ran) {
+            return Err(format!("the exiting cleanup ran {exits} times"));
+        }
+    }
     let killed_by = outcome.status.signal();
     if let Some(signal) = killed_by {
         if !sent.contains(&signal) {
@@ -127,7 +251,7 @@ fn check(sent: &[i32], second_request: bool, outcome: &Outcome) -> Result<(), St
                 reason if reason.starts_with("cleanup Signal(") => killed_by.is_some(),
                 // Otherwise the program's own code, or a signal that came after the cleanup.
                 "cleanup Exited" => exited_with(7),
-                "cleanup Returned" => exited_with(0),
+                "cleanup Returned" => exited_with(0) || exited_with(7),
                 other => return Err(format!("unexpected {other}")),
             };
             if !consistent {
@@ -163,7 +287,7 @@ fn torture() {
     for run in 0..runs {
         let (kind, sent, second_request, outcome) = run_once(&mut random);
         *by_kind.entry(format!("{kind:?}")).or_default() += 1;
-        if let Err(why) = check(&sent, second_request, &outcome) {
+        if let Err(why) = check(kind, &sent, second_request, &outcome) {
             failures.push(format!(
                 "run {run} ({kind:?}, sent {sent:?}): {why}: {outcome:?}"
             ));
