@@ -80,7 +80,9 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
     let mut second_request = false;
     let scenario = match kind {
         Kind::ReturnRace => Scenario::new(BASIC),
-        Kind::SignalStorm => Scenario::waiting(BASIC, &format!("slow:{}", random.below(20))),
+        Kind::SignalStorm | Kind::MixedBurst => {
+            Scenario::waiting(BASIC, &format!("slow:{}", random.below(20)))
+        }
         Kind::MainEndsDuringCleanup => {
             Scenario::waiting(BASIC, &format!("slow:{}", random.below(20))).env(
                 "ON_EXIT_THEN",
@@ -88,7 +90,6 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
             )
         }
         Kind::ExitThreads => Scenario::new(BASIC).env("ON_EXIT_MAIN", "exit-threads:7"),
-        Kind::MixedBurst => Scenario::waiting(BASIC, &format!("slow:{}", random.below(20))),
         Kind::ExitRace => Scenario::new(EXIT_RACE)
             .env("ON_EXIT_MAIN", "until-requested")
             .env("ON_EXIT_THEN", "exit:3")
@@ -99,7 +100,7 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
             scenario
         }
     };
-    let mut running = scenario.spawn();
+    let running = scenario.spawn();
     let target = if matches!(kind, Kind::ForkWorkers) {
         // A worker forked after the signal was sent never got it: send it once both exist.
         while running
@@ -167,7 +168,7 @@ fn worker_pids(outcome: &Outcome) -> Vec<i32> {
 fn wait_gone(pid: i32) {
     let start = std::time::Instant::now();
     loop {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         if stat.is_empty()
             || stat
                 .rsplit(')')
