@@ -60,7 +60,9 @@ fn handler_is_never_cut_short(handler: &TokenStream) {
     let parsed = args::parse(attr).unwrap_or_else(|error| {
         panic!("the valid handler `{handler}` was not accepted: {error}")
     });
-    assert_eq!(parsed.handler.to_string(), handler.to_string(), "handler cut");
+    // The same tokens; only the spacing printed around a re-made comma may differ.
+    let tokens = |stream: &TokenStream| stream.to_string().replace(' ', "");
+    assert_eq!(tokens(&parsed.handler), tokens(handler), "handler cut");
     assert!(parsed.graceful.is_some(), "`graceful` lost after `{handler}`");
     assert_eq!(parsed.timeout_ms, Some(1_000), "`timeout` lost after `{handler}`");
 }

@@ -139,7 +139,8 @@ fn split_at_commas(tokens: TokenStream) -> Vec<Segment> {
 ///
 /// No valid handler is cut short: a comma inside a handler is inside a closure's parameters
 /// or inside `<...>`, so some later segment holds the closing `|` or `>`, which no option
-/// has. A comma the handler cannot hold (`cleanup, 5`) is an error on what follows it.
+/// has. A comma the handler cannot hold (`cleanup, 5`: no `|` or `<` before it) is an
+/// error on what follows it.
 pub(crate) fn split_handler(
     mut segments: Vec<Segment>,
 ) -> Result<(Vec<TokenTree>, Vec<Segment>), Error> {
@@ -152,10 +153,11 @@ pub(crate) fn split_handler(
     }
     let options = segments.split_off(handler_len.min(segments.len()));
     let mut handler = Vec::new();
-    let mut inside = Inside::default();
+    // A handler's own comma comes after the `|` of a closure or the `<` of generics.
+    let mut can_hold_a_comma = false;
     for (index, segment) in segments.into_iter().enumerate() {
         if index > 0 {
-            if !inside.can_hold_a_comma() {
+            if !can_hold_a_comma {
                 let span = segment
                     .tokens
                     .first()
@@ -165,11 +167,11 @@ pub(crate) fn split_handler(
             let comma = proc_macro2::Punct::new(',', proc_macro2::Spacing::Alone);
             let mut comma = TokenTree::Punct(comma);
             comma.set_span(segment.comma);
-            inside.track(&comma);
             handler.push(comma);
         }
         for token in segment.tokens {
-            inside.track(&token);
+            can_hold_a_comma |=
+                matches!(&token, TokenTree::Punct(p) if matches!(p.as_char(), '|' | '<'));
             handler.push(token);
         }
     }
@@ -192,35 +194,6 @@ fn is_option_name(handler: &[TokenTree]) -> Option<Ident> {
     match handler {
         [TokenTree::Ident(name)] if name == "graceful" => Some(name.clone()),
         _ => None,
-    }
-}
-
-/// Where a run of handler tokens is: inside a closure's `|...|` parameters, or inside `<...>`,
-/// the two places a handler may hold a comma outside a group.
-#[derive(Default)]
-struct Inside {
-    angles: Angles,
-    closure_params: bool,
-    /// No token yet, or only `move`: a `|` here opens closure parameters.
-    at_start: bool,
-    started: bool,
-}
-
-impl Inside {
-    fn track(&mut self, token: &TokenTree) {
-        let at_start = !self.started || self.at_start;
-        self.started = true;
-        self.at_start = at_start && matches!(token, TokenTree::Ident(i) if i == "move");
-        if let TokenTree::Punct(punct) = token {
-            if punct.as_char() == '|' && (at_start || self.closure_params) {
-                self.closure_params = !self.closure_params;
-            }
-        }
-        self.angles.track(token);
-    }
-
-    fn can_hold_a_comma(&self) -> bool {
-        self.closure_params || self.angles.depth > 0
     }
 }
 
@@ -503,6 +476,8 @@ mod tests {
             (quote!(move |a, b| x), quote!(graceful)),
             (quote!(|| -> Result<A, B> { Ok(()) }), quote!(graceful)),
             (quote!(|| -> Box<dyn T<A, Item = u8>> { x }), quote!()),
+            // Found by the differential fuzzer: a closure after `||`, with a trailing comma.
+            (quote!(a + b || |t| c | d), quote!(graceful)),
         ] {
             let args = parse(quote!(#handler, #options))
                 .unwrap_or_else(|error| panic!("{handler} with {options}: {error}"));

@@ -166,21 +166,15 @@ fn worker_pids(outcome: &Outcome) -> Vec<i32> {
 
 /// Waits (up to 10 s, then panics) until `pid` is gone or a zombie.
 fn wait_gone(pid: i32) {
-    let start = std::time::Instant::now();
+    let since = std::time::Instant::now();
     loop {
         let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if stat.is_empty()
-            || stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        {
+        let state = proc_stat.rsplit(')').next().unwrap_or("").trim_start();
+        if proc_stat.is_empty() || state.starts_with('Z') {
             return;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            since.elapsed() < Duration::from_secs(10),
             "worker {pid} swallowed the signal"
         );
         thread::sleep(Duration::from_millis(2));
