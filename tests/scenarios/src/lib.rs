@@ -14,7 +14,7 @@
 //!   cleanup has started), or `handler:N`, calling the installed handler routine the way
 //!   Windows does for the events that wine does not deliver.
 //! - `ON_EXIT_CLEANUP`: how the cleanup behaves: `quick` (the default), `slow:MS`, `panic`,
-//!   `exit:N`.
+//!   `exit:N`, `tokio` (logs whether it runs inside a tokio runtime).
 //!
 //! The cleanup writes `cleanup <Reason>` when it starts and `cleanup done` when it ends.
 
@@ -68,6 +68,10 @@ pub fn cleanup(reason: Reason) {
         }
         Some(("exit", code)) => std::process::exit(number(code)),
         _ if setting == "panic" => panic!("the cleanup panics on purpose"),
+        _ if setting == "tokio" => log(&format!(
+            "inside a tokio runtime: {}",
+            tokio::runtime::Handle::try_current().is_ok()
+        )),
         _ => {}
     }
     log("cleanup done");

@@ -25,6 +25,23 @@ fn async_main_returning() {
 }
 
 #[test]
+fn the_cleanup_runs_inside_the_runtime_only_when_written_above_it() {
+    // Above `#[tokio::main]`, the guard lives in `main`'s future, inside `block_on`; below it,
+    // the guard lives in the `fn main` that tokio generates, and the runtime (a temporary of
+    // its last expression) is gone before the cleanup runs.
+    for (program, inside) in PROGRAMS.into_iter().zip([true, true, false, false]) {
+        let outcome = Scenario::new(program).env("ON_EXIT_CLEANUP", "tokio").run();
+        outcome.assert_cleaned_once("Returned");
+        assert!(
+            outcome
+                .log
+                .contains(&format!("inside a tokio runtime: {inside}")),
+            "{program}: {outcome:#?}"
+        );
+    }
+}
+
+#[test]
 fn async_main_panicking() {
     for program in PROGRAMS {
         let outcome = Scenario::new(program).env("ON_EXIT_MAIN", "panic").run();

@@ -100,6 +100,29 @@ fn a_signal_ignored_by_the_parent_stays_ignored() {
 }
 
 #[test]
+fn a_signal_blocked_by_the_parent_stays_blocked() {
+    // A blocked mask is inherited across exec: the handler is installed, but the signal
+    // stays pending, as it would without on-exit, until the program unblocks it.
+    let mut scenario = Scenario::new(BASIC).env("ON_EXIT_MAIN", "sleep:400");
+    // SAFETY: only async-signal-safe calls between fork and exec, on local memory.
+    unsafe {
+        scenario.command().pre_exec(|| {
+            let mut blocked = std::mem::zeroed::<libc::sigset_t>();
+            libc::sigemptyset(&raw mut blocked);
+            libc::sigaddset(&raw mut blocked, libc::SIGTERM);
+            libc::sigprocmask(libc::SIG_BLOCK, &raw const blocked, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut running = scenario.spawn();
+    running.wait_for("ready");
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Returned");
+    outcome.assert_code(0);
+}
+
+#[test]
 fn main_ending_during_a_signal_cleanup_waits_then_dies_by_the_signal() {
     for then in ["return", "err", "panic", "exit:7", "exit-thread:7"] {
         let running = Scenario::waiting(BASIC, "slow:300")
