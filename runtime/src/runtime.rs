@@ -156,3 +156,92 @@ impl Runtime {
         self.machine.finish();
     }
 }
+
+#[cfg(all(test, not(on_exit_loom)))]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::sync::{Arc, Mutex};
+
+    /// One thread, never stuck, never handing off.
+    #[derive(Default)]
+    struct Here {
+        in_cleanup: Cell<bool>,
+    }
+
+    impl Host for Here {
+        fn run(&self, cleanup: Boxed, reason: Reason) {
+            let outer = self.in_cleanup.replace(true);
+            cleanup(reason);
+            self.in_cleanup.set(outer);
+        }
+        fn in_cleanup(&self) -> bool {
+            self.in_cleanup.get()
+        }
+        fn thread(&self) -> u64 {
+            1
+        }
+        fn parked_in_exit(&self, _thread: u64) -> bool {
+            false
+        }
+        fn hand_off(&self, _reason: Reason) -> bool {
+            false
+        }
+    }
+
+    fn runtime() -> Arc<Runtime> {
+        let settings = Settings {
+            signals: &[],
+            timeout: None,
+            graceful: false,
+        };
+        Arc::new(Runtime::new(settings, 1))
+    }
+
+    fn logging(log: &Arc<Mutex<Vec<String>>>, name: &'static str) -> Boxed {
+        let log = Arc::clone(log);
+        Box::new(move |reason| log.lock().unwrap().push(format!("{name} {reason:?}")))
+    }
+
+    #[test]
+    fn a_cleanup_that_exits_lets_the_rest_run_once() {
+        let runtime = runtime();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let _ = runtime.register(logging(&log, "attribute"));
+        let inner = Arc::clone(&runtime);
+        let exits = Arc::clone(&log);
+        let _ = runtime.register(Box::new(move |reason| {
+            exits.lock().unwrap().push(format!("exits {reason:?}"));
+            // Its `exit` reaches the exit hook on this same thread.
+            let here = Here::default();
+            here.in_cleanup.set(true);
+            assert_eq!(inner.conclude(Reason::Exited, &here), None);
+        }));
+        assert_eq!(runtime.conclude(Reason::Returned, &Here::default()), None);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["exits Returned", "attribute Returned"]
+        );
+    }
+
+    #[test]
+    fn after_a_signal_every_ending_reports_it_and_dies_by_it() {
+        let runtime = runtime();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let _ = runtime.register(logging(&log, "cleanup"));
+        assert_eq!(runtime.deliver(Signal::Terminate, 0), Delivery::Start);
+        assert_eq!(
+            runtime.conclude(Reason::Returned, &Here::default()),
+            Some(Signal::Terminate)
+        );
+        // A registration after the run is handed back, with the reason.
+        match runtime.register(logging(&log, "late")) {
+            Registered::RunNow(cleanup, reason) => cleanup(reason),
+            Registered::Queued(_) => panic!("the cleanups already ran"),
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["cleanup Signal(Terminate)", "late Signal(Terminate)"]
+        );
+    }
+}
