@@ -65,8 +65,13 @@ mod wake {
 
     impl Waker {
         pub(crate) fn new() -> io::Result<Waker> {
-            // SAFETY: the semaphore lives in a static; it is initialised once (the runtime installs
-            // once), private to this process (pshared 0), at 0.
+            // A forked child has its own copy of the semaphore, already initialised: it keeps
+            // it (posts left from the parent only cost the new thread one extra look).
+            if SEMAPHORE_READY.load(Ordering::Acquire) {
+                return Ok(Waker(()));
+            }
+            // SAFETY: the semaphore lives in a static and is initialised once per program
+            // image (SEMAPHORE_READY), private to this process (pshared 0), at 0.
             if unsafe { libc::sem_init(SEMAPHORE.0.get(), 0, 0) } != 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -100,7 +105,7 @@ mod wake {
                 + libc::time_t::from(nanos >= 1_000_000_000);
             deadline.tv_nsec = (nanos % 1_000_000_000) as _;
             // SAFETY: the semaphore was initialised; `deadline` is a valid timespec.
-            while unsafe { libc::sem_timedwait(semaphore, &raw const deadline) } != 0
+            while unsafe { libc::sem_timedwait(semaphore, std::ptr::addr_of!(deadline)) } != 0
                 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
             {}
         }
@@ -163,7 +168,7 @@ mod wake {
             };
             loop {
                 // SAFETY: `ready` is one valid pollfd for an open descriptor.
-                let polled = unsafe { libc::poll(&raw mut ready, 1, timeout_ms) };
+                let polled = unsafe { libc::poll(std::ptr::addr_of_mut!(ready), 1, timeout_ms) };
                 if polled >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
                     break;
                 }
