@@ -136,7 +136,8 @@ pub(crate) fn request() -> Option<Signal> {
 /// this process.
 fn start(runtime: &'static Runtime) {
     if !HOOKED.swap(true, Ordering::AcqRel) {
-        if let Err(error) = sys::at_exit(at_exit) {
+        // Unsupported: a target without `exit` hooks (wasm32), documented.
+        if let Err(error) = sys::at_exit(at_exit).or_else(unsupported_is_fine) {
             warn(format_args!(
                 "cannot register the exit hook ({error}); the cleanup will not run on process::exit"
             ));
@@ -157,6 +158,14 @@ fn start(runtime: &'static Runtime) {
                 "cannot start the timeout watchdog ({error}); a slow cleanup will not be cut off"
             ));
         }
+    }
+}
+
+fn unsupported_is_fine(error: std::io::Error) -> std::io::Result<()> {
+    if error.kind() == std::io::ErrorKind::Unsupported {
+        Ok(())
+    } else {
+        Err(error)
     }
 }
 

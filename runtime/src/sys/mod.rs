@@ -30,9 +30,14 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
 
+#[cfg(not(any(unix, windows)))]
+mod other;
+#[cfg(not(any(unix, windows)))]
+pub(crate) use other::*;
+
 /// What [`catch`] did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(windows, allow(dead_code))] // Windows has no inherited `SIG_IGN` to keep
+#[cfg_attr(not(unix), allow(dead_code))] // only Unix has an inherited `SIG_IGN` to keep
 pub(crate) enum Caught {
     /// The handler is installed.
     Yes,

@@ -1,0 +1,74 @@
+//! Targets without signals or processes to signal (wasm32): `main` returning and a panic are
+//! the endings that exist there. Nothing is caught; nothing here is `unsafe`.
+
+use std::io;
+use std::time::Duration;
+
+use super::{Action, Caught};
+use crate::Signal;
+
+/// Nothing to catch.
+pub(crate) const DEFAULT_SIGNALS: &[Signal] = &[];
+
+pub(crate) fn raw_number(_signal: Signal) -> Option<i32> {
+    None
+}
+
+pub(crate) fn name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Interrupt => "SIGINT",
+        Signal::Terminate => "SIGTERM",
+        Signal::Hangup => "SIGHUP",
+        Signal::Quit => "SIGQUIT",
+        Signal::CtrlBreak => "CTRL_BREAK_EVENT",
+        Signal::Close => "CTRL_CLOSE_EVENT",
+        Signal::Logoff => "CTRL_LOGOFF_EVENT",
+        Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
+    }
+}
+
+pub(crate) fn catch(_signal: Signal, _deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+pub(crate) fn holding<R>(_signals: &[Signal], install: impl FnOnce() -> R) -> R {
+    install()
+}
+
+/// Never created: there is no signal to wake for.
+pub(crate) struct Waker(());
+
+#[allow(clippy::unused_self)]
+impl Waker {
+    pub(crate) fn new() -> io::Result<Waker> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    pub(crate) fn wait(&self, _timeout: Option<Duration>) {}
+}
+
+/// No `exit` hook: `process::exit` is not caught here (the README says so).
+pub(crate) fn at_exit(_hook: extern "C" fn()) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+pub(crate) fn die_by(_signal: Signal) -> ! {
+    std::process::abort()
+}
+
+/// One process, never forked.
+pub(crate) fn pid() -> u32 {
+    1
+}
+
+pub(crate) fn thread_id() -> u64 {
+    0
+}
+
+pub(crate) fn parked_in_exit(_thread: u64) -> bool {
+    false
+}
+
+pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
+    None
+}
