@@ -19,15 +19,19 @@
 ///     let _ = std::fs::remove_dir_all("scratch");
 /// }
 /// ```
+#[cfg(feature = "macros")]
 #[doc(inline)]
 pub use on_exit_macros::on_exit;
 
 pub use on_exit_runtime::{
-    register, requested, scoped, signalled, Cleanup, Reason, Scoped, Signal, Signalled,
+    exit, register, requested, scoped, signalled, Cleanup, Config, Guard, Reason, Scoped, Signal,
+    Signalled,
 };
 
 /// Not public API: what the `#[on_exit]` expansion calls. It may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use on_exit_runtime::__private::{install, run_console_handler, Config, Guard};
+    pub use on_exit_runtime::__private::end;
+    #[cfg(feature = "__test-hooks")]
+    pub use on_exit_runtime::__private::run_console_handler;
 }

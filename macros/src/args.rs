@@ -264,8 +264,14 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
             set_once(&mut args.graceful, (), &name)
         }
         "crate" => {
-            let path = parse_value(&name, rest, "`crate = path::to::on_exit`")
-                .and_then(|value| check_path.parse2(value))?;
+            let path =
+                parse_value(&name, rest, "`crate = path::to::on_exit`").and_then(|value| {
+                    // `crate = "name"`, as tokio and serde spell it, or a bare path.
+                    match syn::parse2::<LitStr>(value.clone()) {
+                        Ok(quoted) => quoted.parse_with(check_path),
+                        Err(_) => check_path.parse2(value),
+                    }
+                })?;
             set_once(&mut args.krate, path, &name)
         }
         _ => Err(Error::new(
@@ -452,6 +458,9 @@ mod tests {
         );
         assert!(args.krate.is_some());
 
+        let args = parse(quote!(cleanup, crate = "exit_guard")).unwrap();
+        assert_eq!(args.krate.unwrap().to_string(), "exit_guard");
+
         let args = parse(quote!(move |a, b| x)).unwrap();
         assert_eq!(args.handler.to_string(), quote!(move |a, b| x).to_string());
 
@@ -502,6 +511,7 @@ mod tests {
             quote!(cleanup, signals = interrupt),
             quote!(cleanup,, timeout = "1s"),
             quote!(cleanup, crate),
+            quote!(cleanup, crate = "not a path"),
             quote!(cleanup, graceful = true),
             quote!(cleanup, graceful, graceful),
             quote!(cleanup, 5),

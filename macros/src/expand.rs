@@ -27,9 +27,9 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     let guard = ::on_exit::__private::install(HANDLER, CONFIG);
+///     let guard = ::on_exit::Config::new(HANDLER).OPTIONS.install();
 ///     let result = { BODY };
-///     ::on_exit::__private::Guard::end(guard, result)
+///     ::on_exit::__private::end(guard, result)
 /// }
 /// ```
 ///
@@ -45,24 +45,24 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         .krate
         .as_ref()
         .map_or_else(|| quote!(::on_exit), Clone::clone);
-    let mut config = quote!(#krate::__private::Config::new());
+    let handler = &args.handler;
+    // Spanned at the handler, so that a handler of the wrong type is reported on it.
+    let mut install = quote_spanned! {args.handler_span=>
+        #krate::Config::new(#handler)
+    };
     if let Some(signals) = &args.signals {
         let variants = signals
             .iter()
             .map(|signal| format_ident!("{}", signal.variant));
-        config = quote!(#config.signals(&[#(#krate::Signal::#variants),*]));
+        install = quote!(#install.signals(&[#(#krate::Signal::#variants),*]));
     }
     if let Some(ms) = args.timeout_ms {
-        config = quote!(#config.timeout_ms(#ms));
+        install = quote!(#install.timeout(::core::time::Duration::from_millis(#ms)));
     }
     if args.graceful.is_some() {
-        config = quote!(#config.graceful());
+        install = quote!(#install.graceful());
     }
-    let handler = &args.handler;
-    // Spanned at the handler, so that a handler of the wrong type is reported on it.
-    let install = quote_spanned! {args.handler_span=>
-        #krate::__private::install(#handler, #config)
-    };
+    let install = quote!(#install.install());
     let MainFn {
         signature,
         inner_attrs,
@@ -76,7 +76,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     // last statement unreachable; that is the expansion's business, not the user's.
     let end = quote_spanned! {hidden=>
         #[allow(unreachable_code)]
-        let #result = #krate::__private::Guard::end(#guard, #result);
+        let #result = #krate::__private::end(#guard, #result);
         #result
     };
     let body = quote_spanned! {hidden=>

@@ -13,8 +13,9 @@
 //! - `model.rs`: the loom models of that ending path.
 //! - `driver.rs`: the process's one `Runtime`, wired to the process: the guard in `main`, the
 //!   `atexit` hook, the signal thread, the timeout watchdog, fork.
-//! - `cleanup.rs`, `signalled.rs`: the public functions for registering cleanups and for
-//!   noticing a request to stop, thin wrappers over the driver.
+//! - `cleanup.rs`, `signalled.rs`, `config.rs`: the public functions for registering
+//!   cleanups, for noticing a request to stop, and for installing without the attribute;
+//!   thin wrappers over the driver.
 //! - `sys/`: one file per platform; the only place with `unsafe` code.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -25,6 +26,8 @@
 
 #[cfg(not(on_exit_loom))]
 mod cleanup;
+#[cfg(not(on_exit_loom))]
+mod config;
 #[cfg(not(on_exit_loom))]
 mod driver;
 #[cfg(all(test, on_exit_loom))]
@@ -41,6 +44,8 @@ mod waiters;
 
 #[cfg(not(on_exit_loom))]
 pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
+#[cfg(not(on_exit_loom))]
+pub use crate::config::{exit, Config, Guard};
 pub use crate::reason::{Reason, Signal};
 #[cfg(not(on_exit_loom))]
 pub use crate::signalled::{requested, signalled, Signalled};
@@ -49,108 +54,30 @@ pub use crate::signalled::{requested, signalled, Signalled};
 #[doc(hidden)]
 #[cfg(not(on_exit_loom))]
 pub mod __private {
-    use core::marker::PhantomData;
     use std::process::Termination;
-    use std::time::Duration;
 
-    use crate::driver;
-    use crate::runtime::Settings;
-    use crate::{Cleanup, Reason, Signal};
+    use crate::{driver, Guard};
 
-    /// The attribute's options, built at compile time by the expansion.
-    #[derive(Clone, Copy, Debug)]
-    pub struct Config(Settings);
-
-    impl Config {
-        /// The defaults: the platform's default signals, no timeout, not graceful.
-        #[must_use]
-        pub const fn new() -> Config {
-            Config(Settings {
-                signals: crate::sys::DEFAULT_SIGNALS,
-                timeout: None,
-                graceful: false,
-            })
+    /// `main`'s last step, with the value its body produced (every temporary of the body
+    /// already dropped). If a signal asked the process to end, `main`'s result is reported
+    /// as std would (`Error: ...` for an `Err`) before the process dies by the signal;
+    /// otherwise the cleanup runs as the guard drops and `result` is returned.
+    pub fn end<R: Termination>(guard: Guard, result: R) -> R {
+        if let Some(signal) = driver::request() {
+            let _ = result.report();
+            drop(guard);
+            // The drop died by the signal; this is only a fallback.
+            crate::sys::die_by(signal);
         }
-
-        /// `signals(...)`: replaces the default set.
-        #[must_use]
-        pub const fn signals(self, signals: &'static [Signal]) -> Config {
-            Config(Settings { signals, ..self.0 })
-        }
-
-        /// `timeout = "..."`, in milliseconds.
-        #[must_use]
-        pub const fn timeout_ms(self, timeout_ms: u64) -> Config {
-            Config(Settings {
-                timeout: Some(Duration::from_millis(timeout_ms)),
-                ..self.0
-            })
-        }
-
-        /// `graceful`: the first signal asks `main` to finish.
-        #[must_use]
-        pub const fn graceful(self) -> Config {
-            Config(Settings {
-                graceful: true,
-                ..self.0
-            })
-        }
+        result
     }
 
-    impl Default for Config {
-        fn default() -> Config {
-            Config::new()
-        }
-    }
-
-    /// Installs the runtime with `cleanup`; the first statement of the user's `main`.
-    pub fn install<Args, C: Cleanup<Args>>(cleanup: C, config: Config) -> Guard {
-        // Registered before any handler is installed: a signal at once still finds it.
-        driver::install(config.0, cleanup.into_boxed());
-        Guard {
-            _not_send: PhantomData,
-        }
-    }
-
-    /// For tests only: calls the installed Windows console handler with `event`
-    /// (`CTRL_CLOSE_EVENT` is 2) on this thread, the way Windows does on a thread it creates.
-    /// Whether the handler answered `TRUE`; `None` where there are no console events (Unix).
+    /// For the project's Windows tests only: calls the installed console handler with
+    /// `event` (`CTRL_CLOSE_EVENT` is 2) on this thread, the way Windows does on a thread it
+    /// creates. Whether the handler answered `TRUE`; `None` where there are no console events.
+    #[cfg(feature = "test-hooks")]
     #[must_use]
     pub fn run_console_handler(event: u32) -> Option<bool> {
         crate::sys::run_console_handler(event)
-    }
-
-    /// Lives in `main`: its drop is `main` returning (or a panic unwinding out of it).
-    #[must_use = "the cleanup runs when the guard drops at the end of `main`"]
-    pub struct Guard {
-        // Stays on the thread that runs `main`.
-        _not_send: PhantomData<*const ()>,
-    }
-
-    impl Guard {
-        /// `main`'s last step, with the value its body produced (every temporary of the body
-        /// already dropped). If a signal asked the process to end, `main`'s result is
-        /// reported as std would (`Error: ...` for an `Err`) before the process dies by the
-        /// signal; otherwise the cleanup runs as the guard drops and `result` is returned.
-        pub fn end<R: Termination>(self, result: R) -> R {
-            if let Some(signal) = driver::request() {
-                let _ = result.report();
-                drop(self);
-                // The drop died by the signal; this is only a fallback.
-                crate::sys::die_by(signal);
-            }
-            result
-        }
-    }
-
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let reason = if std::thread::panicking() {
-                Reason::Panicked
-            } else {
-                Reason::Returned
-            };
-            driver::conclude(reason);
-        }
     }
 }

@@ -69,6 +69,7 @@ pub(crate) fn parked_in_exit(_thread: u64) -> bool {
     false
 }
 
+#[cfg(feature = "test-hooks")]
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
 }

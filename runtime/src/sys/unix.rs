@@ -361,6 +361,7 @@ pub(crate) fn parked_in_exit(thread: u64) -> bool {
 }
 
 /// Windows console events do not exist here.
+#[cfg(feature = "test-hooks")]
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
 }

@@ -4,9 +4,10 @@
 //!
 //! - `ON_EXIT_LOG`: the file that `main` and the cleanup append their lines to.
 //! - `ON_EXIT_MAIN`: how `main` ends: `return` (the default), `err`, `code:N`, `panic`,
-//!   `exit:N`, `exit-thread:N` (another thread calls `exit`), `exit-threads:N` (four threads
-//!   call it at once), `sleep:MS` (then return), `wait` (until the cleanup
-//!   starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or 60 s).
+//!   `exit:N`, `on-exit:N` (`on_exit::exit`), `exit-thread:N` (another thread calls `exit`),
+//!   `exit-threads:N` (four threads call it at once), `sleep:MS` (then return), `wait` (until
+//!   the cleanup starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or
+//!   60 s).
 //! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same words,
 //!   or `ignore` (keep running for 60 s).
 //! - `ON_EXIT_CONSOLE` (Windows): after `ready`, another thread raises a console event:
@@ -135,6 +136,7 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
     match how.split_once(':') {
         Some(("code", code)) => Ok(ExitCode::from(u8::try_from(number(code)).unwrap_or(255))),
         Some(("exit", code)) => std::process::exit(number(code)),
+        Some(("on-exit", code)) => on_exit::exit(number(code)),
         Some(("sleep", ms)) => {
             thread::sleep(Duration::from_millis(number(ms).unsigned_abs().into()));
             Ok(ExitCode::SUCCESS)

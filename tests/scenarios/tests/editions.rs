@@ -43,3 +43,14 @@ fn temporaries_of_mains_last_expression_are_dropped_before_the_cleanup() {
         }
     }
 }
+
+#[test]
+fn a_renamed_dependency_works_with_the_crate_option() {
+    let program = support::build_separate("editions").join("on-exit-renamed");
+    let output = Command::new(program).output().expect("the program runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "cleanup Returned\n"
+    );
+}

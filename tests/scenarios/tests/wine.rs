@@ -185,6 +185,18 @@ fn close_logoff_and_shutdown_wait_for_the_whole_cleanup() {
 
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
+fn on_exit_exit_runs_the_cleanup_where_process_exit_cannot() {
+    for program in ["basic", "builder"] {
+        let outcome = Scenario::wine(program)
+            .env("ON_EXIT_MAIN", "on-exit:5")
+            .run();
+        outcome.assert_cleaned_once("Exited");
+        outcome.assert_windows_code(5);
+    }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
 fn logoff_is_not_caught_by_default() {
     // Any user's logoff reaches services too: by default it is left to the next handler.
     let outcome = on_a_console(

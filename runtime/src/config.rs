@@ -1,0 +1,138 @@
+//! Installing the runtime without the attribute: [`Config`], and the [`Guard`] that `main`
+//! holds. The `#[on_exit]` expansion calls the same builder.
+
+use core::marker::PhantomData;
+use std::time::Duration;
+
+use crate::registry::Boxed;
+use crate::runtime::Settings;
+use crate::{driver, Cleanup, Reason, Signal};
+
+/// What `#[on_exit(...)]` does, as a builder: for a tool that keeps proc macros out of its
+/// build (`default-features = false`), or for code that decides its options at run time.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use on_exit::{Config, Signal};
+///
+/// fn main() {
+///     let _guard = Config::new(cleanup)
+///         .signals(&[Signal::Interrupt, Signal::Terminate])
+///         .timeout(Duration::from_secs(5))
+///         .install();
+///     // ... the work; the cleanup runs once, however `main` ends ...
+/// }
+///
+/// fn cleanup() {}
+/// ```
+///
+/// The guard must live until the end of `main`: its drop is `main` returning (or a panic
+/// unwinding out of it). `let _ = ...install()` would drop it at once and run the cleanup.
+#[must_use = "a Config does nothing until `.install()`"]
+pub struct Config {
+    cleanup: Boxed,
+    signals: Option<Vec<Signal>>,
+    timeout: Option<Duration>,
+    graceful: bool,
+}
+
+impl Config {
+    /// The handler and the defaults: the platform's default signals, no timeout, not
+    /// graceful. The handler takes the same forms as the attribute's.
+    pub fn new<Args>(handler: impl Cleanup<Args>) -> Config {
+        Config {
+            cleanup: handler.into_boxed(),
+            signals: None,
+            timeout: None,
+            graceful: false,
+        }
+    }
+
+    /// The signals to catch, replacing the default set; those the platform lacks are
+    /// ignored there. The attribute's `signals(...)`.
+    pub fn signals(mut self, signals: &[Signal]) -> Config {
+        self.signals = Some(signals.to_vec());
+        self
+    }
+
+    /// The most time a cleanup started by a signal may take; with [`Config::graceful`], also
+    /// the most time `main` gets to finish. The attribute's `timeout = "..."`.
+    pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The first signal asks `main` to finish instead of starting the cleanup. The
+    /// attribute's `graceful`.
+    pub fn graceful(mut self) -> Config {
+        self.graceful = true;
+        self
+    }
+
+    /// Installs the runtime: the handler is registered first, then the hooks and handlers.
+    /// If the runtime was already installed (by a [`register`](crate::register) call, or an
+    /// earlier install), the handler joins it and these options are ignored, with a warning.
+    pub fn install(self) -> Guard {
+        let defaults = driver::default_settings();
+        let settings = Settings {
+            // Installed once per program: the list lives as long as the handlers.
+            signals: self.signals.map_or(defaults.signals, |signals| {
+                Box::leak(signals.into_boxed_slice())
+            }),
+            timeout: self.timeout,
+            graceful: self.graceful,
+        };
+        driver::install(settings, self.cleanup);
+        Guard {
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Returned by [`Config::install`]: `main` holds it, and its drop is `main` returning (or a
+/// panic unwinding out of `main`), which runs the cleanup.
+#[must_use = "the cleanup runs when the guard drops: hold it until the end of `main`"]
+pub struct Guard {
+    // Stays on the thread that runs `main`.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl core::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Guard")
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let reason = if std::thread::panicking() {
+            Reason::Panicked
+        } else {
+            Reason::Returned
+        };
+        driver::conclude(reason);
+    }
+}
+
+/// Ends the process with `code` after the cleanups, on every platform: they run now, told
+/// [`Reason::Exited`], then the process exits.
+///
+/// On Unix `std::process::exit` does the same through the `exit` hook. On Windows it does not:
+/// there `std::process::exit` is `ExitProcess`, which skips every hook, so this is the way to
+/// end early with the cleanup. If a signal already asked the process to end, it dies by that
+/// signal instead, as on every other path.
+///
+/// ```no_run
+/// #[on_exit::on_exit(|| eprintln!("cleaned up"))]
+/// fn main() {
+///     if std::env::args().count() > 3 {
+///         eprintln!("too many arguments");
+///         on_exit::exit(2);
+///     }
+/// }
+/// ```
+pub fn exit(code: i32) -> ! {
+    driver::conclude(Reason::Exited);
+    std::process::exit(code)
+}
