@@ -29,7 +29,7 @@ pub(crate) trait Host {
     /// Whether this thread is inside a cleanup: a cleanup that calls `exit` reaches the exit
     /// hook on its own thread.
     fn in_cleanup(&self) -> bool;
-    /// A number for the current thread.
+    /// A number for the current thread, unique among the threads alive.
     fn thread(&self) -> u64;
     /// Whether `thread`, which was running a cleanup, is parked for ever inside `exit`: it
     /// called `exit` while another thread was already exiting.
@@ -129,7 +129,13 @@ impl Runtime {
         match self.machine.begin(reason) {
             Begin::Run if host.hand_off(reason) => self.wait_or_take_over(reason, host),
             Begin::Run => self.run_queued(reason, host),
-            Begin::Running(running) if host.in_cleanup() => self.run_queued(running, host),
+            // A cleanup that called `exit` on the thread running the cleanups (not a late one
+            // run on another thread while they run: that one waits like any other).
+            Begin::Running(running)
+                if host.in_cleanup() && host.thread() == self.runner.load(Ordering::Acquire) =>
+            {
+                self.run_queued(running, host);
+            }
             Begin::Running(running) => self.wait_or_take_over(running, host),
             Begin::Done(_) => {}
         }

@@ -318,7 +318,8 @@ pub(crate) fn pid() -> u32 {
     pid
 }
 
-/// A number for the calling thread: its kernel thread id on Linux (see [`parked_in_exit`]).
+/// A number for the calling thread, unique among the live ones: its kernel thread id on Linux
+/// (see [`parked_in_exit`]), its `pthread_t` elsewhere.
 pub(crate) fn thread_id() -> u64 {
     #[cfg(target_os = "linux")]
     {
@@ -328,7 +329,10 @@ pub(crate) fn thread_id() -> u64 {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        0
+        // SAFETY: pthread_self has no preconditions and cannot fail.
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        let thread = unsafe { libc::pthread_self() } as u64;
+        thread
     }
 }
 
