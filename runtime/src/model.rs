@@ -10,7 +10,6 @@
 //! of a signal was told. `ON_EXIT_LOOM_PREEMPTIONS` bounds the preemptions of the largest
 //! models (default 3; unset the bound with `none`).
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize as Count, Ordering as CountOrdering};
 use std::task::{Wake, Waker};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use loom::sync::Arc;
 use loom::thread;
 
 use crate::registry::Boxed;
+use crate::runtime::test_host::OneThread as Thread;
 use crate::runtime::{Host, Registered, Runtime, Settings};
 use crate::state::Delivery;
 use crate::sync::Ordering;
@@ -50,36 +50,6 @@ fn bounded() -> Option<usize> {
         Ok("none") => None,
         Ok(n) => n.parse().ok(),
         Err(_) => Some(3),
-    }
-}
-
-/// One thread's view of the process: whether it is inside a cleanup.
-#[derive(Default)]
-struct Thread {
-    in_cleanup: Cell<bool>,
-}
-
-impl Host for Thread {
-    fn run(&self, cleanup: Boxed, reason: Reason) {
-        let outer = self.in_cleanup.replace(true);
-        cleanup(reason);
-        self.in_cleanup.set(outer);
-    }
-
-    fn in_cleanup(&self) -> bool {
-        self.in_cleanup.get()
-    }
-
-    fn thread(&self) -> u64 {
-        1
-    }
-
-    fn parked_in_exit(&self, _thread: u64) -> bool {
-        false
-    }
-
-    fn hand_off(&self, _reason: Reason) -> bool {
-        false
     }
 }
 

@@ -163,37 +163,51 @@ impl Runtime {
     }
 }
 
-#[cfg(all(test, not(on_exit_loom)))]
-mod tests {
-    use super::*;
+/// The host of the tests and the loom models: each thread a view of its own, never parked
+/// in `exit`, never handing the cleanups off.
+#[cfg(test)]
+pub(crate) mod test_host {
     use std::cell::Cell;
-    use std::sync::{Arc, Mutex};
 
-    /// One thread, never stuck, never handing off.
+    use super::Host;
+    use crate::registry::Boxed;
+    use crate::Reason;
+
     #[derive(Default)]
-    struct Here {
-        in_cleanup: Cell<bool>,
+    pub(crate) struct OneThread {
+        pub(crate) in_cleanup: Cell<bool>,
     }
 
-    impl Host for Here {
+    impl Host for OneThread {
         fn run(&self, cleanup: Boxed, reason: Reason) {
             let outer = self.in_cleanup.replace(true);
             cleanup(reason);
             self.in_cleanup.set(outer);
         }
+
         fn in_cleanup(&self) -> bool {
             self.in_cleanup.get()
         }
+
         fn thread(&self) -> u64 {
             1
         }
+
         fn parked_in_exit(&self, _thread: u64) -> bool {
             false
         }
+
         fn hand_off(&self, _reason: Reason) -> bool {
             false
         }
     }
+}
+
+#[cfg(all(test, not(on_exit_loom)))]
+mod tests {
+    use super::test_host::OneThread as Here;
+    use super::*;
+    use std::sync::{Arc, Mutex};
 
     fn runtime() -> Arc<Runtime> {
         let settings = Settings {
