@@ -2,12 +2,12 @@
 //! `waiters.rs`, `runtime.rs`): std's, or loom's when that half is model checked
 //! (`RUSTFLAGS="--cfg on_exit_loom"`, see `model.rs`).
 
-#[cfg(on_exit_loom)]
+#[cfg(all(test, on_exit_loom))]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-#[cfg(on_exit_loom)]
+#[cfg(all(test, on_exit_loom))]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 
-#[cfg(not(on_exit_loom))]
+#[cfg(not(all(test, on_exit_loom)))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-#[cfg(not(on_exit_loom))]
+#[cfg(not(all(test, on_exit_loom)))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
