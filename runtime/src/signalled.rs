@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use crate::waiters::Slot;
 use crate::{driver, Signal};
 
-/// Whether a handled signal has asked the process to end. One atomic load: cheap enough for
-/// a hot loop.
+/// Whether a handled signal has asked the process to end. A few atomic loads and no system
+/// call: cheap enough for a hot loop.
 ///
 /// With the `graceful` option this is how `main` learns that it should finish; without it,
 /// the cleanup is already running on the runtime's thread when this turns `true`. Always
