@@ -10,6 +10,7 @@
 //!
 //! Every line logged carries the logging process's id.
 #![deny(warnings)]
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
 
 use std::process::ExitCode;
 use std::thread;
