@@ -150,10 +150,7 @@ fn start(runtime: &'static Runtime) {
         start_signal_thread(runtime);
     }
     if let Some(limit) = runtime.settings.timeout {
-        let watchdog = thread::Builder::new()
-            .name("on-exit-watchdog".into())
-            .spawn(move || watch(runtime, limit));
-        if let Err(error) = watchdog {
+        if let Err(error) = spawn("on-exit-watchdog", Box::new(move || watch(runtime, limit))) {
             warn(format_args!(
                 "cannot start the timeout watchdog ({error}); a slow cleanup will not be cut off"
             ));
@@ -202,10 +199,7 @@ fn start_signal_thread(runtime: &'static Runtime) {
             return;
         }
     };
-    let thread = thread::Builder::new()
-        .name("on-exit".into())
-        .spawn(move || on_signal_thread(runtime, &waker));
-    if let Err(error) = thread {
+    if let Err(error) = spawn("on-exit", Box::new(move || on_signal_thread(runtime, &waker))) {
         warn(format_args!(
             "cannot start the signal thread ({error}); the cleanup will not run on signals"
         ));
@@ -315,10 +309,8 @@ impl Host for Process {
         let Some(runtime) = runtime().filter(|_| self.exiting) else {
             return false;
         };
-        thread::Builder::new()
-            .name("on-exit-cleanup".into())
-            .spawn(move || runtime.run_queued(reason, &Process { exiting: false }))
-            .is_ok()
+        let run = move || runtime.run_queued(reason, &Process { exiting: false });
+        spawn("on-exit-cleanup", Box::new(run)).is_ok()
     }
 
     fn run(&self, cleanup: Boxed, reason: Reason) {
@@ -336,6 +328,15 @@ impl Host for Process {
     fn parked_in_exit(&self, thread: u64) -> bool {
         sys::parked_in_exit(thread)
     }
+}
+
+/// Starts one of the runtime's threads. Every thread goes through this one instance of std's
+/// spawn machinery, which is large: the binary grows by it once, not once per thread.
+fn spawn(name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map(drop)
 }
 
 /// Runs one cleanup; a panic in it is reported and does not stop the others.
