@@ -199,7 +199,10 @@ fn start_signal_thread(runtime: &'static Runtime) {
             return;
         }
     };
-    if let Err(error) = spawn("on-exit", Box::new(move || on_signal_thread(runtime, &waker))) {
+    if let Err(error) = spawn(
+        "on-exit",
+        Box::new(move || on_signal_thread(runtime, &waker)),
+    ) {
         warn(format_args!(
             "cannot start the signal thread ({error}); the cleanup will not run on signals"
         ));
