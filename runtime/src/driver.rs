@@ -103,6 +103,11 @@ fn acquire(
             break;
         }
     }
+    // Another thread may have published a runtime between the first look and the lock.
+    if let Some(runtime) = runtime() {
+        INSTALLING.store(0, Ordering::Release);
+        return (false, add(runtime, cleanup));
+    }
     let inherited = RUNTIME.get();
     let runtime: &'static Runtime = Box::leak(Box::new(Runtime::new(settings(inherited), pid)));
     let id = add(runtime, cleanup);
