@@ -82,6 +82,30 @@ fn a_dropped_scoped_cleanup_runs_early_and_not_again_and_a_cancelled_one_never()
 }
 
 #[test]
+fn first_registrations_racing_on_eight_threads_install_one_runtime() {
+    for run in 0..50 {
+        let outcome = Scenario::new(env!("CARGO_BIN_EXE_register_race")).run();
+        let mut registered: Vec<&String> = outcome
+            .log
+            .iter()
+            .filter(|line| line.starts_with("registered "))
+            .collect();
+        registered.sort();
+        let expected: Vec<String> = (0..8).map(|n| format!("registered {n}")).collect();
+        assert_eq!(
+            registered,
+            expected.iter().collect::<Vec<_>>(),
+            "run {run}: {outcome:#?}"
+        );
+        outcome.assert_code(0);
+        assert!(
+            !outcome.stderr.contains("on-exit:"),
+            "run {run}: {outcome:#?}"
+        );
+    }
+}
+
+#[test]
 fn register_without_the_attribute_sees_the_end_as_exit() {
     let outcome = Scenario::new(REGISTER_ONLY).run();
     outcome.assert_cleaned_once("Exited");
