@@ -86,7 +86,18 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
             ));
             continue;
         }
-        if let (Some(option), [TokenTree::Ident(handler)]) = (&option_first, tokens.as_slice()) {
+        let misplaced = match (&option_first, tokens.as_slice()) {
+            // A name that is no option, after an option where the handler should be.
+            (Some(option), [TokenTree::Ident(handler)])
+                if !["graceful", "signals", "timeout", "crate"]
+                    .iter()
+                    .any(|name| handler == name) =>
+            {
+                Some((option, handler))
+            }
+            _ => None,
+        };
+        if let Some((option, handler)) = misplaced {
             // `graceful, cleanup`: the handler came after an option.
             report(Error::new(
                 handler.span(),
