@@ -28,18 +28,18 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// fn main() -> R {
 ///     #![inner attributes]
 ///     let guard = ::on_exit::Config::new(HANDLER).OPTIONS.install();
-///     let result = { BODY };
+///     let result: R = (|| { BODY })();          // `async { BODY }.await` in an async fn
 ///     ::on_exit::__private::end(guard, result)
 /// }
 /// ```
 ///
 /// The guard's drop at the end of `main` (a return, an early `return`, a `?`, a panic) runs
-/// the cleanup. The body is a block of its own bound by a `let`, so that every temporary of
-/// its last expression is dropped before the guard, in every edition (up to 2021 a tail
-/// expression's temporaries outlive the block's locals), and so that items declared in it
-/// still come before any statement of their block (clippy's `items_after_statements`).
-/// `guard` and `result` are named at the macro's own (mixed-site) span: the body cannot name
-/// them.
+/// the cleanup. The body runs as a closure of its own, so that every temporary of its last
+/// expression is dropped before the guard, in every edition (up to 2021 a tail expression's
+/// temporaries outlive the block's locals), and a `return` in it (tokio's generated `main`
+/// has one) still reaches `end`, which reports an `Err` before a signal's death. `R` is left
+/// out for `impl Trait`, and a `main` returning `!` keeps a plain block. `guard` and
+/// `result` are named at the macro's own (mixed-site) span: the body cannot name them.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let krate = args
         .krate
@@ -68,10 +68,35 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         inner_attrs,
         statements,
         body_span,
+        is_async,
+        output,
     } = main;
     let hidden = Span::mixed_site();
     let guard = Ident::new("__on_exit_guard", hidden);
     let result = Ident::new("__on_exit_result", hidden);
+    // The body runs as a closure (an async block for `async fn main`), so that a `return` in
+    // it (tokio's generated `main` has one) comes back here too, with every temporary of the
+    // body dropped. A `main` that returns `!` never comes back: a block is enough.
+    let output = output.unwrap_or_else(|| quote!(()));
+    let never = output.to_string() == "!";
+    let value = if never {
+        quote_spanned!(hidden=> { #statements })
+    } else if is_async {
+        quote_spanned!(hidden=> async { #statements }.await)
+    } else {
+        quote_spanned!(hidden=> (|| { #statements })())
+    };
+    // The declared type guides inference in the body (`?`, `Ok(())`); `impl Trait` cannot
+    // be written on a `let`, and there the body's own type is `main`'s anyway.
+    let opaque = output
+        .clone()
+        .into_iter()
+        .any(|token| matches!(&token, TokenTree::Ident(i) if i == "impl"));
+    let typed = if never || opaque {
+        quote!()
+    } else {
+        quote_spanned!(hidden=> : #output)
+    };
     // A body that never returns normally (`loop {}`, a final `process::exit`) makes the
     // last statement unreachable; that is the expansion's business, not the user's.
     let end = quote_spanned! {hidden=>
@@ -82,7 +107,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let body = quote_spanned! {hidden=>
         #inner_attrs
         let #guard = #install;
-        let #result = { #statements };
+        let #result #typed = #value;
         #end
     };
     let mut body = Group::new(Delimiter::Brace, body);

@@ -17,6 +17,10 @@ pub(crate) struct MainFn {
     pub(crate) statements: TokenStream,
     /// The span of the body's braces.
     pub(crate) body_span: Span,
+    /// `async fn main` (under an async runtime's attribute written below this one).
+    pub(crate) is_async: bool,
+    /// The return type after `->`, if any.
+    pub(crate) output: Option<TokenStream>,
 }
 
 /// Why the item is not a `fn main()` the attribute can wrap.
@@ -56,12 +60,47 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
         Err(error) => return Err(Mistake::NotMain(error)),
     }
     let (inner_attrs, statements) = split_inner_attrs(body.stream());
+    let (is_async, output) = async_and_output(&signature);
     Ok(MainFn {
         signature,
         inner_attrs,
         statements,
         body_span: body.span(),
+        is_async,
+        output,
     })
+}
+
+/// Whether a checked signature is `async`, and its return type: the tokens after the `->`
+/// that follows the parameters, up to a `where` clause.
+fn async_and_output(signature: &[TokenTree]) -> (bool, Option<TokenStream>) {
+    let fn_at = signature
+        .iter()
+        .position(|token| matches!(token, TokenTree::Ident(i) if i == "fn"))
+        .unwrap_or(0);
+    let is_async = signature[..fn_at]
+        .iter()
+        .any(|token| matches!(token, TokenTree::Ident(i) if i == "async"));
+    let after_params = signature[fn_at..]
+        .iter()
+        .position(
+            |token| matches!(token, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis),
+        )
+        .map_or(signature.len(), |at| fn_at + at + 1);
+    let output = match &signature[after_params..] {
+        [TokenTree::Punct(minus), TokenTree::Punct(greater), rest @ ..]
+            if minus.as_char() == '-' && greater.as_char() == '>' =>
+        {
+            Some(
+                rest.iter()
+                    .take_while(|token| !matches!(token, TokenTree::Ident(i) if i == "where"))
+                    .cloned()
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
+    (is_async, output)
 }
 
 enum Signature {

@@ -42,6 +42,28 @@ fn the_cleanup_runs_inside_the_runtime_only_when_written_above_it() {
 }
 
 #[test]
+fn an_err_returned_after_a_graceful_request_is_reported_in_either_order() {
+    for program in [
+        env!("CARGO_BIN_EXE_tokio_graceful_err_above"),
+        env!("CARGO_BIN_EXE_tokio_graceful_err_below"),
+    ] {
+        let running = Scenario::new(program)
+            .env("ON_EXIT_MAIN", "until-requested")
+            .env("ON_EXIT_THEN", "err")
+            .start();
+        running.signal(libc::SIGTERM);
+        let outcome = running.finish();
+        // tokio's generated `main` returns with `return`: the report still happens.
+        assert!(
+            outcome.stderr.contains("Error: Failure\n"),
+            "{program}: {outcome:#?}"
+        );
+        outcome.assert_cleaned_once("Signal(Terminate)");
+        outcome.assert_killed_by(libc::SIGTERM);
+    }
+}
+
+#[test]
 fn async_main_panicking() {
     for program in PROGRAMS {
         let outcome = Scenario::new(program).env("ON_EXIT_MAIN", "panic").run();
