@@ -172,14 +172,10 @@ fn unsupported_is_fine(error: std::io::Error) -> std::io::Result<()> {
 }
 
 fn catch_signals(signals: &[Signal]) {
-    let signals: Vec<Signal> = signals
-        .iter()
-        .copied()
-        .filter(|s| s.as_raw().is_some())
-        .collect();
-    let caught = sys::holding(&signals, || {
+    // `holding` skips the signals the platform lacks; so does this loop.
+    let caught = sys::holding(signals, || {
         let mut caught = false;
-        for &signal in &signals {
+        for &signal in signals.iter().filter(|signal| signal.as_raw().is_some()) {
             match sys::catch(signal, deliver) {
                 Ok(Caught::Yes) => caught = true,
                 // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
@@ -287,7 +283,8 @@ fn chain_panic_hook() {
 fn watch(runtime: &Runtime, limit: Duration) {
     if let Some(signal) = runtime.machine.overran(limit) {
         warn(format_args!(
-            "the cleanup did not finish within its timeout of {limit:?}; ending by {signal}"
+            "the cleanup did not finish within its timeout of {}ms; ending by {signal}",
+            limit.as_millis()
         ));
         sys::die_by(signal);
     }

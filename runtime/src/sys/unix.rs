@@ -346,6 +346,8 @@ pub(crate) fn thread_id() -> u64 {
 pub(crate) fn parked_in_exit(thread: u64) -> bool {
     #[cfg(target_os = "linux")]
     {
+        use std::io::{Read as _, Write as _};
+
         #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
         const PAUSE: libc::c_long = libc::SYS_pause;
         #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
@@ -353,9 +355,27 @@ pub(crate) fn parked_in_exit(thread: u64) -> bool {
         if thread == 0 {
             return false;
         }
-        std::fs::read_to_string(format!("/proc/self/task/{thread}/syscall")).is_ok_and(|line| {
-            line.split_whitespace().next().and_then(|n| n.parse().ok()) == Some(PAUSE)
-        })
+        // On the stack, with no `String`: this rare path should not grow every binary.
+        let mut path = [0_u8; 48];
+        let mut writer = &mut path[..];
+        let _ = write!(writer, "/proc/self/task/{thread}/syscall");
+        let length = 48 - writer.len();
+        let Ok(path) = std::str::from_utf8(&path[..length]) else {
+            return false;
+        };
+        let mut line = [0_u8; 32];
+        let read = std::fs::File::open(path).and_then(|mut file| file.read(&mut line));
+        let Ok(read) = read else {
+            return false;
+        };
+        let number = line[..read]
+            .split(|byte| *byte == b' ')
+            .next()
+            .unwrap_or_default();
+        std::str::from_utf8(number)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            == Some(PAUSE)
     }
     #[cfg(not(target_os = "linux"))]
     {
