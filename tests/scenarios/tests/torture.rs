@@ -103,6 +103,7 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
     let running = scenario.spawn();
     let target = if matches!(kind, Kind::ForkWorkers) {
         // A worker forked after the signal was sent never got it: send it once both exist.
+        let since = std::time::Instant::now();
         while running
             .log()
             .iter()
@@ -110,6 +111,7 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
             .count()
             < 2
         {
+            assert!(since.elapsed() < support::HANG, "the workers never started");
             thread::sleep(Duration::from_micros(100));
         }
         -running.pid()
