@@ -210,15 +210,13 @@ fn start_signal_thread(runtime: &'static Runtime) {
     }
 }
 
-/// Called inside the signal handler: async-signal-safe (atomics and `getpid` only).
+/// Called inside the signal handler: async-signal-safe (atomics, and `getpid` where the
+/// process id is not cached).
 fn deliver(signal: Signal, now_ns: u64) -> Action {
-    let Some(runtime) = RUNTIME.get() else {
+    // None: a forked child without a runtime of its own: the signal's default action.
+    let Some(runtime) = runtime() else {
         return Action::Die;
     };
-    if runtime.pid != sys::pid() {
-        // A forked child without a runtime of its own: the signal's default action.
-        return Action::Die;
-    }
     match runtime.deliver(signal, now_ns) {
         Delivery::Start | Delivery::Escalate => Action::Wake,
         Delivery::Repeat => Action::Nothing,
