@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::registry::{Boxed, Id};
-use crate::runtime::{Host, Registered, Runtime, Settings};
+use crate::registry::{Added, Boxed, Id};
+use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
 use crate::sys::{self, Action, Caught, Published};
 use crate::{Reason, Signal};
@@ -119,8 +119,8 @@ fn acquire(
 
 fn add(runtime: &Runtime, cleanup: Boxed) -> Option<Id> {
     match runtime.register(cleanup) {
-        Registered::Queued(id) => Some(id),
-        Registered::RunNow(cleanup, reason) => {
+        Added::Queued(id) => Some(id),
+        Added::Late(cleanup, reason) => {
             run_one(cleanup, reason);
             None
         }

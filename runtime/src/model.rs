@@ -18,9 +18,9 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::registry::Boxed;
+use crate::registry::{Added, Boxed};
 use crate::runtime::test_host::OneThread as Thread;
-use crate::runtime::{Host, Registered, Runtime, Settings};
+use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
 use crate::sync::Ordering;
 use crate::{Reason, Signal};
@@ -72,8 +72,8 @@ fn counted(runs: &Arc<AtomicUsize>) -> Boxed {
 
 fn register(runtime: &Runtime, cleanup: Boxed) {
     match runtime.register(cleanup) {
-        Registered::Queued(_) => {}
-        Registered::RunNow(cleanup, reason) => Thread::default().run(cleanup, reason),
+        Added::Queued(_) => {}
+        Added::Late(cleanup, reason) => Thread::default().run(cleanup, reason),
     }
 }
 

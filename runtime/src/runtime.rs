@@ -43,13 +43,6 @@ pub(crate) trait Host {
 /// How often a thread waiting for another's cleanup asks whether that thread got stuck.
 const STUCK_POLL: Duration = Duration::from_millis(20);
 
-/// What [`Runtime::register`] did with a cleanup.
-pub(crate) enum Registered {
-    Queued(Id),
-    /// The cleanups already started: run this one now, on this thread, for this reason.
-    RunNow(Boxed, Reason),
-}
-
 pub(crate) struct Runtime {
     pub(crate) machine: Machine,
     cleanups: Registry,
@@ -87,11 +80,9 @@ impl Runtime {
         self.machine.request()
     }
 
-    pub(crate) fn register(&self, cleanup: Boxed) -> Registered {
-        match self.cleanups.add(cleanup) {
-            Added::Queued(id) => Registered::Queued(id),
-            Added::Late(cleanup, reason) => Registered::RunNow(cleanup, reason),
-        }
+    /// Queues a cleanup, or hands it back to run at once if the cleanups already started.
+    pub(crate) fn register(&self, cleanup: Boxed) -> Added {
+        self.cleanups.add(cleanup)
     }
 
     /// Takes back a registered cleanup that has not started, for a scoped cleanup.
@@ -256,8 +247,8 @@ mod tests {
         );
         // A registration after the run is handed back, with the reason.
         match runtime.register(logging(&log, "late")) {
-            Registered::RunNow(cleanup, reason) => cleanup(reason),
-            Registered::Queued(_) => panic!("the cleanups already ran"),
+            Added::Late(cleanup, reason) => cleanup(reason),
+            Added::Queued(_) => panic!("the cleanups already ran"),
         }
         assert_eq!(
             *log.lock().unwrap(),
