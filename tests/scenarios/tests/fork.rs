@@ -9,7 +9,7 @@ use std::os::unix::process::CommandExt as _;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{send, Running, Scenario, HANG};
+use support::{assert_gone_soon, gone, send, Running, Scenario, HANG};
 
 const FORK: &str = env!("CARGO_BIN_EXE_fork");
 
@@ -41,30 +41,6 @@ fn pids_saying(running: &Running, suffix: &str, count: usize) -> Vec<i32> {
             running.log()
         );
         thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Whether `pid` is gone: no such process, or a zombie (PID 1 here does not reap orphans).
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit(')')
-            .next()
-            .unwrap()
-            .trim_start()
-            .starts_with('Z'),
-    }
-}
-
-fn assert_gone_soon(pids: &[i32]) {
-    let start = Instant::now();
-    while !pids.iter().all(|pid| gone(*pid)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "still running: {pids:?}"
-        );
-        thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -149,9 +149,7 @@ fn run_once(random: &mut Random) -> (Kind, Vec<i32>, bool, Outcome) {
     let outcome = running.finish();
     if matches!(kind, Kind::ForkWorkers) {
         // The workers got the group's signal too: none may swallow it.
-        for worker in worker_pids(&outcome) {
-            wait_gone(worker);
-        }
+        support::assert_gone_soon(&worker_pids(&outcome));
     }
     (kind, sent, second_request, outcome)
 }
@@ -164,23 +162,6 @@ fn worker_pids(outcome: &Outcome) -> Vec<i32> {
         .filter_map(|line| line.strip_suffix(" worker ready"))
         .filter_map(|pid| pid.parse().ok())
         .collect()
-}
-
-/// Waits (up to 10 s, then panics) until `pid` is gone or a zombie.
-fn wait_gone(pid: i32) {
-    let since = std::time::Instant::now();
-    loop {
-        let proc_stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = proc_stat.rsplit(')').next().unwrap_or("").trim_start();
-        if proc_stat.is_empty() || state.starts_with('Z') {
-            return;
-        }
-        assert!(
-            since.elapsed() < Duration::from_secs(10),
-            "worker {pid} swallowed the signal"
-        );
-        thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// The fork scenario's lines without their process ids, and the exit race's registered

@@ -315,3 +315,29 @@ pub(crate) fn build_separate(name: &str) -> PathBuf {
     assert!(built.success(), "tests/{name} builds");
     target.join("debug")
 }
+
+/// Whether `pid` is gone: no such process, or a zombie (PID 1 here does not reap orphans).
+pub(crate) fn gone(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z'),
+    }
+}
+
+/// Waits (up to 10 s, then panics) until every process of `pids` is gone: none may have
+/// swallowed the signal that should have ended it.
+pub(crate) fn assert_gone_soon(pids: &[i32]) {
+    let start = Instant::now();
+    while !pids.iter().all(|pid| gone(*pid)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still running: {pids:?}"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
