@@ -16,6 +16,9 @@
 //! - `cleanup.rs`, `signalled.rs`, `config.rs`: the public functions for registering
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
+//! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
+//!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
+//!   talks to in frames (`protocol.rs`).
 //! - `sys/`: one file per platform; the only place with `unsafe` code.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -30,6 +33,8 @@ mod cleanup;
 mod config;
 #[cfg(not(on_exit_loom))]
 mod driver;
+#[cfg(not(on_exit_loom))]
+mod guardian;
 #[cfg(all(test, on_exit_loom))]
 mod model;
 mod reason;
@@ -46,6 +51,8 @@ mod waiters;
 pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
 #[cfg(not(on_exit_loom))]
 pub use crate::config::{exit, Config, Guard};
+#[cfg(not(on_exit_loom))]
+pub use crate::guardian::{kill_on_exit, remove_on_exit};
 pub use crate::reason::{Reason, Signal};
 #[cfg(not(on_exit_loom))]
 pub use crate::signalled::{requested, signalled, Signalled};

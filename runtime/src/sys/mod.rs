@@ -16,7 +16,12 @@
 //! - `thread_id() -> u64` and `parked_in_exit(u64) -> bool`: whether a thread is parked for
 //!   ever by std's `exit` (Linux, where std parks a second thread that calls `exit`);
 //! - `run_console_handler(u32) -> Option<bool>`, for tests: calls the Windows console handler
-//!   the way Windows does (`None` on Unix).
+//!   the way Windows does (`None` on Unix);
+//! - for [`crate::guardian`]: `Process` (a child watched with a pidfd, or a job object on
+//!   Windows: `stop`, `kill`, `has_exited`) and `watch(&Child)`; `Link`, the program's end of
+//!   the channel to the guardian, made by `start_guardian()`; `Inbox`, the guardian's end;
+//!   `path_bytes` / `path_from_bytes`; and the hook, run before `main` in every process of
+//!   the program, that turns the copy started by `start_guardian` into the guardian.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
@@ -75,5 +80,18 @@ impl<T: Sync> Published<T> {
     pub(crate) fn publish(&self, value: &'static T) {
         self.0
             .store(std::ptr::from_ref(value).cast_mut(), Ordering::Release);
+    }
+
+    /// Publishes `value` if `current` is still the published one: whether it was.
+    pub(crate) fn publish_over(&self, current: Option<&'static T>, value: &'static T) -> bool {
+        let current = current.map_or(std::ptr::null_mut(), |c| std::ptr::from_ref(c).cast_mut());
+        self.0
+            .compare_exchange(
+                current,
+                std::ptr::from_ref(value).cast_mut(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
     }
 }

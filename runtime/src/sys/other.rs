@@ -74,3 +74,64 @@ pub(crate) fn parked_in_exit(_thread: u64) -> bool {
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
 }
+
+/// No processes to stop and no process to outlive the program: `kill_on_exit` and
+/// `remove_on_exit` say so.
+pub(crate) const GUARDIAN_KILLS: bool = false;
+
+pub(crate) enum Process {}
+
+#[allow(clippy::unused_self)]
+impl Process {
+    pub(crate) fn pid(&self) -> i32 {
+        match *self {}
+    }
+    pub(crate) fn leads_group(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn stop(&self) {}
+    pub(crate) fn kill(&self) {}
+    pub(crate) fn has_exited(&self) -> bool {
+        match *self {}
+    }
+}
+
+pub(crate) fn watch(_child: &std::process::Child) -> io::Result<Option<Process>> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+pub(crate) enum Link {}
+
+#[allow(clippy::unused_self)]
+impl Link {
+    pub(crate) fn send(&mut self, _frame: &[u8], _process: Option<&Process>) -> io::Result<()> {
+        match *self {}
+    }
+}
+
+pub(crate) fn start_guardian() -> io::Result<Link> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no process can outlive the program on this target",
+    ))
+}
+
+pub(crate) enum Inbox {}
+
+#[allow(clippy::unused_self)]
+impl Inbox {
+    pub(crate) fn receive(&mut self, _bytes: &mut Vec<u8>) -> io::Result<bool> {
+        match *self {}
+    }
+    pub(crate) fn process(&mut self, _pid: i32, _group: bool) -> Option<Process> {
+        match *self {}
+    }
+}
+
+pub(crate) fn path_bytes(path: &std::path::Path) -> Vec<u8> {
+    path.to_string_lossy().into_owned().into_bytes()
+}
+
+pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
+    String::from_utf8_lossy(&bytes).into_owned().into()
+}

@@ -428,3 +428,674 @@ pub(crate) fn die_by(signal: Signal) -> ! {
     // SAFETY: _exit is async-signal-safe and ends the process without running any hook.
     unsafe { libc::_exit(128 + raw) }
 }
+
+// The guardian (`crate::guardian`): children watched through pidfds, and the process that
+// outlives the program.
+
+/// Whether the guardian stops the children (here it does; on Windows a job object does).
+pub(crate) const GUARDIAN_KILLS: bool = true;
+
+use std::collections::VecDeque;
+use std::ffi::{c_void, CStr, OsStr, OsString};
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The variable that makes a copy of the program its guardian: `v1:` and the program's id,
+/// which the copy checks against its parent's so that an inherited variable does nothing.
+const GUARDIAN_VARIABLE: &CStr = c"ON_EXIT_GUARDIAN";
+/// What the guardian writes once it is ready.
+const READY: u8 = b'R';
+/// How long the program waits for that: only there to catch a hang.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// A child process watched with a pidfd, which names the process itself and not its number:
+/// once the child is reaped, signals through it fail instead of reaching a process that got
+/// the number later.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) struct Process {
+    pidfd: OwnedFd,
+    pid: libc::pid_t,
+    /// Whether it led its own process group when it was armed: the group goes with it.
+    group: bool,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Process {
+    /// The process a pidfd received from the program names.
+    pub(crate) fn adopt(pidfd: OwnedFd, pid: i32, group: bool) -> Process {
+        Process { pidfd, pid, group }
+    }
+
+    pub(crate) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    pub(crate) fn leads_group(&self) -> bool {
+        self.group
+    }
+
+    /// `SIGTERM`, to the group too if it leads one.
+    pub(crate) fn stop(&self) {
+        self.signal(libc::SIGTERM);
+    }
+
+    /// `SIGKILL`, to the group too if it leads one.
+    pub(crate) fn kill(&self) {
+        self.signal(libc::SIGKILL);
+    }
+
+    /// Sends `signal` through the pidfd, then to the group. Once the child has been reaped the
+    /// first send fails, and the group is left alone: its number may be another's by then.
+    /// Until then (running, or a zombie) the number is taken, so the group is this one.
+    fn signal(&self, signal: i32) {
+        // SAFETY: pidfd_send_signal takes an open pidfd, a signal number, a null siginfo
+        // (meaning "as kill would") and no flags.
+        let sent = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                signal,
+                ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if sent == 0 && self.group {
+            // SAFETY: kill with a negative number signals that process group; no memory.
+            unsafe { libc::kill(-self.pid, signal) };
+        }
+    }
+
+    /// Whether it has ended (a zombie counts), and so has every other member of its group.
+    pub(crate) fn has_exited(&self) -> bool {
+        let mut ready = libc::pollfd {
+            fd: self.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for an open pidfd, which polls readable once it has ended.
+        let polled = unsafe { libc::poll(ptr::addr_of_mut!(ready), 1, 0) };
+        polled == 1 && !(self.group && group_has_live_members(self.pid))
+    }
+
+    /// The pidfd, to pass to the guardian.
+    fn pidfd(&self) -> RawFd {
+        self.pidfd.as_raw_fd()
+    }
+}
+
+/// Whether a process other than a zombie is in group `group`, from `/proc` (when it cannot be
+/// read: yes, so that the caller waits out its grace period).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn group_has_live_members(group: libc::pid_t) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    let group = group.to_string();
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        if !name.as_bytes().iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
+            return false;
+        };
+        // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses.
+        let Some(end) = stat.iter().rposition(|byte| *byte == b')') else {
+            return false;
+        };
+        let mut fields = stat[end + 1..]
+            .split(u8::is_ascii_whitespace)
+            .filter(|field| !field.is_empty());
+        let state = fields.next().unwrap_or_default();
+        let pgrp = fields.nth(1).unwrap_or_default();
+        pgrp == group.as_bytes() && state != b"Z" && state != b"X"
+    })
+}
+
+/// The child, watched, or `None` if it has already ended (or been reaped).
+///
+/// Its pidfd is opened first, then checked to be this program's child not yet reaped: if it
+/// was reaped before, the number may already name another process, which is not our child.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn watch(child: &Child) -> io::Result<Option<Process>> {
+    let pid = libc::pid_t::try_from(child.id()).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: pidfd_open takes a process id and no flags; it returns a new descriptor
+    // (close-on-exec) or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        let error = io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::ESRCH) => Ok(None),
+            Some(libc::ENOSYS) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "kill_on_exit needs pidfds (Linux 5.3 or later)",
+            )),
+            _ => Err(error),
+        };
+    }
+    // SAFETY: pidfd_open succeeded: the descriptor is open and ours alone.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(RawFd::try_from(pidfd).unwrap_or(-1)) };
+    let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: waitid fills `info` (zeroed, so si_pid reads 0 if nothing has ended); WNOWAIT
+    // leaves an ended child to be reaped by its owner. P_PIDFD needs Linux 5.4.
+    let mut waited = unsafe {
+        libc::waitid(
+            libc::P_PIDFD,
+            pidfd.as_raw_fd().try_into().unwrap_or(0),
+            info.as_mut_ptr(),
+            flags,
+        )
+    };
+    if waited != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        // Linux 5.3: by number, checked again after the pidfd was opened.
+        // SAFETY: as above.
+        waited = unsafe { libc::waitid(libc::P_PID, child.id(), info.as_mut_ptr(), flags) };
+    }
+    if waited != 0 {
+        let error = io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::ECHILD) => Ok(None),
+            _ => Err(error),
+        };
+    }
+    // SAFETY: zeroed, then written by waitid; si_pid is the field waitid sets.
+    if unsafe { info.assume_init().si_pid() } != 0 {
+        return Ok(None);
+    }
+    // SAFETY: getpgid takes a process id; the child is ours and not reaped, so it is this one.
+    let group = unsafe { libc::getpgid(pid) } == pid;
+    Ok(Some(Process { pidfd, pid, group }))
+}
+
+/// No pidfds here: a child cannot be watched without the risk of signalling another process
+/// that got its number, so `kill_on_exit` says so.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) enum Process {}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[allow(clippy::unused_self)]
+impl Process {
+    pub(crate) fn adopt(pidfd: OwnedFd, _pid: i32, _group: bool) -> Option<Process> {
+        drop(pidfd);
+        None
+    }
+    pub(crate) fn pid(&self) -> i32 {
+        match *self {}
+    }
+    pub(crate) fn leads_group(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn stop(&self) {}
+    pub(crate) fn kill(&self) {}
+    pub(crate) fn has_exited(&self) -> bool {
+        match *self {}
+    }
+    fn pidfd(&self) -> RawFd {
+        match *self {}
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn watch(_child: &Child) -> io::Result<Option<Process>> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "kill_on_exit needs pidfds, which only Linux has",
+    ))
+}
+
+/// A path as the bytes sent to the guardian.
+pub(crate) fn path_bytes(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_bytes().to_vec()
+}
+
+pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    OsString::from_vec(bytes).into()
+}
+
+/// The program's end of the channel to its guardian.
+pub(crate) struct Link {
+    socket: OwnedFd,
+}
+
+/// The descriptor of the live [`Link`], which a forked child closes at once (see
+/// [`forget_link`]).
+static LINK: AtomicI32 = AtomicI32::new(-1);
+
+/// Runs in the child right after `fork`: the link belongs to the parent, and a child that
+/// keeps it open would keep the guardian from seeing the parent's end (on systems without
+/// pidfds). `close` is async-signal-safe.
+extern "C" fn forget_link() {
+    let fd = LINK.swap(-1, Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: the descriptor is the child's copy of the parent's link, which nothing in
+        // the child uses: the guardian module ignores state made by another process.
+        unsafe { libc::close(fd) };
+    }
+}
+
+impl Link {
+    fn new(socket: OwnedFd) -> Link {
+        static WATCH_FORKS: std::sync::Once = std::sync::Once::new();
+        WATCH_FORKS.call_once(|| {
+            // SAFETY: `forget_link` only swaps an atomic and calls close, which is allowed in
+            // the child of a multi-threaded fork.
+            unsafe { libc::pthread_atfork(None, None, Some(forget_link)) };
+        });
+        LINK.store(socket.as_raw_fd(), Ordering::Relaxed);
+        Link { socket }
+    }
+
+    /// Sends `frame`, with the pidfd of `process` attached.
+    pub(crate) fn send(&mut self, frame: &[u8], process: Option<&Process>) -> io::Result<()> {
+        let mut attached = process.map(Process::pidfd);
+        let mut sent = 0;
+        while sent < frame.len() {
+            match send_part(&self.socket, &frame[sent..], attached) {
+                Ok(count) => {
+                    sent += count;
+                    attached = None;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = LINK.compare_exchange(
+            self.socket.as_raw_fd(),
+            -1,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Room for the control message that carries one descriptor (and a little more: eight).
+#[repr(C, align(8))]
+struct Control([u8; 64]);
+
+/// One `sendmsg`, with `fd` attached if there is one. Never raises `SIGPIPE`.
+fn send_part(socket: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<usize> {
+    let mut part = libc::iovec {
+        iov_base: bytes.as_ptr().cast_mut().cast(),
+        iov_len: bytes.len(),
+    };
+    let mut control = Control([0; 64]);
+    // SAFETY: an all-zero msghdr is a message with no name and no control data.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = ptr::addr_of_mut!(part);
+    message.msg_iovlen = 1;
+    if let Some(fd) = fd {
+        let size = u32::try_from(std::mem::size_of::<RawFd>()).unwrap_or(4);
+        message.msg_control = control.0.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE only computes a size.
+        message.msg_controllen = unsafe { libc::CMSG_SPACE(size) } as _;
+        // SAFETY: the control buffer is aligned, zeroed, and larger than CMSG_SPACE(4), so
+        // CMSG_FIRSTHDR returns a header inside it with room for one descriptor after it.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(ptr::addr_of!(message));
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(size) as _;
+            ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd);
+        }
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = libc::MSG_NOSIGNAL;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = 0; // SO_NOSIGPIPE is set on the socket instead
+                   // SAFETY: `message` points to one iovec over `bytes` and to `control`, all alive here.
+    let sent = unsafe { libc::sendmsg(socket.as_raw_fd(), ptr::addr_of!(message), flags) };
+    usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+}
+
+/// Starts the guardian: a copy of the program's own executable, which the hook below turns
+/// into the guardian before its `main`. Returns once the guardian is ready.
+pub(crate) fn start_guardian() -> io::Result<Link> {
+    if !hook_in_executable() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "on-exit is not in the program's executable (a shared library?), which the guardian is started from",
+        ));
+    }
+    let (ours, theirs) = socket_pair()?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let executable = PathBuf::from("/proc/self/exe");
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let executable = std::env::current_exe()?;
+    let variable = OsStr::from_bytes(GUARDIAN_VARIABLE.to_bytes());
+    // The first copy forks the guardian and exits at once.
+    let mut first = Command::new(executable)
+        .arg0("on-exit-guardian")
+        .env(variable, format!("v1:{}", std::process::id()))
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let ready = wait_readable(&ours, HANDSHAKE).and_then(|()| {
+        let mut byte = 0_u8;
+        // SAFETY: reads at most one byte into `byte`.
+        let read = unsafe { libc::read(ours.as_raw_fd(), ptr::addr_of_mut!(byte).cast(), 1) };
+        match read {
+            1 if byte == READY => Ok(()),
+            -1 => Err(io::Error::last_os_error()),
+            _ => Err(io::Error::other("it ended before it was ready")),
+        }
+    });
+    if ready.is_err() {
+        let _ = first.kill();
+    }
+    // Reaped here, so that it is never a zombie; the guardian itself is not our child.
+    let _ = first.wait();
+    ready?;
+    Ok(Link::new(ours))
+}
+
+/// A connected pair of stream sockets, close-on-exec (and without `SIGPIPE` where there is no
+/// `MSG_NOSIGNAL`).
+fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1; 2];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let kind = libc::SOCK_STREAM;
+    // SAFETY: socketpair writes two new descriptors into the two-element array.
+    if unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: socketpair succeeded: both descriptors are open and owned by nothing else.
+    let pair = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    for fd in [&pair.0, &pair.1] {
+        // SAFETY: fcntl and setsockopt on an open socket we own, with a valid option value.
+        unsafe {
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+            #[cfg(target_vendor = "apple")]
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_NOSIGPIPE,
+                ptr::addr_of!(1_i32).cast(),
+                4,
+            );
+        }
+    }
+    Ok(pair)
+}
+
+/// Waits until `fd` is readable (or at its end), at most `timeout`.
+fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut ready = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let left_ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one valid pollfd for an open descriptor.
+        match unsafe { libc::poll(ptr::addr_of_mut!(ready), 1, left_ms) } {
+            1 => return Ok(()),
+            0 => return Err(io::Error::new(io::ErrorKind::TimedOut, "it did not answer")),
+            _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            _ => return Err(io::Error::last_os_error()),
+        }
+    }
+}
+
+/// Whether the hook below is in the program's executable, which is what the guardian runs (in
+/// a shared library, the executable is another program). Where that cannot be asked (a static
+/// executable has no dynamic symbols), it is: there is nothing else it could be in.
+fn hook_in_executable() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut hook = MaybeUninit::<libc::Dl_info>::zeroed();
+        let mut main = MaybeUninit::<libc::Dl_info>::zeroed();
+        // SAFETY: getauxval has no preconditions; AT_ENTRY is the executable's entry point.
+        let entry = unsafe { libc::getauxval(libc::AT_ENTRY) } as *const c_void;
+        let hook_address = guardian_hook as extern "C" fn() as *const c_void;
+        // SAFETY: dladdr reads the loader's tables and fills the Dl_info it is given.
+        let found = unsafe { libc::dladdr(hook_address, hook.as_mut_ptr()) } != 0;
+        if !found {
+            return true;
+        }
+        // SAFETY: as above.
+        let found = unsafe { libc::dladdr(entry, main.as_mut_ptr()) } != 0;
+        // SAFETY: both were zeroed, then filled by successful dladdr calls.
+        found && unsafe { hook.assume_init().dli_fbase == main.assume_init().dli_fbase }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        true
+    }
+}
+
+/// Run before `main` in every process of a program that links this crate. In all but the
+/// guardian it costs one `getenv` and returns.
+#[cfg_attr(not(target_vendor = "apple"), link_section = ".init_array")]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+#[used]
+static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
+
+extern "C" fn guardian_hook() {
+    // SAFETY: getenv with a NUL-terminated name. Before `main` nothing can be changing the
+    // environment on another thread.
+    let value = unsafe { libc::getenv(GUARDIAN_VARIABLE.as_ptr()) };
+    if value.is_null() {
+        return;
+    }
+    // SAFETY: getenv returned a NUL-terminated string that lives as long as the environment.
+    let value = unsafe { CStr::from_ptr(value) };
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let parent = unsafe { libc::getppid() };
+    let mut expected = [0_u8; 24];
+    let mut writer = &mut expected[..];
+    let _ = std::io::Write::write_fmt(&mut writer, format_args!("v1:{parent}"));
+    let length = 24 - writer.len();
+    if value.to_bytes() == &expected[..length] {
+        become_guardian(parent);
+    }
+}
+
+/// Turns this fresh copy of the program into the guardian of `program`, its parent. Never
+/// returns: the guardian ends with `_exit` once its work is done.
+fn become_guardian(program: libc::pid_t) -> ! {
+    // The program's pidfd polls readable when the program ends, even if a process it forked
+    // still holds its end of the channel. (Without pidfds, the channel's end is the sign.)
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: pidfd_open takes a process id and no flags. The program is waiting for us, so
+    // the number is still the program's.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, program, 0) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let pidfd = {
+        let _ = program;
+        -1
+    };
+    // Fork again and let this copy exit, so that the guardian is never the program's child
+    // (nor its zombie).
+    // SAFETY: before `main` this process has one thread, so fork is safe; fork and _exit have
+    // no other preconditions.
+    unsafe {
+        match libc::fork() {
+            0 => {}
+            -1 => libc::_exit(1),
+            _ => libc::_exit(0),
+        }
+    }
+    // SAFETY: setsid, signal and dup2 take plain numbers. A session of its own: the signals
+    // for the terminal or the program's group (Ctrl-C, a closed terminal, `kill -- -PGID`)
+    // are not for the guardian, which ends by itself once the program has. SIGPIPE ignored:
+    // a write to the channel after the program's end fails instead.
+    let program = unsafe {
+        libc::setsid();
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        match RawFd::try_from(pidfd) {
+            Ok(fd) if fd >= 0 && libc::dup2(fd, 3) == 3 => Some(3),
+            _ => None,
+        }
+    };
+    let _ = std::env::set_current_dir("/");
+    close_from(if program.is_some() { 4 } else { 3 });
+    // SAFETY: descriptor 0 is the channel the program passed as standard input, and 3 the
+    // program's pidfd; after close_from nothing else refers to either.
+    let inbox = unsafe {
+        Inbox {
+            socket: OwnedFd::from_raw_fd(0),
+            program: program.map(|fd| OwnedFd::from_raw_fd(fd)),
+            program_gone: false,
+            received: VecDeque::new(),
+        }
+    };
+    // SAFETY: writes one byte from a valid buffer.
+    if unsafe { libc::write(0, [READY].as_ptr().cast(), 1) } == 1 {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::guardian::serve(inbox);
+        }));
+    }
+    // SAFETY: _exit ends the guardian without running the program's exit hooks.
+    unsafe { libc::_exit(0) }
+}
+
+/// Closes every descriptor from `first` up: the guardian holds nothing of the program's but
+/// the channel, so that no pipe the program shares with another process stays open because
+/// of it.
+fn close_from(first: RawFd) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: close_range takes numbers only (Linux 5.9).
+    if unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) } == 0 {
+        return;
+    }
+    // SAFETY: sysconf takes a number; close on a descriptor that is not open fails harmlessly.
+    unsafe {
+        let limit = RawFd::try_from(libc::sysconf(libc::_SC_OPEN_MAX)).unwrap_or(65_536);
+        for fd in first..limit.clamp(first, 65_536) {
+            libc::close(fd);
+        }
+    }
+}
+
+/// The guardian's end of the channel.
+pub(crate) struct Inbox {
+    socket: OwnedFd,
+    /// The program's pidfd, where there are pidfds.
+    program: Option<OwnedFd>,
+    /// Set once the program has ended: what is left in the channel is read without waiting.
+    program_gone: bool,
+    /// Descriptors received, in order, not yet claimed by [`Inbox::process`].
+    received: VecDeque<OwnedFd>,
+}
+
+impl Inbox {
+    /// Appends what the program sent to `bytes`. `false` once the program has ended and all
+    /// it sent has been read.
+    pub(crate) fn receive(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
+        loop {
+            if !self.program_gone {
+                let mut ready = [
+                    libc::pollfd {
+                        fd: self.socket.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    },
+                    libc::pollfd {
+                        fd: self
+                            .program
+                            .as_ref()
+                            .map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    },
+                ];
+                // SAFETY: two valid pollfds (poll skips a negative descriptor); no timeout.
+                if unsafe { libc::poll(ready.as_mut_ptr(), 2, -1) } < 0 {
+                    continue; // EINTR
+                }
+                if ready[1].revents != 0 {
+                    self.program_gone = true;
+                    // SAFETY: fcntl with integer arguments on a descriptor we own.
+                    unsafe {
+                        let flags = libc::fcntl(self.socket.as_raw_fd(), libc::F_GETFL);
+                        libc::fcntl(
+                            self.socket.as_raw_fd(),
+                            libc::F_SETFL,
+                            flags | libc::O_NONBLOCK,
+                        );
+                    }
+                }
+            }
+            match self.receive_part(bytes) {
+                Ok(0) => return Ok(false),
+                Ok(_) => return Ok(true),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One `recvmsg`: the bytes to `bytes`, the descriptors to `received`.
+    fn receive_part(&mut self, bytes: &mut Vec<u8>) -> io::Result<usize> {
+        let mut buffer = [0_u8; 4096];
+        let mut part = libc::iovec {
+            iov_base: buffer.as_mut_ptr().cast(),
+            iov_len: buffer.len(),
+        };
+        let mut control = Control([0; 64]);
+        // SAFETY: an all-zero msghdr is a message with no name and no control data.
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = ptr::addr_of_mut!(part);
+        message.msg_iovlen = 1;
+        message.msg_control = control.0.as_mut_ptr().cast();
+        message.msg_controllen = control.0.len() as _;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let flags = libc::MSG_CMSG_CLOEXEC;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let flags = 0;
+        // SAFETY: `message` points to the buffer and the control buffer, both alive here.
+        let read =
+            unsafe { libc::recvmsg(self.socket.as_raw_fd(), ptr::addr_of_mut!(message), flags) };
+        let read = usize::try_from(read).map_err(|_| io::Error::last_os_error())?;
+        // SAFETY: recvmsg filled the control buffer and set msg_controllen; the CMSG macros
+        // walk the headers inside it, and each SCM_RIGHTS payload is that many descriptors,
+        // now open in this process and owned by nothing else.
+        unsafe {
+            let mut header = libc::CMSG_FIRSTHDR(ptr::addr_of!(message));
+            while !header.is_null() {
+                if (*header).cmsg_level == libc::SOL_SOCKET
+                    && (*header).cmsg_type == libc::SCM_RIGHTS
+                {
+                    #[allow(clippy::cast_ptr_alignment)] // read unaligned below
+                    let data = libc::CMSG_DATA(header).cast::<RawFd>();
+                    let payload = (*header).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                    for index in 0..payload / std::mem::size_of::<RawFd>() {
+                        let fd = ptr::read_unaligned(data.add(index));
+                        self.received.push_back(OwnedFd::from_raw_fd(fd));
+                    }
+                }
+                header = libc::CMSG_NXTHDR(ptr::addr_of!(message), header);
+            }
+        }
+        bytes.extend_from_slice(&buffer[..read]);
+        Ok(read)
+    }
+
+    /// The child the program armed as `pid`, with the pidfd that came with that message.
+    pub(crate) fn process(&mut self, pid: i32, group: bool) -> Option<Process> {
+        let pidfd = self.received.pop_front()?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        return Some(Process::adopt(pidfd, pid, group));
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        return Process::adopt(pidfd, pid, group);
+    }
+}

@@ -1,0 +1,319 @@
+//! Work that must be done however the program ends, even by `SIGKILL`: [`kill_on_exit`] and
+//! [`remove_on_exit`].
+//!
+//! Each call arms its work twice:
+//!
+//! - as a registered cleanup, for every ending the program sees (the work is done in the
+//!   program, newest first with the other cleanups, and the guardian is told it is done);
+//! - with the guardian, for the endings no code of the program survives: `SIGKILL`, the OOM
+//!   killer, `abort`, a crash. The guardian is a copy of the program's own executable,
+//!   started by the first call, that the platform layer turns into the guardian before its
+//!   `main` runs (`sys::start_guardian`). It waits, using no CPU, for the program's end, then
+//!   does what was not done ([`serve`]) and exits.
+//!
+//! On Windows a child needs no guardian: it is put in a job object that kills it (and its own
+//! children) when the program's last handle to the job closes, however the program ends.
+
+mod protocol;
+mod serve;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::{Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use self::protocol::Message;
+pub(crate) use self::serve::serve;
+use crate::sys::{self, Published};
+use crate::{driver, Reason};
+
+/// How long a child has after `SIGTERM` before `SIGKILL`.
+pub(crate) const GRACE: Duration = Duration::from_secs(1);
+
+/// Stops `child` when the program ends, however it ends: `SIGTERM`, then `SIGKILL` if it is
+/// still alive one second later. On Windows it is terminated.
+///
+/// ```no_run
+/// use std::process::Command;
+///
+/// fn main() -> std::io::Result<()> {
+///     let server = Command::new("python3").args(["-m", "http.server"]).spawn()?;
+///     on_exit::kill_on_exit(&server)?;
+///     // ... even a `kill -9` of this program stops the server ...
+///     Ok(())
+/// }
+/// ```
+///
+/// - If the child leads its own process group (`CommandExt::process_group(0)`) when this is
+///   called, the whole group is signalled, so that its own children go too. (On Windows, its
+///   children started after this call go with it.)
+/// - On an ending the program sees, this runs as a registered cleanup (newest first with the
+///   others, before the `#[on_exit]` handler) and waits for the child to end. On one it does
+///   not see (`SIGKILL`, the OOM killer, `abort`, a crash, `panic = "abort"`), the guardian
+///   process started by the first call does it within a second of the program's death.
+/// - A child that has already ended, or was already waited for, is not an error, and nothing
+///   is ever sent to it: a pidfd (Linux) or the process handle (Windows) names the process
+///   itself, never a number that another process may have been given since.
+///
+/// # Errors
+///
+/// If the child cannot be watched (Unix systems other than Linux have no pidfds; Linux before
+/// 5.3), or the guardian process cannot be started. Then nothing is armed.
+pub fn kill_on_exit(child: &Child) -> io::Result<()> {
+    match sys::watch(child)? {
+        Some(process) => arm(Item::Child(process)),
+        None => Ok(()),
+    }
+}
+
+/// Removes `path` when the program ends, however it ends: the file, or the directory with
+/// everything in it.
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     let scratch = std::env::temp_dir().join(format!("job-{}", std::process::id()));
+///     std::fs::create_dir(&scratch)?;
+///     on_exit::remove_on_exit(&scratch)?;
+///     // ... even a crash leaves no `job-*` directory behind ...
+///     Ok(())
+/// }
+/// ```
+///
+/// - A relative path is resolved now, against the current directory.
+/// - A symbolic link inside the tree is removed, never followed: what it points to stays.
+///   A path that is already gone at the end is fine.
+/// - On an ending the program sees, this runs as a registered cleanup (newest first with the
+///   others, before the `#[on_exit]` handler). On one it does not see, the guardian process
+///   started by the first call does it, after stopping the children armed with
+///   [`kill_on_exit`].
+///
+/// # Errors
+///
+/// If the current directory cannot be read (for a relative path), or the guardian process
+/// cannot be started. Then nothing is armed.
+pub fn remove_on_exit(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    arm(Item::Path(path))
+}
+
+/// Something armed.
+enum Item {
+    Child(sys::Process),
+    Path(PathBuf),
+}
+
+impl Item {
+    /// The guardian's copy, or `None` where the guardian is not needed (a Windows child).
+    fn message(&self, id: u64) -> Option<Message> {
+        match self {
+            Item::Child(process) if sys::GUARDIAN_KILLS => Some(Message::Child {
+                id,
+                pid: process.pid(),
+                group: process.leads_group(),
+            }),
+            Item::Child(_) => None,
+            Item::Path(path) => Some(Message::Path {
+                id,
+                path: path.clone(),
+            }),
+        }
+    }
+
+    fn process(&self) -> Option<&sys::Process> {
+        match self {
+            Item::Child(process) => Some(process),
+            Item::Path(_) => None,
+        }
+    }
+}
+
+/// What this process has armed, and its link to the guardian.
+#[derive(Default)]
+struct Armed {
+    link: Option<sys::Link>,
+    items: BTreeMap<u64, Item>,
+    next: u64,
+}
+
+/// [`Armed`] of one process: a forked child makes its own, since the parent's lock may be
+/// held by a thread the child does not have.
+struct OfProcess {
+    pid: u32,
+    armed: Mutex<Armed>,
+}
+
+static ARMED: Published<OfProcess> = Published::empty();
+
+fn armed() -> &'static Mutex<Armed> {
+    let pid = sys::pid();
+    loop {
+        let current = ARMED.get();
+        if let Some(of_process) = current.filter(|of_process| of_process.pid == pid) {
+            return &of_process.armed;
+        }
+        let fresh = Box::leak(Box::new(OfProcess {
+            pid,
+            armed: Mutex::new(Armed::default()),
+        }));
+        if ARMED.publish_over(current, fresh) {
+            return &fresh.armed;
+        }
+        // Another thread made one first: `fresh` stays unused, a few bytes, once.
+    }
+}
+
+fn arm(item: Item) -> io::Result<()> {
+    let mut armed = armed().lock().unwrap_or_else(PoisonError::into_inner);
+    let id = armed.next;
+    armed.next += 1;
+    if let Some(message) = item.message(id) {
+        armed.tell(&message, item.process())?;
+    }
+    armed.items.insert(id, item);
+    drop(armed);
+    driver::register(Box::new(move |_: Reason| done_here(id)));
+    Ok(())
+}
+
+impl Armed {
+    /// Sends `message` to the guardian, starting one first if there is none, or if the one
+    /// there was is gone (then everything still armed is sent to the new one too).
+    fn tell(&mut self, message: &Message, process: Option<&sys::Process>) -> io::Result<()> {
+        let frame = protocol::encode(message);
+        if let Some(link) = &mut self.link {
+            if link.send(&frame, process).is_ok() {
+                return Ok(());
+            }
+        }
+        self.link = None;
+        let mut link = sys::start_guardian().map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("on-exit could not start its guardian process: {error}"),
+            )
+        })?;
+        for (id, item) in &self.items {
+            if let Some(message) = item.message(*id) {
+                link.send(&protocol::encode(&message), item.process())?;
+            }
+        }
+        link.send(&frame, process)?;
+        self.link = Some(link);
+        Ok(())
+    }
+}
+
+/// The registered cleanup of item `id`: does it here, then tells the guardian.
+fn done_here(id: u64) {
+    let item = armed()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .items
+        .remove(&id);
+    match item {
+        Some(Item::Child(process)) => stop(&[process]),
+        Some(Item::Path(path)) => {
+            if let Err(error) = remove(&path) {
+                driver::warn(format_args!("could not remove {}: {error}", path.display()));
+            }
+        }
+        None => return,
+    }
+    let mut armed = armed().lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(link) = &mut armed.link {
+        let _ = link.send(&protocol::encode(&Message::Done { id }), None);
+    }
+}
+
+/// Stops `children`: `SIGTERM` to all, `SIGKILL` to all after [`GRACE`] unless all have
+/// ended by then, and a moment more for those to go.
+pub(crate) fn stop(children: &[sys::Process]) {
+    for child in children {
+        child.stop();
+    }
+    if !ended(children, GRACE) {
+        for child in children {
+            child.kill();
+        }
+        ended(children, GRACE);
+    }
+}
+
+/// Whether every child has ended within `limit`. Looks every few milliseconds: this only runs
+/// at the end, and a few looks cost less than a thread per child.
+fn ended(children: &[sys::Process], limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if children.iter().all(sys::Process::has_exited) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Removes the file, link or tree at `path`, never following a link (std's `remove_dir_all`
+/// removes a link inside the tree, not what it points to). Gone already is fine. Read-only
+/// entries are made writable once if they are in the way.
+pub(crate) fn remove(path: &Path) -> io::Result<()> {
+    match remove_once(path) {
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+            make_writable(path);
+            remove_once(path)
+        }
+        result => result,
+    }
+}
+
+fn remove_once(path: &Path) -> io::Result<()> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path).or_else(|error| {
+            // A link to a directory on Windows is removed as a directory.
+            std::fs::remove_dir(path).map_err(|_| error)
+        }),
+        Err(error) => Err(error),
+    };
+    match removed {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        result => result,
+    }
+}
+
+/// Clears the read-only flag on `path` and, if it is a directory (not a link), on everything
+/// in it.
+fn make_writable(path: &Path) {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    if metadata.file_type().is_symlink() {
+        return;
+    }
+    let mut permissions = metadata.permissions();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Writable (and, for a directory, searchable) by the owner only.
+        let owner = if metadata.is_dir() { 0o700 } else { 0o200 };
+        permissions.set_mode(permissions.mode() | owner);
+    }
+    #[cfg(not(unix))]
+    #[allow(clippy::permissions_set_readonly_false)] // Windows: the read-only attribute only
+    permissions.set_readonly(false);
+    let _ = std::fs::set_permissions(path, permissions);
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            make_writable(&entry.path());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! What the guardian process does: it collects what the program arms until the program ends,
+//! then stops the children and removes the paths that the program did not get to itself.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::protocol::{self, Message};
+use super::{remove, stop};
+use crate::sys;
+
+/// The guardian's life, from the first frame to the program's end and the work after it.
+pub(crate) fn serve(mut inbox: sys::Inbox) {
+    let mut bytes = Vec::new();
+    let mut children = BTreeMap::new();
+    let mut paths: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    loop {
+        let open = inbox.receive(&mut bytes).unwrap_or(false);
+        while let Some(message) = protocol::decode(&mut bytes) {
+            match message {
+                Message::Child { id, pid, group } => {
+                    if let Some(process) = inbox.process(pid, group) {
+                        children.insert(id, process);
+                    }
+                }
+                Message::Path { id, path } => {
+                    paths.insert(id, path);
+                }
+                Message::Done { id } => {
+                    children.remove(&id);
+                    paths.remove(&id);
+                }
+            }
+        }
+        if !open {
+            break;
+        }
+    }
+    // All children at once (each grace period would otherwise add up), then the paths,
+    // newest first: the children may have been writing into them.
+    let children: Vec<_> = children.into_values().collect();
+    stop(&children);
+    for path in paths.values().rev() {
+        let _ = remove(path);
+    }
+}
