@@ -95,7 +95,10 @@ fn main() {
             rlim_max: limit,
         };
         // SAFETY: setrlimit reads one valid rlimit.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+        assert_eq!(
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) },
+            0
+        );
     }
     let mut children = Vec::new();
     let kinds = setting("ON_EXIT_CHILDREN");
@@ -145,7 +148,7 @@ fn main() {
     }
     log("ready");
     match setting("ON_EXIT_END").as_str() {
-        "wait" => std::thread::sleep(Duration::from_secs(60)),
+        "wait" => std::thread::sleep(Duration::from_mins(1)),
         "abort" => std::process::abort(),
         "crash" => {
             // SAFETY: none: this write to an invalid address is the crash under test.
