@@ -95,10 +95,8 @@ fn main() {
             rlim_max: limit,
         };
         // SAFETY: setrlimit reads one valid rlimit.
-        assert_eq!(
-            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) },
-            0
-        );
+        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
+        assert_eq!(set, 0);
     }
     let mut children = Vec::new();
     let kinds = setting("ON_EXIT_CHILDREN");
