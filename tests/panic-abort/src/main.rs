@@ -1,5 +1,7 @@
 //! `ON_EXIT_PANIC`: `main` (the default) panics on the main thread, `thread` on another
-//! thread, `chained` after setting a hook of its own that chains the previous one.
+//! thread, `chained` after setting a hook of its own that chains the previous one, `armed`
+//! after arming a child that ignores `SIGTERM` (`child PID` on stderr) and the directory
+//! `ON_EXIT_REMOVE` with `kill_on_exit` and `remove_on_exit`.
 use std::panic;
 
 fn cleanup(reason: on_exit::Reason) {
@@ -21,6 +23,17 @@ fn main() {
                 previous(info);
             }));
             panic!("main panics after its own hook");
+        }
+        Ok("armed") => {
+            let child = std::process::Command::new("sh")
+                .args(["-c", "trap '' TERM; exec sleep 1000"])
+                .spawn()
+                .expect("sh starts");
+            eprintln!("child {}", child.id());
+            on_exit::kill_on_exit(&child).expect("the child is armed");
+            let path = std::env::var_os("ON_EXIT_REMOVE").expect("ON_EXIT_REMOVE is set");
+            on_exit::remove_on_exit(path).expect("the path is armed");
+            panic!("main panics with a child and a path armed");
         }
         _ => panic!("main panics"),
     }

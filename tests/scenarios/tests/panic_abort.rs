@@ -46,3 +46,26 @@ fn an_aborting_panic_still_runs_every_cleanup_once() {
         );
     }
 }
+
+#[test]
+fn an_aborting_panic_still_stops_the_armed_child_and_removes_the_armed_path() {
+    let program = support::build_separate("panic-abort").join("on-exit-panic-abort");
+    let scratch = std::env::temp_dir().join(format!("on-exit-abort-{}", std::process::id()));
+    std::fs::create_dir_all(scratch.join("inside")).unwrap();
+    let output = Command::new(&program)
+        .env("ON_EXIT_PANIC", "armed")
+        .env("ON_EXIT_REMOVE", &scratch)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the program runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.signal(), Some(libc::SIGABRT), "{stderr}");
+    let child: i32 = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("child "))
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child in {stderr}"));
+    support::assert_gone_within(std::time::Duration::from_secs(2), &[child]);
+    assert!(!scratch.exists(), "{stderr}");
+}

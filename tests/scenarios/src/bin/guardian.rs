@@ -4,7 +4,10 @@
 //! - `ON_EXIT_CHILDREN`: the children, comma-separated: `plain` (`sleep`), `deaf` (ignores
 //!   `SIGTERM`), `group` (leads its own process group, with a `sleep` of its own), `deafgroup`
 //!   (the same, all ignoring `SIGTERM`), `reaped` (already ended and waited for), `zombie`
-//!   (ended, not waited for), `N*kind` for N of them.
+//!   (ended, not waited for), `spare` (a `sleep` that is not armed: it must survive),
+//!   `N*kind` for N of them.
+//! - `ON_EXIT_LATER`: if set, a `sleep` started and armed after the guardian is running
+//!   (`later PID`).
 //! - `ON_EXIT_REMOVE`: paths, comma-separated (a relative one is resolved at the call).
 //! - `ON_EXIT_CHDIR`: where to go after arming.
 //! - `ON_EXIT_NOFILE`: lower the descriptor limit to this before arming (the guardian cannot
@@ -12,7 +15,8 @@
 //! - `ON_EXIT_END`: `wait` (the test kills the program), `abort`, `crash` (a write to an
 //!   invalid address), `return`, `panic`, `exit:N`.
 //!
-//! Logs `child PID`, `grandchild PID` (for the group kinds), `armed` or `error ...`, then
+//! Logs `child PID`, `grandchild PID` (for the group kinds), `spare PID`, `armed` or
+//! `error ...`, then
 //! `ready`. The attribute's handler, which runs after the registered cleanups, logs
 //! `handler: N alive` (children and grandchildren not yet ended) and `handler: N left` (paths
 //! still there).
@@ -105,6 +109,13 @@ fn main() {
             .split_once('*')
             .map_or((1, word), |(count, kind)| (count.parse().unwrap(), kind));
         for _ in 0..count {
+            if kind == "spare" {
+                // Not armed, not waited for: the test kills it.
+                #[allow(clippy::zombie_processes)]
+                let spare = spawn("plain");
+                log(&format!("spare {}", spare.id()));
+                continue;
+            }
             let mut child = spawn(kind);
             log(&format!("child {}", child.id()));
             let mut pids = vec![child.id()];
@@ -136,6 +147,15 @@ fn main() {
         }
         let absolute = std::env::current_dir().unwrap().join(path);
         WATCHED.lock().unwrap().1.push(absolute);
+    }
+    if std::env::var_os("ON_EXIT_LATER").is_some() {
+        let later = spawn("plain");
+        log(&format!("later {}", later.id()));
+        if let Err(error) = on_exit::kill_on_exit(&later) {
+            errors.push(error);
+        }
+        WATCHED.lock().unwrap().0.push(later.id());
+        children.push(later);
     }
     match errors.first() {
         None => log("armed"),

@@ -332,11 +332,17 @@ pub(crate) fn gone(pid: i32) -> bool {
 /// Waits (up to 10 s, then panics) until every process of `pids` is gone: none may have
 /// swallowed the signal that should have ended it.
 pub(crate) fn assert_gone_soon(pids: &[i32]) {
+    assert_gone_within(Duration::from_secs(10), pids);
+}
+
+/// Waits (up to `limit`, then panics) until every process of `pids` is gone.
+pub(crate) fn assert_gone_within(limit: Duration, pids: &[i32]) {
     let start = Instant::now();
     while !pids.iter().all(|pid| gone(*pid)) {
+        let running: Vec<_> = pids.iter().filter(|pid| !gone(**pid)).collect();
         assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "still running: {pids:?}"
+            start.elapsed() < limit,
+            "still running after {limit:?}: {running:?}"
         );
         thread::sleep(Duration::from_millis(2));
     }

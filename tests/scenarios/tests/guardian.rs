@@ -1,0 +1,344 @@
+//! `kill_on_exit` and `remove_on_exit`, however the program ends: killed with `SIGKILL`, an
+//! `abort`, a real crash, and the endings it sees. Each test checks that the armed children
+//! (and their groups) are gone and the armed paths removed within two seconds of the death,
+//! and that nothing else was touched: a child that was not armed, the target of a link inside
+//! the removed tree, and paths of the same names in the directory the program moved to.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::{assert_gone_soon, assert_gone_within, gone, send, Outcome, Running, Scenario};
+
+/// What the issue allows between the program's death and the work done.
+const WITHIN: Duration = Duration::from_secs(2);
+
+/// A folder with a tree to remove (read-only files, a link to a file outside it, a link to a
+/// folder outside it), a file to remove, and what must survive.
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let root =
+            std::env::temp_dir().join(format!("on-exit-guardian-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let tree = root.join("tree");
+        fs::create_dir_all(tree.join("a/b")).unwrap();
+        fs::create_dir_all(root.join("outside/folder")).unwrap();
+        fs::write(root.join("outside/keep.txt"), "keep").unwrap();
+        fs::write(root.join("outside/folder/keep.txt"), "keep").unwrap();
+        for file in ["a/b/read-only.txt", "read-only.txt"] {
+            fs::write(tree.join(file), "x").unwrap();
+            fs::set_permissions(tree.join(file), fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("outside/keep.txt"), tree.join("a/link")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside/folder"), tree.join("folder-link")).unwrap();
+        fs::write(root.join("file.txt"), "x").unwrap();
+        // The program moves here after arming: the same names, which must survive.
+        fs::create_dir_all(root.join("elsewhere/tree")).unwrap();
+        fs::write(root.join("elsewhere/file.txt"), "x").unwrap();
+        Fixture { root }
+    }
+
+    fn armed_paths_left(&self) -> Vec<PathBuf> {
+        [self.root.join("tree"), self.root.join("file.txt")]
+            .into_iter()
+            .filter(|path| path.symlink_metadata().is_ok())
+            .collect()
+    }
+
+    fn assert_rest_untouched(&self) {
+        for kept in ["outside/keep.txt", "outside/folder/keep.txt"] {
+            assert_eq!(
+                fs::read_to_string(self.root.join(kept)).unwrap(),
+                "keep",
+                "{kept}"
+            );
+        }
+        assert!(self.root.join("elsewhere/tree").is_dir());
+        assert!(self.root.join("elsewhere/file.txt").is_file());
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.root);
+    }
+}
+
+/// The program, its armed processes (children and grandchildren) and its spare ones.
+struct Program {
+    running: Running,
+    armed: Vec<i32>,
+    spare: Vec<i32>,
+}
+
+fn pids(log: &[String], prefixes: &[&str]) -> Vec<i32> {
+    log.iter()
+        .filter_map(|line| {
+            let (word, pid) = line.split_once(' ')?;
+            prefixes.contains(&word).then(|| pid.parse().unwrap())
+        })
+        .collect()
+}
+
+/// Starts the program with `children` armed, and the fixture's tree and file (relative to
+/// its root, then the program moves to `elsewhere`), ending as `end` says.
+fn start(fixture: &Fixture, children: &str, end: &str) -> Program {
+    start_with(fixture, children, end, |scenario| scenario)
+}
+
+fn start_with(
+    fixture: &Fixture,
+    children: &str,
+    end: &str,
+    more: impl FnOnce(Scenario) -> Scenario,
+) -> Program {
+    let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian"))
+        .env("ON_EXIT_CHILDREN", children)
+        .env("ON_EXIT_REMOVE", "tree,file.txt")
+        .env(
+            "ON_EXIT_CHDIR",
+            fixture.root.join("elsewhere").to_str().unwrap(),
+        )
+        .env("ON_EXIT_END", end);
+    // The children inherit stderr: a pipe to this test would stay open as long as they run.
+    scenario
+        .command()
+        .current_dir(&fixture.root)
+        .stderr(Stdio::null());
+    let mut running = more(scenario).spawn();
+    running.wait_for("ready");
+    let log = running.log();
+    assert!(log.contains(&"armed".to_owned()), "{log:?}");
+    Program {
+        armed: pids(&log, &["child", "grandchild", "later"]),
+        spare: pids(&log, &["spare"]),
+        running,
+    }
+}
+
+impl Program {
+    /// Waits for the end, then for the guardian's work; checks what survived.
+    fn finish(self, fixture: &Fixture) -> Outcome {
+        let outcome = self.running.finish();
+        let died = Instant::now();
+        assert_gone_within(WITHIN.saturating_sub(died.elapsed()), &self.armed);
+        while !fixture.armed_paths_left().is_empty() {
+            assert!(
+                died.elapsed() < WITHIN,
+                "still there: {:?}",
+                fixture.armed_paths_left()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        fixture.assert_rest_untouched();
+        for spare in &self.spare {
+            assert!(!gone(*spare), "the spare child {spare} was touched");
+            send(*spare, libc::SIGKILL);
+        }
+        outcome
+    }
+}
+
+const MIXED: &str = "plain,deaf,group,deafgroup,spare";
+
+#[test]
+fn sigkill_of_the_program_stops_its_children_and_removes_its_paths() {
+    let fixture = Fixture::new("sigkill");
+    let program = start(&fixture, MIXED, "wait");
+    program.running.signal(libc::SIGKILL);
+    let outcome = program.finish(&fixture);
+    outcome.assert_killed_by(libc::SIGKILL);
+}
+
+#[test]
+fn abort_stops_the_children_and_removes_the_paths() {
+    let fixture = Fixture::new("abort");
+    let outcome = start(&fixture, MIXED, "abort").finish(&fixture);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&outcome.status),
+        Some(libc::SIGABRT),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
+fn a_crash_stops_the_children_and_removes_the_paths() {
+    let fixture = Fixture::new("crash");
+    let outcome = start(&fixture, MIXED, "crash").finish(&fixture);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&outcome.status),
+        Some(libc::SIGSEGV),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
+fn many_children_all_go() {
+    let fixture = Fixture::new("many");
+    let program = start(&fixture, "40*plain,10*deaf,5*group", "wait");
+    assert_eq!(program.armed.len(), 60);
+    program.running.signal(libc::SIGKILL);
+    program.finish(&fixture);
+}
+
+/// On the endings the program sees, the registered cleanups do the work, before the
+/// attribute's handler (which logs what it still finds).
+#[test]
+fn endings_the_program_sees_do_the_work_before_the_handler() {
+    for (end, signal) in [
+        ("return", None),
+        ("exit:3", None),
+        ("panic", None),
+        ("wait", Some(libc::SIGTERM)),
+    ] {
+        let fixture = Fixture::new("seen");
+        let program = start(&fixture, MIXED, end);
+        if let Some(signal) = signal {
+            program.running.signal(signal);
+        }
+        let outcome = program.finish(&fixture);
+        let handler: Vec<_> = outcome
+            .log
+            .iter()
+            .filter(|line| line.starts_with("handler"))
+            .collect();
+        assert_eq!(
+            handler,
+            ["handler: 0 alive", "handler: 0 left"],
+            "{end}: {outcome:#?}"
+        );
+        match (end, signal) {
+            (_, Some(signal)) => outcome.assert_killed_by(signal),
+            ("exit:3", _) => outcome.assert_code(3),
+            ("panic", _) => outcome.assert_code(101),
+            _ => outcome.assert_code(0),
+        }
+    }
+}
+
+#[test]
+fn a_child_that_already_ended_is_not_an_error() {
+    let fixture = Fixture::new("ended");
+    let mut program = start(&fixture, "reaped,zombie,reaped", "return");
+    // `start` saw `armed`: the calls returned `Ok`. Their numbers may be another's by now.
+    program.armed.clear();
+    program.finish(&fixture).assert_code(0);
+}
+
+/// The guardian of `program`: the process whose environment names it.
+fn guardian_of(program: i32) -> Option<i32> {
+    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
+    fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
+        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+        let environ = fs::read(entry.path().join("environ")).ok()?;
+        environ
+            .split(|byte| *byte == 0)
+            .any(|variable| variable == wanted.as_bytes())
+            .then_some(pid)
+    })
+}
+
+fn descriptors(pid: i32) -> Vec<(String, String)> {
+    let mut found: Vec<_> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let target = fs::read_link(entry.path()).unwrap_or_default();
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                target.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn parent_of(pid: i32) -> i32 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = stat.rsplit_once(')').unwrap().1;
+    rest.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The guardian is not the program's child (never its zombie), holds only its channel, the
+/// program's pidfd and `/dev/null`, gives a child started later nothing, and ends with the
+/// program.
+#[test]
+fn the_guardian_holds_nothing_of_the_program_and_ends_with_it() {
+    let fixture = Fixture::new("hygiene");
+    let program = start_with(&fixture, "plain", "wait", |scenario| {
+        scenario.env("ON_EXIT_LATER", "1")
+    });
+    let guardian = guardian_of(program.running.pid()).expect("a guardian runs");
+    assert_ne!(parent_of(guardian), program.running.pid());
+    let held: Vec<_> = descriptors(guardian)
+        .into_iter()
+        .map(|(fd, target)| {
+            let kind = if target.starts_with("socket:") {
+                "socket"
+            } else {
+                target.as_str()
+            };
+            format!("{fd} {kind}")
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            "0 socket",
+            "1 /dev/null",
+            "2 /dev/null",
+            "3 anon_inode:[pidfd]",
+            "4 anon_inode:[pidfd]",
+            "5 anon_inode:[pidfd]",
+        ],
+        "the program's pidfd, then one for each armed child (the plain one and the later one)"
+    );
+    let later = pids(&program.running.log(), &["later"])[0];
+    // (It may inherit what the test harness leaks, such as cargo's jobserver pipe.)
+    let ours: Vec<_> = descriptors(later)
+        .into_iter()
+        .filter(|(_, target)| target.starts_with("socket:") || target.contains("pidfd"))
+        .collect();
+    assert!(ours.is_empty(), "the later child inherited {ours:?}");
+    // A normal end: the guardian has nothing left to do, and goes.
+    program.running.signal(libc::SIGTERM);
+    program.finish(&fixture);
+    assert_gone_soon(&[guardian]);
+}
+
+#[test]
+fn a_guardian_that_cannot_start_is_an_error_and_nothing_else_breaks() {
+    let fixture = Fixture::new("no-guardian");
+    let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian"))
+        .env("ON_EXIT_REMOVE", "tree")
+        .env("ON_EXIT_NOFILE", "4")
+        .env("ON_EXIT_END", "return");
+    scenario.command().current_dir(&fixture.root);
+    let outcome = scenario.run();
+    outcome.assert_code(0);
+    let error = outcome
+        .log
+        .iter()
+        .find(|line| line.starts_with("error"))
+        .expect("an error");
+    assert!(
+        error.contains("guardian") && error.contains("Too many open files"),
+        "{error}"
+    );
+    // Nothing was armed: the tree stays; the attribute's handler still ran.
+    assert!(Path::new(&fixture.root.join("tree")).is_dir());
+    assert!(
+        outcome.log.contains(&"handler: 1 left".to_owned()),
+        "{outcome:#?}"
+    );
+}
