@@ -218,3 +218,257 @@ pub(crate) fn die_by(_signal: Signal) -> ! {
         unsafe { Sleep(u32::MAX) };
     }
 }
+
+// The guardian (`crate::guardian`): children in job objects, and the process that outlives
+// the program for the paths.
+
+use std::ffi::OsString;
+use std::io::{Read as _, Write as _};
+use std::os::windows::ffi::{OsStrExt as _, OsStringExt as _};
+use std::os::windows::io::{AsRawHandle as _, FromRawHandle as _, OwnedHandle};
+use std::os::windows::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::ptr;
+
+use windows_sys::Win32::Foundation::{DuplicateHandle, DUPLICATE_SAME_ACCESS, WAIT_OBJECT_0};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+};
+use windows_sys::Win32::System::Threading::{
+    ExitProcess, GetProcessId, WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB,
+    CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
+};
+
+/// Whether the guardian stops the children: not here, where a job object does it.
+pub(crate) const GUARDIAN_KILLS: bool = false;
+
+/// The variable that makes a copy of the program its guardian: `v1:` and the program's id.
+const GUARDIAN_VARIABLE: &str = "ON_EXIT_GUARDIAN";
+/// What the guardian writes once it is ready.
+const READY: u8 = b'R';
+/// How long the program waits for that: only there to catch a hang.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// A child in a job object of its own, which Windows kills when its last handle closes: when
+/// the program ends, however it ends, since only the program holds it (not inheritable).
+/// Processes the child starts from now on join the job; none may break away from it, since
+/// the job does not allow `JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK` or `BREAKAWAY_OK`.
+pub(crate) struct Process {
+    job: OwnedHandle,
+    process: OwnedHandle,
+}
+
+/// The child, in its job, or `None` if it has already ended.
+pub(crate) fn watch(child: &Child) -> io::Result<Option<Process>> {
+    let handle = child.as_raw_handle();
+    // SAFETY: the child's process handle is open while `child` is borrowed.
+    if unsafe { WaitForSingleObject(handle, 0) } == WAIT_OBJECT_0 {
+        return Ok(None);
+    }
+    // SAFETY: no security attributes (so not inheritable) and no name.
+    let job = unsafe { CreateJobObjectW(ptr::null(), ptr::null()) };
+    if job.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: CreateJobObjectW returned a new handle that nothing else owns.
+    let job = unsafe { OwnedHandle::from_raw_handle(job) };
+    // SAFETY: all-zero is a valid JOBOBJECT_EXTENDED_LIMIT_INFORMATION (no limits).
+    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    let size = u32::try_from(std::mem::size_of_val(&limits)).unwrap_or(u32::MAX);
+    // SAFETY: the job handle is open; `limits` is the structure the class names, of `size`.
+    let set = unsafe {
+        SetInformationJobObject(
+            job.as_raw_handle(),
+            JobObjectExtendedLimitInformation,
+            ptr::addr_of!(limits).cast(),
+            size,
+        )
+    };
+    if set == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both handles are open.
+    if unsafe { AssignProcessToJobObject(job.as_raw_handle(), handle) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut process = ptr::null_mut();
+    // SAFETY: duplicates the child's handle within this process, not inheritable, into
+    // `process`; the pseudo-handle of the current process needs no closing.
+    let duplicated = unsafe {
+        DuplicateHandle(
+            GetCurrentProcess(),
+            handle,
+            GetCurrentProcess(),
+            &mut process,
+            0,
+            0,
+            DUPLICATE_SAME_ACCESS,
+        )
+    };
+    if duplicated == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: DuplicateHandle returned a new handle that nothing else owns.
+    let process = unsafe { OwnedHandle::from_raw_handle(process) };
+    Ok(Some(Process { job, process }))
+}
+
+impl Process {
+    pub(crate) fn pid(&self) -> i32 {
+        // SAFETY: the handle is open.
+        i32::try_from(unsafe { GetProcessId(self.process.as_raw_handle()) }).unwrap_or(0)
+    }
+
+    /// Not asked on Windows: the job takes the child's own children.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn leads_group(&self) -> bool {
+        false
+    }
+
+    /// Terminates the child and every process in its job.
+    pub(crate) fn stop(&self) {
+        // SAFETY: the job handle is open. Exit code 1, as `Child::kill` gives.
+        unsafe { TerminateJobObject(self.job.as_raw_handle(), 1) };
+    }
+
+    /// The same: Windows has no gentler way to end another console program for sure.
+    pub(crate) fn kill(&self) {
+        self.stop();
+    }
+
+    pub(crate) fn has_exited(&self) -> bool {
+        // SAFETY: the handle is open.
+        unsafe { WaitForSingleObject(self.process.as_raw_handle(), 0) == WAIT_OBJECT_0 }
+    }
+}
+
+/// A path as the bytes sent to the guardian: its UTF-16 units, little endian.
+pub(crate) fn path_bytes(path: &Path) -> Vec<u8> {
+    path.as_os_str()
+        .encode_wide()
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
+#[allow(clippy::needless_pass_by_value)] // the signature of the Unix one, which keeps them
+pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    let wide: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    OsString::from_wide(&wide).into()
+}
+
+/// The program's end of the channel: the guardian's standard input, which reads to its end
+/// when the program ends, however it ends (only the program holds this end).
+pub(crate) struct Link {
+    stdin: ChildStdin,
+}
+
+impl Link {
+    pub(crate) fn send(&mut self, frame: &[u8], _process: Option<&Process>) -> io::Result<()> {
+        self.stdin.write_all(frame)
+    }
+}
+
+/// Starts the guardian: a copy of the program's own executable, which the hook below turns
+/// into the guardian before its `main`, with no console (so that closing the program's
+/// console does not end it) and, where allowed, outside the program's job.
+pub(crate) fn start_guardian() -> io::Result<Link> {
+    let executable = std::env::current_exe()?;
+    let spawn = |flags| {
+        Command::new(&executable)
+            .env(GUARDIAN_VARIABLE, format!("v1:{}", std::process::id()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .creation_flags(flags)
+            .spawn()
+    };
+    let alone = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+    let mut guardian = spawn(alone | CREATE_BREAKAWAY_FROM_JOB).or_else(|_| spawn(alone))?;
+    // Its first byte, on a thread so that a guardian that never answers is caught.
+    let mut stdout = guardian.stdout.take().ok_or(io::ErrorKind::BrokenPipe)?;
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut byte = [0_u8];
+        let _ = answer.send(stdout.read_exact(&mut byte).map(|()| byte[0]));
+    });
+    let stdin = guardian.stdin.take().ok_or(io::ErrorKind::BrokenPipe)?;
+    match answered.recv_timeout(HANDSHAKE) {
+        Ok(Ok(READY)) => Ok(Link { stdin }),
+        Ok(Err(error)) => {
+            let _ = guardian.kill();
+            Err(error)
+        }
+        _ => {
+            let _ = guardian.kill();
+            Err(io::Error::new(io::ErrorKind::TimedOut, "it did not answer"))
+        }
+    }
+}
+
+/// Run by the C runtime before `main` in every process of a program that links this crate.
+/// In all but the guardian it reads one environment variable and returns.
+#[used]
+#[link_section = ".CRT$XCU"]
+static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
+
+extern "C" fn guardian_hook() {
+    let Some(value) = std::env::var_os(GUARDIAN_VARIABLE) else {
+        return;
+    };
+    if value.to_str().is_some_and(|value| value.starts_with("v1:")) {
+        become_guardian();
+    }
+}
+
+fn become_guardian() -> ! {
+    let mut stdout = std::io::stdout();
+    if stdout
+        .write_all(&[READY])
+        .and_then(|()| stdout.flush())
+        .is_ok()
+    {
+        let inbox = Inbox {
+            stdin: std::io::stdin(),
+        };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::guardian::serve(inbox);
+        }));
+    }
+    // SAFETY: ExitProcess has no preconditions; the guardian has nothing left to do.
+    unsafe { ExitProcess(0) }
+}
+
+/// The guardian's end of the channel: its standard input.
+pub(crate) struct Inbox {
+    stdin: std::io::Stdin,
+}
+
+impl Inbox {
+    /// Appends what the program sent to `bytes`. `false` once the program has ended and all
+    /// it sent has been read.
+    pub(crate) fn receive(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
+        let mut buffer = [0_u8; 4096];
+        match self.stdin.read(&mut buffer) {
+            Ok(0) => Ok(false),
+            Ok(read) => {
+                bytes.extend_from_slice(&buffer[..read]);
+                Ok(true)
+            }
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// No child is sent to the guardian here.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn process(&mut self, _pid: i32, _group: bool) -> Option<Process> {
+        None
+    }
+}

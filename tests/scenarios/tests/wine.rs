@@ -269,3 +269,91 @@ fn graceful_does_not_wait_for_main_when_the_console_closes() {
     outcome.assert_cleaned_once("Signal(Close)");
     outcome.assert_windows_code(CONTROL_C_EXIT);
 }
+
+/// A Unix path as wine's programs name it (wine maps `/` to drive `Z:`).
+fn windows_path(path: &std::path::Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// `kill_on_exit` and `remove_on_exit` on Windows: children (and the grandchildren they start
+/// once armed) in job objects, paths through the guardian. `TerminateProcess` on the program
+/// and `std::process::exit` (`ExitProcess`) run none of its code, yet within two seconds the
+/// children are gone and the paths (a tree with read-only files, and a file) removed; a normal
+/// end does the work before the attribute's handler.
+///
+/// No symbolic link in the tree: wine 8 shows a Unix link as the file or folder it points to,
+/// so no Windows program could tell it from one (a removal would delete the target). That
+/// links are removed and never followed is proven on Linux (`tests/guardian.rs`), and on
+/// Windows rests on std's `remove_dir_all`, which does not follow reparse points.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn children_and_paths_go_however_the_windows_program_ends() {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::time::Instant;
+
+    for (end, code) in [("terminate", 9), ("exit:3", 3), ("return", 0)] {
+        let root = std::env::temp_dir().join(format!(
+            "on-exit-wine-guardian-{}-{}",
+            std::process::id(),
+            end.replace(':', "-")
+        ));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("alive")).unwrap();
+        fs::create_dir_all(root.join("tree/a/b")).unwrap();
+        for file in ["tree/a/read-only.txt", "tree/a/b/read-only.txt"] {
+            fs::write(root.join(file), "x").unwrap();
+            fs::set_permissions(root.join(file), fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        fs::write(root.join("file.txt"), "x").unwrap();
+        fs::write(root.join("kept.txt"), "x").unwrap();
+        let remove = format!(
+            "{},{}",
+            windows_path(&root.join("tree")),
+            windows_path(&root.join("file.txt"))
+        );
+        let outcome = Scenario::wine("guardian_wine")
+            .env("ON_EXIT_ALIVE", &windows_path(&root.join("alive")))
+            .env("ON_EXIT_CHILDREN", "2")
+            .env("ON_EXIT_REMOVE", &remove)
+            .env("ON_EXIT_END", end)
+            .run();
+        let died = Instant::now();
+        assert!(
+            outcome.log.contains(&"armed".to_owned()),
+            "{end}: {outcome:#?}"
+        );
+        outcome.assert_windows_code(code);
+        if end == "return" {
+            assert!(
+                outcome.log.contains(&"handler: 0 alive".to_owned()),
+                "{end}: {outcome:#?}"
+            );
+        }
+        let markers = || -> Vec<String> {
+            fs::read_dir(root.join("alive"))
+                .unwrap()
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != "armed")
+                .collect()
+        };
+        loop {
+            let left: Vec<_> = ["tree", "file.txt"]
+                .into_iter()
+                .filter(|path| root.join(path).exists())
+                .collect();
+            if markers().is_empty() && left.is_empty() {
+                break;
+            }
+            assert!(
+                died.elapsed() < Duration::from_secs(2),
+                "{end}: still alive {:?}, still there {left:?}",
+                markers()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(root.join("kept.txt").exists(), "{end}");
+        let _ = fs::remove_dir_all(&root);
+    }
+}

@@ -22,162 +22,175 @@
 //! still there).
 #![deny(warnings)]
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
-use std::time::Duration;
+#[cfg(unix)]
+mod unix {
+    use std::io::{BufRead as _, BufReader};
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Mutex;
+    use std::time::Duration;
 
-use on_exit::on_exit;
-use on_exit_scenarios::log;
+    use on_exit_scenarios::log;
 
-static WATCHED: Mutex<(Vec<u32>, Vec<PathBuf>)> = Mutex::new((Vec::new(), Vec::new()));
+    static WATCHED: Mutex<(Vec<u32>, Vec<PathBuf>)> = Mutex::new((Vec::new(), Vec::new()));
 
-fn setting(name: &str) -> String {
-    std::env::var(name).unwrap_or_default()
-}
+    fn setting(name: &str) -> String {
+        std::env::var(name).unwrap_or_default()
+    }
 
-/// Whether `pid` is running (not ended, not a zombie).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-        !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
-    })
-}
+    /// Whether `pid` is running (not ended, not a zombie).
+    fn running(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
+        })
+    }
 
-fn handler() {
-    let watched = WATCHED.lock().unwrap();
-    let alive = watched.0.iter().filter(|pid| running(**pid)).count();
-    let left = watched
-        .1
-        .iter()
-        .filter(|path| path.symlink_metadata().is_ok())
-        .count();
-    log(&format!("handler: {alive} alive"));
-    log(&format!("handler: {left} left"));
-}
+    pub(crate) fn handler() {
+        let watched = WATCHED.lock().unwrap();
+        let alive = watched.0.iter().filter(|pid| running(**pid)).count();
+        let left = watched
+            .1
+            .iter()
+            .filter(|path| path.symlink_metadata().is_ok())
+            .count();
+        log(&format!("handler: {alive} alive"));
+        log(&format!("handler: {left} left"));
+    }
 
-fn spawn(kind: &str) -> Child {
-    let shell = |script: &str, group: bool| {
-        let mut command = Command::new("sh");
-        command.args(["-c", script]);
-        if group {
-            // It prints its own child's id.
-            command.stdout(Stdio::piped());
-            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    fn spawn(kind: &str) -> Child {
+        let shell = |script: &str, group: bool| {
+            let mut command = Command::new("sh");
+            command.args(["-c", script]);
+            if group {
+                // It prints its own child's id.
+                command.stdout(Stdio::piped());
+                std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            }
+            command.spawn().expect("sh starts")
+        };
+        match kind {
+            "plain" => Command::new("sleep")
+                .arg("1000")
+                .spawn()
+                .expect("sleep starts"),
+            "deaf" => shell("trap '' TERM; exec sleep 1000", false),
+            "group" => shell("sleep 1000 & echo $!; wait", true),
+            "deafgroup" => shell("trap '' TERM; sleep 1000 & echo $!; wait", true),
+            "reaped" | "zombie" => {
+                let mut child = Command::new("true").spawn().expect("true starts");
+                if kind == "reaped" {
+                    child.wait().expect("true ends");
+                } else {
+                    while running(child.id()) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+                child
+            }
+            _ => panic!("unknown child kind {kind}"),
         }
-        command.spawn().expect("sh starts")
-    };
-    match kind {
-        "plain" => Command::new("sleep")
-            .arg("1000")
-            .spawn()
-            .expect("sleep starts"),
-        "deaf" => shell("trap '' TERM; exec sleep 1000", false),
-        "group" => shell("sleep 1000 & echo $!; wait", true),
-        "deafgroup" => shell("trap '' TERM; sleep 1000 & echo $!; wait", true),
-        "reaped" | "zombie" => {
-            let mut child = Command::new("true").spawn().expect("true starts");
-            if kind == "reaped" {
-                child.wait().expect("true ends");
-            } else {
-                while running(child.id()) {
-                    std::thread::sleep(Duration::from_millis(1));
+    }
+
+    pub(crate) fn main() {
+        if let Ok(limit) = setting("ON_EXIT_NOFILE").parse::<libc::rlim_t>() {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: setrlimit reads one valid rlimit.
+            let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
+            assert_eq!(set, 0);
+        }
+        let mut children = Vec::new();
+        let kinds = setting("ON_EXIT_CHILDREN");
+        for word in kinds.split(',').filter(|word| !word.is_empty()) {
+            let (count, kind) = word
+                .split_once('*')
+                .map_or((1, word), |(count, kind)| (count.parse().unwrap(), kind));
+            for _ in 0..count {
+                if kind == "spare" {
+                    // Not armed, not waited for: the test kills it.
+                    #[allow(clippy::zombie_processes)]
+                    let spare = spawn("plain");
+                    log(&format!("spare {}", spare.id()));
+                    continue;
+                }
+                let mut child = spawn(kind);
+                log(&format!("child {}", child.id()));
+                let mut pids = vec![child.id()];
+                if let Some(output) = child.stdout.take() {
+                    let mut line = String::new();
+                    BufReader::new(output).read_line(&mut line).unwrap();
+                    let grandchild: u32 = line.trim().parse().unwrap();
+                    log(&format!("grandchild {grandchild}"));
+                    pids.push(grandchild);
+                }
+                if !matches!(kind, "reaped" | "zombie") {
+                    WATCHED.lock().unwrap().0.extend(pids);
+                }
+                children.push(child);
+            }
+        }
+        let mut errors = Vec::new();
+        for child in &children {
+            if let Err(error) = on_exit::kill_on_exit(child) {
+                errors.push(error);
+            }
+        }
+        for path in setting("ON_EXIT_REMOVE")
+            .split(',')
+            .filter(|path| !path.is_empty())
+        {
+            if let Err(error) = on_exit::remove_on_exit(path) {
+                errors.push(error);
+            }
+            let absolute = std::env::current_dir().unwrap().join(path);
+            WATCHED.lock().unwrap().1.push(absolute);
+        }
+        if std::env::var_os("ON_EXIT_LATER").is_some() {
+            let later = spawn("plain");
+            log(&format!("later {}", later.id()));
+            if let Err(error) = on_exit::kill_on_exit(&later) {
+                errors.push(error);
+            }
+            WATCHED.lock().unwrap().0.push(later.id());
+            children.push(later);
+        }
+        match errors.first() {
+            None => log("armed"),
+            Some(error) => log(&format!("error {:?}: {error}", error.kind())),
+        }
+        if let Ok(directory) = std::env::var("ON_EXIT_CHDIR") {
+            std::env::set_current_dir(directory).unwrap();
+        }
+        log("ready");
+        match setting("ON_EXIT_END").as_str() {
+            "wait" => std::thread::sleep(Duration::from_mins(1)),
+            "abort" => std::process::abort(),
+            "crash" => {
+                // SAFETY: none: this write to an invalid address is the crash under test.
+                unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u8>().wrapping_add(8), 1) };
+            }
+            "panic" => panic!("main panics on purpose"),
+            end => {
+                if let Some(code) = end.strip_prefix("exit:") {
+                    std::process::exit(code.parse().unwrap());
                 }
             }
-            child
         }
-        _ => panic!("unknown child kind {kind}"),
+        drop(children);
     }
 }
 
-#[on_exit(handler)]
+#[cfg(unix)]
+#[on_exit::on_exit(unix::handler)]
 fn main() {
-    if let Ok(limit) = setting("ON_EXIT_NOFILE").parse::<libc::rlim_t>() {
-        let limit = libc::rlimit {
-            rlim_cur: limit,
-            rlim_max: limit,
-        };
-        // SAFETY: setrlimit reads one valid rlimit.
-        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
-        assert_eq!(set, 0);
-    }
-    let mut children = Vec::new();
-    let kinds = setting("ON_EXIT_CHILDREN");
-    for word in kinds.split(',').filter(|word| !word.is_empty()) {
-        let (count, kind) = word
-            .split_once('*')
-            .map_or((1, word), |(count, kind)| (count.parse().unwrap(), kind));
-        for _ in 0..count {
-            if kind == "spare" {
-                // Not armed, not waited for: the test kills it.
-                #[allow(clippy::zombie_processes)]
-                let spare = spawn("plain");
-                log(&format!("spare {}", spare.id()));
-                continue;
-            }
-            let mut child = spawn(kind);
-            log(&format!("child {}", child.id()));
-            let mut pids = vec![child.id()];
-            if let Some(output) = child.stdout.take() {
-                let mut line = String::new();
-                BufReader::new(output).read_line(&mut line).unwrap();
-                let grandchild: u32 = line.trim().parse().unwrap();
-                log(&format!("grandchild {grandchild}"));
-                pids.push(grandchild);
-            }
-            if !matches!(kind, "reaped" | "zombie") {
-                WATCHED.lock().unwrap().0.extend(pids);
-            }
-            children.push(child);
-        }
-    }
-    let mut errors = Vec::new();
-    for child in &children {
-        if let Err(error) = on_exit::kill_on_exit(child) {
-            errors.push(error);
-        }
-    }
-    for path in setting("ON_EXIT_REMOVE")
-        .split(',')
-        .filter(|path| !path.is_empty())
-    {
-        if let Err(error) = on_exit::remove_on_exit(path) {
-            errors.push(error);
-        }
-        let absolute = std::env::current_dir().unwrap().join(path);
-        WATCHED.lock().unwrap().1.push(absolute);
-    }
-    if std::env::var_os("ON_EXIT_LATER").is_some() {
-        let later = spawn("plain");
-        log(&format!("later {}", later.id()));
-        if let Err(error) = on_exit::kill_on_exit(&later) {
-            errors.push(error);
-        }
-        WATCHED.lock().unwrap().0.push(later.id());
-        children.push(later);
-    }
-    match errors.first() {
-        None => log("armed"),
-        Some(error) => log(&format!("error {:?}: {error}", error.kind())),
-    }
-    if let Ok(directory) = std::env::var("ON_EXIT_CHDIR") {
-        std::env::set_current_dir(directory).unwrap();
-    }
-    log("ready");
-    match setting("ON_EXIT_END").as_str() {
-        "wait" => std::thread::sleep(Duration::from_mins(1)),
-        "abort" => std::process::abort(),
-        "crash" => {
-            // SAFETY: none: this write to an invalid address is the crash under test.
-            unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u8>().wrapping_add(8), 1) };
-        }
-        "panic" => panic!("main panics on purpose"),
-        end => {
-            if let Some(code) = end.strip_prefix("exit:") {
-                std::process::exit(code.parse().unwrap());
-            }
-        }
-    }
-    drop(children);
+    unix::main();
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("guardian is a Unix program: see tests/guardian.rs");
+    std::process::exit(2);
 }

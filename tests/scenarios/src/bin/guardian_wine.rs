@@ -1,0 +1,152 @@
+//! The Windows side of `kill_on_exit` and `remove_on_exit`, run under wine by
+//! `tests/wine.rs`. Each child (a copy of this program, `ON_EXIT_ROLE=child`) holds a marker
+//! file open with `FILE_FLAG_DELETE_ON_CLOSE` in `ON_EXIT_ALIVE`, so the marker goes when the
+//! process goes; once the main program has armed it, it starts a grandchild that does the
+//! same (it joins the child's job).
+//!
+//! - `ON_EXIT_CHILDREN`: how many children.
+//! - `ON_EXIT_REMOVE`: paths, comma-separated.
+//! - `ON_EXIT_END`: `terminate` (`TerminateProcess` on itself), `exit:N`
+//!   (`std::process::exit`, which is `ExitProcess`), `return`.
+//!
+//! Logs `armed` (or `error ...`), then `ready`; the attribute's handler logs `handler: N
+//! alive` (markers still there).
+#![deny(warnings)]
+
+#[cfg(windows)]
+mod windows {
+    use std::fs::{File, OpenOptions};
+    use std::os::windows::fs::OpenOptionsExt as _;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::time::Duration;
+
+    use on_exit_scenarios::log;
+
+    /// `FILE_FLAG_DELETE_ON_CLOSE`.
+    const DELETE_ON_CLOSE: u32 = 0x0400_0000;
+
+    fn alive_dir() -> PathBuf {
+        std::env::var_os("ON_EXIT_ALIVE")
+            .expect("ON_EXIT_ALIVE is set")
+            .into()
+    }
+
+    fn marker(name: &str) -> File {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(DELETE_ON_CLOSE)
+            .open(alive_dir().join(name))
+            .expect("the marker is created")
+    }
+
+    fn wait_for(path: &Path) {
+        for _ in 0..6_000 {
+            if path.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("{} never appeared", path.display());
+    }
+
+    /// A child or grandchild: its marker, then (a child, once armed) a grandchild, then a
+    /// minute of sleep.
+    pub(crate) fn child(role: &str) {
+        let name = std::env::var("ON_EXIT_NAME").expect("ON_EXIT_NAME is set");
+        let _marker = marker(&name);
+        let mut grandchild = None;
+        if role == "child" {
+            wait_for(&alive_dir().join("armed"));
+            grandchild = Some(
+                Command::new(std::env::current_exe().unwrap())
+                    .env("ON_EXIT_ROLE", "grandchild")
+                    .env("ON_EXIT_NAME", format!("{name}.grandchild"))
+                    .spawn()
+                    .expect("the grandchild starts"),
+            );
+        }
+        std::thread::sleep(Duration::from_secs(60));
+        drop(grandchild);
+    }
+
+    pub(crate) fn handler() {
+        if std::env::var_os("ON_EXIT_ROLE").is_some() {
+            return;
+        }
+        let alive = std::fs::read_dir(alive_dir())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|entry| entry.file_name() != "armed")
+                    .count()
+            })
+            .unwrap_or(0);
+        log(&format!("handler: {alive} alive"));
+    }
+
+    pub(crate) fn main() {
+        let count: usize = std::env::var("ON_EXIT_CHILDREN")
+            .ok()
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(0);
+        let mut errors = Vec::new();
+        let mut children = Vec::new();
+        for index in 0..count {
+            let child = Command::new(std::env::current_exe().unwrap())
+                .env("ON_EXIT_ROLE", "child")
+                .env("ON_EXIT_NAME", format!("child{index}"))
+                .spawn()
+                .expect("the child starts");
+            if let Err(error) = on_exit::kill_on_exit(&child) {
+                errors.push(error);
+            }
+            children.push(child);
+        }
+        let paths = std::env::var("ON_EXIT_REMOVE").unwrap_or_default();
+        for path in paths.split(',').filter(|path| !path.is_empty()) {
+            if let Err(error) = on_exit::remove_on_exit(path) {
+                errors.push(error);
+            }
+        }
+        if count > 0 {
+            File::create(alive_dir().join("armed")).unwrap();
+            // Every child and grandchild is up.
+            for index in 0..count {
+                wait_for(&alive_dir().join(format!("child{index}.grandchild")));
+            }
+        }
+        match errors.first() {
+            None => log("armed"),
+            Some(error) => log(&format!("error {:?}: {error}", error.kind())),
+        }
+        log("ready");
+        let end = std::env::var("ON_EXIT_END").unwrap_or_default();
+        if end == "terminate" {
+            use windows_sys::Win32::System::Threading::{GetCurrentProcess, TerminateProcess};
+            // SAFETY: TerminateProcess on this process's pseudo-handle: the ending under test.
+            unsafe { TerminateProcess(GetCurrentProcess(), 9) };
+            std::thread::sleep(Duration::from_secs(60));
+        }
+        if let Some(code) = end.strip_prefix("exit:") {
+            std::process::exit(code.parse().unwrap());
+        }
+        drop(children);
+    }
+}
+
+#[cfg(windows)]
+#[on_exit::on_exit(windows::handler)]
+fn main() {
+    match std::env::var("ON_EXIT_ROLE").as_deref() {
+        Ok(role @ ("child" | "grandchild")) => windows::child(role),
+        _ => windows::main(),
+    }
+}
+
+#[cfg(not(windows))]
+fn main() {
+    eprintln!("guardian_wine is a Windows program: see tests/wine.rs");
+    std::process::exit(2);
+}
