@@ -67,7 +67,7 @@ mod windows {
                     .expect("the grandchild starts"),
             );
         }
-        std::thread::sleep(Duration::from_secs(60));
+        std::thread::sleep(Duration::from_mins(1));
         drop(grandchild);
     }
 
@@ -75,14 +75,12 @@ mod windows {
         if std::env::var_os("ON_EXIT_ROLE").is_some() {
             return;
         }
-        let alive = std::fs::read_dir(alive_dir())
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter(|entry| entry.file_name() != "armed")
-                    .count()
-            })
-            .unwrap_or(0);
+        let alive = std::fs::read_dir(alive_dir()).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|entry| entry.file_name() != "armed")
+                .count()
+        });
         log(&format!("handler: {alive} alive"));
     }
 
@@ -127,7 +125,7 @@ mod windows {
             use windows_sys::Win32::System::Threading::{GetCurrentProcess, TerminateProcess};
             // SAFETY: TerminateProcess on this process's pseudo-handle: the ending under test.
             unsafe { TerminateProcess(GetCurrentProcess(), 9) };
-            std::thread::sleep(Duration::from_secs(60));
+            std::thread::sleep(Duration::from_mins(1));
         }
         if let Some(code) = end.strip_prefix("exit:") {
             std::process::exit(code.parse().unwrap());
