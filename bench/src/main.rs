@@ -110,7 +110,12 @@ fn main() {
     // 5. Dropping scoped guards: linear, in either order.
     rows.extend(scoped_rows(&bin));
 
-    // 6. Idle cost.
+    // 6. kill_on_exit and remove_on_exit: the first call starts the guardian.
+    let runs = if quick { 5 } else { 20 };
+    eprintln!("guardian calls: {runs} runs...");
+    rows.extend(guardian_rows(&bin, runs));
+
+    // 7. Idle cost.
     let (ticks, threads) = idle(&bin.join("idle"));
     rows.push(Row::new(
         "CPU while idle, 2 s after install",
@@ -122,6 +127,50 @@ fn main() {
     ));
 
     print_table(&rows, cores, rounds, samples);
+}
+
+/// The rows for `kill_on_exit` and `remove_on_exit`: the first call (which starts the
+/// guardian), against spawning `true` in the same program, and each further call.
+fn guardian_rows(bin: &Path, runs: usize) -> Vec<Row> {
+    let mut columns: [Vec<u64>; 4] = Default::default();
+    for _ in 0..runs {
+        let output = Command::new(bin.join("guardian_calls"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("guardian_calls runs");
+        assert!(output.status.success(), "guardian_calls failed");
+        let text = String::from_utf8_lossy(&output.stdout);
+        for (column, value) in columns.iter_mut().zip(text.split_whitespace()) {
+            column.push(value.parse().expect("a number"));
+        }
+    }
+    let [spawn, first, further, kills] = columns;
+    vec![
+        Row::new(
+            "first `remove_on_exit` or `kill_on_exit` call (starts the guardian)",
+            format!("{} (spawning `true`: {})", us(median(&first)), us(median(&spawn))),
+            "vs spawning and reaping `true` in the same program",
+            ratio(&first, &spawn),
+            "(context)",
+            true,
+        ),
+        Row::new(
+            "each further `remove_on_exit` call",
+            us(median(&further)),
+            "-",
+            String::from("-"),
+            "(context)",
+            true,
+        ),
+        Row::new(
+            "each further `kill_on_exit` call",
+            us(median(&kills)),
+            "-",
+            String::from("-"),
+            "(context)",
+            true,
+        ),
+    ]
 }
 
 /// The rows for dropping 100,000 scoped guards, against 10,000.

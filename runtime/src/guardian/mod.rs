@@ -14,6 +14,9 @@
 //! On Windows a child needs no guardian: it is put in a job object that kills it (and its own
 //! children) when the program's last handle to the job closes, however the program ends.
 
+// Where no process outlives the program (wasm32), only the program's half is used.
+#![cfg_attr(not(any(unix, windows)), allow(dead_code, unused_imports))]
+
 mod protocol;
 mod serve;
 

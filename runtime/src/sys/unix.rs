@@ -777,7 +777,7 @@ pub(crate) fn start_guardian() -> io::Result<Link> {
     // The first copy forks the guardian and exits at once.
     let mut first = Command::new(executable)
         .arg0("on-exit-guardian")
-        .env(variable, format!("v1:{}", std::process::id()))
+        .env(variable, guardian_value())
         .stdin(Stdio::from(theirs))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -888,6 +888,33 @@ fn hook_in_executable() -> bool {
 #[used]
 static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
 
+/// The guardian's entry, [`become_guardian`], as the hook reaches it.
+type Entry = fn(libc::pid_t) -> !;
+
+/// Where [`become_guardian`] is, counted from [`guardian_hook`] in the same executable.
+///
+/// On Linux the hook does not name the guardian's code: it jumps by this offset, which the
+/// program passes to the copy it starts. So a program that never starts a guardian does not
+/// carry its code (about 60 KiB of it, with what it needs of std), and one that does carries it
+/// because `start_guardian` names it here. The copy runs `/proc/self/exe`, the very file the
+/// program runs, so the offset is the same in both.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn entry_offset() -> isize {
+    let entry = become_guardian as Entry as usize;
+    let hook = guardian_hook as extern "C" fn() as usize;
+    #[allow(clippy::cast_possible_wrap)] // a difference of two addresses, read back the same way
+    let offset = entry.wrapping_sub(hook) as isize;
+    offset
+}
+
+/// The variable's value for the copy this program starts: `v1:<pid>` and, on Linux, `:<offset>`.
+fn guardian_value() -> String {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    return format!("v1:{}:{}", std::process::id(), entry_offset());
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    return format!("v1:{}", std::process::id());
+}
+
 extern "C" fn guardian_hook() {
     // SAFETY: getenv with a NUL-terminated name. Before `main` nothing can be changing the
     // environment on another thread.
@@ -896,16 +923,49 @@ extern "C" fn guardian_hook() {
         return;
     }
     // SAFETY: getenv returned a NUL-terminated string that lives as long as the environment.
-    let value = unsafe { CStr::from_ptr(value) };
+    let value = unsafe { CStr::from_ptr(value) }.to_bytes();
     // SAFETY: getppid has no preconditions and cannot fail.
     let parent = unsafe { libc::getppid() };
-    let mut expected = [0_u8; 24];
-    let mut writer = &mut expected[..];
-    let _ = std::io::Write::write_fmt(&mut writer, format_args!("v1:{parent}"));
-    let length = 24 - writer.len();
-    if value.to_bytes() == &expected[..length] {
+    // Only the copy its parent started: a variable inherited any further does nothing.
+    let Some((pid, rest)) = value.strip_prefix(b"v1:").and_then(number) else {
+        return;
+    };
+    if i64::from(parent) != pid {
+        return;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some((offset, [])) = rest.strip_prefix(b":").and_then(number) {
+        let Ok(offset) = isize::try_from(offset) else {
+            return;
+        };
+        let entry = (guardian_hook as extern "C" fn() as usize).wrapping_add_signed(offset);
+        // SAFETY: the parent computed `offset` with `entry_offset` from these two functions,
+        // and it runs this very file (we are its `/proc/self/exe`), so `entry` is the address
+        // of `become_guardian` in this process: a valid `Entry`.
+        let entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
+        entry(parent);
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    if rest.is_empty() {
         become_guardian(parent);
     }
+}
+
+/// The decimal number (maybe negative) at the start of `bytes`, and what follows it. By hand,
+/// since this runs in every process: no formatting machinery.
+fn number(bytes: &[u8]) -> Option<(i64, &[u8])> {
+    let (negative, bytes) = match bytes.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let digits = bytes.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let value = bytes[..digits]
+        .iter()
+        .fold(0_i64, |value, digit| value * 10 + i64::from(digit - b'0'));
+    Some((if negative { -value } else { value }, &bytes[digits..]))
 }
 
 /// Turns this fresh copy of the program into the guardian of `program`, its parent. Never
