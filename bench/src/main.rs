@@ -148,7 +148,11 @@ fn guardian_rows(bin: &Path, runs: usize) -> Vec<Row> {
     vec![
         Row::new(
             "first `remove_on_exit` or `kill_on_exit` call (starts the guardian)",
-            format!("{} (spawning `true`: {})", us(median(&first)), us(median(&spawn))),
+            format!(
+                "{} (spawning `true`: {})",
+                us(median(&first)),
+                us(median(&spawn))
+            ),
             "vs spawning and reaping `true` in the same program",
             ratio(&first, &spawn),
             "(context)",

@@ -958,7 +958,10 @@ fn number(bytes: &[u8]) -> Option<(i64, &[u8])> {
         Some(rest) => (true, rest),
         None => (false, bytes),
     };
-    let digits = bytes.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    let digits = bytes
+        .iter()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count();
     if digits == 0 || digits > 18 {
         return None;
     }
