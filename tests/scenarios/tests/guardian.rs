@@ -343,3 +343,39 @@ fn a_guardian_that_cannot_start_is_an_error_and_nothing_else_breaks() {
         "{outcome:#?}"
     );
 }
+
+/// What a forked child arms is its own: its own guardian removes its path when it is killed,
+/// and it does not touch what its parent armed, which the parent's guardian handles when the
+/// parent is killed in turn.
+#[test]
+fn a_forked_child_has_a_guardian_of_its_own_and_leaves_its_parents_alone() {
+    let fixture = Fixture::new("fork");
+    let forked_path = fixture.root.join("forked");
+    fs::create_dir_all(forked_path.join("inside")).unwrap();
+    let program = start_with(&fixture, "plain,deaf", "wait", |scenario| {
+        scenario.env("ON_EXIT_FORK", forked_path.to_str().unwrap())
+    });
+    let log = program.running.log();
+    assert!(
+        log.iter().any(|line| line.starts_with("forked ")),
+        "{log:?}"
+    );
+    let start = Instant::now();
+    while forked_path.exists() {
+        assert!(
+            start.elapsed() < WITHIN,
+            "the forked child's path is still there"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(
+        fixture.armed_paths_left().len() == 2,
+        "the fork removed its parent's paths"
+    );
+    assert!(
+        program.armed.iter().all(|pid| !gone(*pid)),
+        "the fork stopped its parent's children"
+    );
+    program.running.signal(libc::SIGKILL);
+    program.finish(&fixture).assert_killed_by(libc::SIGKILL);
+}

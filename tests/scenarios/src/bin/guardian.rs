@@ -10,6 +10,9 @@
 //!   (`later PID`).
 //! - `ON_EXIT_REMOVE`: paths, comma-separated (a relative one is resolved at the call).
 //! - `ON_EXIT_CHDIR`: where to go after arming.
+//! - `ON_EXIT_FORK`: a path: after arming, the program forks; the child arms this path with
+//!   `remove_on_exit` and kills itself with `SIGKILL` (its own guardian must remove it), and
+//!   the program waits for it and logs `forked PID`.
 //! - `ON_EXIT_NOFILE`: lower the descriptor limit to this before arming (the guardian cannot
 //!   start): the calls' errors are logged and `main` goes on.
 //! - `ON_EXIT_END`: `wait` (the test kills the program), `abort`, `crash` (a write to an
@@ -160,6 +163,21 @@ mod unix {
         match errors.first() {
             None => log("armed"),
             Some(error) => log(&format!("error {:?}: {error}", error.kind())),
+        }
+        if let Ok(path) = std::env::var("ON_EXIT_FORK") {
+            // SAFETY: fork; the child only arms a path and kills itself.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                if let Err(error) = on_exit::remove_on_exit(path) {
+                    log(&format!("error in the fork: {error}"));
+                }
+                // SAFETY: raise has no preconditions: the ending under test.
+                unsafe { libc::raise(libc::SIGKILL) };
+            }
+            let mut status = 0;
+            // SAFETY: waits for our own child into a valid int.
+            unsafe { libc::waitpid(pid, std::ptr::addr_of_mut!(status), 0) };
+            log(&format!("forked {pid}"));
         }
         if let Ok(directory) = std::env::var("ON_EXIT_CHDIR") {
             std::env::set_current_dir(directory).unwrap();
