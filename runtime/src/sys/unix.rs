@@ -436,7 +436,7 @@ pub(crate) fn die_by(signal: Signal) -> ! {
 pub(crate) const GUARDIAN_KILLS: bool = true;
 
 use std::collections::VecDeque;
-use std::ffi::{c_void, CStr, OsStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::os::unix::process::CommandExt as _;
@@ -817,17 +817,21 @@ fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let pair = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     for fd in [&pair.0, &pair.1] {
-        // SAFETY: fcntl and setsockopt on an open socket we own, with a valid option value.
-        unsafe {
-            libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
-            #[cfg(target_vendor = "apple")]
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_NOSIGPIPE,
-                ptr::addr_of!(1_i32).cast(),
-                4,
-            );
+        // SAFETY: fcntl on an open socket we own, with integer arguments.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        #[cfg(target_vendor = "apple")]
+        {
+            let on: i32 = 1;
+            // SAFETY: setsockopt on an open socket we own, with a valid 4-byte option value.
+            unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_NOSIGPIPE,
+                    ptr::addr_of!(on).cast(),
+                    4,
+                )
+            };
         }
     }
     Ok(pair)
@@ -860,6 +864,8 @@ fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
 fn hook_in_executable() -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
+        use std::ffi::c_void;
+
         let mut hook = MaybeUninit::<libc::Dl_info>::zeroed();
         let mut main = MaybeUninit::<libc::Dl_info>::zeroed();
         // SAFETY: getauxval has no preconditions; AT_ENTRY is the executable's entry point.
@@ -889,6 +895,7 @@ fn hook_in_executable() -> bool {
 static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
 
 /// The guardian's entry, [`become_guardian`], as the hook reaches it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 type Entry = fn(libc::pid_t) -> !;
 
 /// Where [`become_guardian`] is, counted from [`guardian_hook`] in the same executable.
@@ -1124,7 +1131,9 @@ impl Inbox {
         message.msg_iov = ptr::addr_of_mut!(part);
         message.msg_iovlen = 1;
         message.msg_control = control.0.as_mut_ptr().cast();
-        message.msg_controllen = control.0.len() as _;
+        #[allow(clippy::cast_possible_truncation)] // 64 bytes
+        let room = control.0.len() as _;
+        message.msg_controllen = room;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         let flags = libc::MSG_CMSG_CLOEXEC;
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
