@@ -1,5 +1,6 @@
 //! The examples a user copies, run for real: the graceful TCP server drains its connections
-//! on `SIGTERM`, and the temp-dirs tool leaves no directory behind.
+//! on `SIGTERM`, the temp-dirs tool leaves no directory behind, and `no_orphans` leaves
+//! neither its helper process nor its scratch directory behind after `kill -9`.
 #![cfg(unix)]
 
 use std::io::{Read as _, Write as _};
@@ -110,5 +111,50 @@ fn temp_dirs_leaves_nothing_behind_even_when_killed_midway() {
     for step in 1..=3 {
         let dir = std::env::temp_dir().join(format!("on-exit-step-{pid}-{step}"));
         assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+}
+
+#[test]
+fn no_orphans_leaves_nothing_behind_after_kill_9() {
+    use std::io::BufRead as _;
+
+    let mut program = Command::new(example("no_orphans"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the example starts");
+    let mut lines = std::io::BufReader::new(program.stdout.take().expect("piped")).lines();
+    let mut next = |prefix: &str| {
+        let line = lines.next().expect("a line").expect("text");
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"))
+            .to_owned()
+    };
+    let helper: i32 = next("helper: ").parse().expect("a pid");
+    let scratch = PathBuf::from(next("scratch: "));
+    assert!(scratch.join("partial.out").is_file());
+
+    kill(program.id(), libc::SIGKILL);
+    let status = program.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let died = Instant::now();
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{helper}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    while running() || scratch.exists() {
+        assert!(
+            died.elapsed() < Duration::from_secs(2),
+            "after 2 s: helper running {}, scratch there {}",
+            running(),
+            scratch.exists()
+        );
+        thread::sleep(Duration::from_millis(5));
     }
 }
