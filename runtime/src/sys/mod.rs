@@ -40,6 +40,28 @@ mod other;
 #[cfg(not(any(unix, windows)))]
 pub(crate) use other::*;
 
+/// A child process where none can be watched without the risk of signalling another process
+/// that got its number (Unix systems without pidfds) or at all (wasm32): no value exists, so
+/// `watch` returns an error and the rest never runs.
+#[cfg(not(any(windows, target_os = "linux", target_os = "android")))]
+pub(crate) enum Unwatchable {}
+
+#[cfg(not(any(windows, target_os = "linux", target_os = "android")))]
+#[allow(clippy::unused_self)]
+impl Unwatchable {
+    pub(crate) fn pid(&self) -> i32 {
+        match *self {}
+    }
+    pub(crate) fn leads_group(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn stop(&self) {}
+    pub(crate) fn kill(&self) {}
+    pub(crate) fn has_exited(&self) -> bool {
+        match *self {}
+    }
+}
+
 /// What [`catch`] did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(not(unix), allow(dead_code))] // only Unix has an inherited `SIG_IGN` to keep

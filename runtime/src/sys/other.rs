@@ -79,22 +79,7 @@ pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
 /// `remove_on_exit` say so.
 pub(crate) const GUARDIAN_KILLS: bool = false;
 
-pub(crate) enum Process {}
-
-#[allow(clippy::unused_self)]
-impl Process {
-    pub(crate) fn pid(&self) -> i32 {
-        match *self {}
-    }
-    pub(crate) fn leads_group(&self) -> bool {
-        match *self {}
-    }
-    pub(crate) fn stop(&self) {}
-    pub(crate) fn kill(&self) {}
-    pub(crate) fn has_exited(&self) -> bool {
-        match *self {}
-    }
-}
+pub(crate) use super::Unwatchable as Process;
 
 pub(crate) fn watch(_child: &std::process::Child) -> io::Result<Option<Process>> {
     Err(io::ErrorKind::Unsupported.into())
@@ -133,5 +118,7 @@ pub(crate) fn path_bytes(path: &std::path::Path) -> Vec<u8> {
 }
 
 pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
-    String::from_utf8_lossy(&bytes).into_owned().into()
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+        .into()
 }

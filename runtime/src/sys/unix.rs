@@ -616,7 +616,7 @@ pub(crate) fn watch(child: &Child) -> io::Result<Option<Process>> {
 /// No pidfds here: a child cannot be watched without the risk of signalling another process
 /// that got its number, so `kill_on_exit` says so.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) enum Process {}
+pub(crate) use super::Unwatchable as Process;
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 #[allow(clippy::unused_self)]
@@ -624,17 +624,6 @@ impl Process {
     pub(crate) fn adopt(pidfd: OwnedFd, _pid: i32, _group: bool) -> Option<Process> {
         drop(pidfd);
         None
-    }
-    pub(crate) fn pid(&self) -> i32 {
-        match *self {}
-    }
-    pub(crate) fn leads_group(&self) -> bool {
-        match *self {}
-    }
-    pub(crate) fn stop(&self) {}
-    pub(crate) fn kill(&self) {}
-    pub(crate) fn has_exited(&self) -> bool {
-        match *self {}
     }
     fn pidfd(&self) -> RawFd {
         match *self {}

@@ -160,25 +160,16 @@ fn sigkill_of_the_program_stops_its_children_and_removes_its_paths() {
 }
 
 #[test]
-fn abort_stops_the_children_and_removes_the_paths() {
-    let fixture = Fixture::new("abort");
-    let outcome = start(&fixture, MIXED, "abort").finish(&fixture);
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&outcome.status),
-        Some(libc::SIGABRT),
-        "{outcome:#?}"
-    );
-}
-
-#[test]
-fn a_crash_stops_the_children_and_removes_the_paths() {
-    let fixture = Fixture::new("crash");
-    let outcome = start(&fixture, MIXED, "crash").finish(&fixture);
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&outcome.status),
-        Some(libc::SIGSEGV),
-        "{outcome:#?}"
-    );
+fn abort_and_a_crash_stop_the_children_and_remove_the_paths() {
+    for (end, signal) in [("abort", libc::SIGABRT), ("crash", libc::SIGSEGV)] {
+        let fixture = Fixture::new(end);
+        let outcome = start(&fixture, MIXED, end).finish(&fixture);
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&outcome.status),
+            Some(signal),
+            "{end}: {outcome:#?}"
+        );
+    }
 }
 
 #[test]
