@@ -55,16 +55,18 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 ///   children started after this call go with it.)
 /// - On an ending the program sees, this runs as a registered cleanup (newest first with the
 ///   others, before the `#[on_exit]` handler) and waits for the child to end. On one it does
-///   not see (`SIGKILL`, the OOM killer, `abort`, a crash, `panic = "abort"`), the guardian
-///   process started by the first call does it within a second of the program's death.
+///   not see (`SIGKILL`, the OOM killer, `abort`, a crash), the guardian process started by
+///   the first call does it within a second of the program's death (on Windows, the job
+///   object does it at once).
 /// - A child that has already ended, or was already waited for, is not an error, and nothing
 ///   is ever sent to it: a pidfd (Linux) or the process handle (Windows) names the process
 ///   itself, never a number that another process may have been given since.
 ///
 /// # Errors
 ///
-/// If the child cannot be watched (Unix systems other than Linux have no pidfds; Linux before
-/// 5.3), or the guardian process cannot be started. Then nothing is armed.
+/// If the child cannot be watched (Unix systems other than Linux have no pidfds, nor has Linux
+/// before 5.3; on Windows, the child may already be in a job that does not let it join
+/// another), or the guardian process cannot be started. Then nothing is armed.
 pub fn kill_on_exit(child: &Child) -> io::Result<()> {
     match sys::watch(child)? {
         Some(process) => arm(Item::Child(process)),
