@@ -370,3 +370,35 @@ fn a_forked_child_has_a_guardian_of_its_own_and_leaves_its_parents_alone() {
     program.running.signal(libc::SIGKILL);
     program.finish(&fixture).assert_killed_by(libc::SIGKILL);
 }
+
+/// Without the attribute: a normal end reaches the cleanups through `exit`, and `kill -9`
+/// leaves the work to the guardian, as with it.
+#[test]
+fn without_the_attribute_too() {
+    for end in ["return", "wait"] {
+        let fixture = Fixture::new(&format!("plain-{end}"));
+        let tree = fixture.root.join("tree");
+        let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian_plain"))
+            .env("ON_EXIT_REMOVE", tree.to_str().unwrap())
+            .env("ON_EXIT_END", end);
+        scenario.command().stderr(Stdio::null());
+        let mut running = scenario.spawn();
+        running.wait_for("ready");
+        let child = pids(&running.log(), &["child"]);
+        if end == "wait" {
+            running.signal(libc::SIGKILL);
+        }
+        let outcome = running.finish();
+        let died = Instant::now();
+        match end {
+            "wait" => outcome.assert_killed_by(libc::SIGKILL),
+            _ => outcome.assert_code(0),
+        }
+        assert_gone_within(WITHIN.saturating_sub(died.elapsed()), &child);
+        while tree.exists() {
+            assert!(died.elapsed() < WITHIN, "{end}: the tree is still there");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        fixture.assert_rest_untouched();
+    }
+}
