@@ -402,3 +402,15 @@ fn without_the_attribute_too() {
         fixture.assert_rest_untouched();
     }
 }
+
+/// With `SIGCHLD` ignored the kernel reaps the children itself, yet a running child is still
+/// one `waitid` sees: it is armed, and stopped.
+#[test]
+fn sigchld_ignored_changes_nothing() {
+    let fixture = Fixture::new("sigchld");
+    let program = start_with(&fixture, MIXED, "wait", |scenario| {
+        scenario.env("ON_EXIT_SIGCHLD", "ignore")
+    });
+    program.running.signal(libc::SIGKILL);
+    program.finish(&fixture).assert_killed_by(libc::SIGKILL);
+}

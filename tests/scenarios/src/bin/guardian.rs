@@ -13,6 +13,8 @@
 //! - `ON_EXIT_FORK`: a path: after arming, the program forks; the child arms this path with
 //!   `remove_on_exit` and kills itself with `SIGKILL` (its own guardian must remove it), and
 //!   the program waits for it and logs `forked PID`.
+//! - `ON_EXIT_SIGCHLD=ignore`: `SIGCHLD` set to `SIG_IGN` first (the kernel reaps the
+//!   children itself).
 //! - `ON_EXIT_NOFILE`: lower the descriptor limit to this before arming (the guardian cannot
 //!   start): the calls' errors are logged and `main` goes on.
 //! - `ON_EXIT_END`: `wait` (the test kills the program), `abort`, `crash` (a write to an
@@ -104,6 +106,10 @@ mod unix {
             // SAFETY: setrlimit reads one valid rlimit.
             let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
             assert_eq!(set, 0);
+        }
+        if setting("ON_EXIT_SIGCHLD") == "ignore" {
+            // SAFETY: sets a disposition; no handler runs.
+            unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
         }
         let mut children = Vec::new();
         let kinds = setting("ON_EXIT_CHILDREN");
