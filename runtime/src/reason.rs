@@ -108,7 +108,17 @@ impl Signal {
     /// The platform's name for the signal: `"SIGINT"` on Unix, `"CTRL_C_EVENT"` on Windows.
     #[must_use]
     pub fn name(self) -> &'static str {
-        crate::sys::name(self)
+        match self {
+            Signal::Interrupt if cfg!(windows) => "CTRL_C_EVENT",
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+            Signal::Quit => "SIGQUIT",
+            Signal::CtrlBreak => "CTRL_BREAK_EVENT",
+            Signal::Close => "CTRL_CLOSE_EVENT",
+            Signal::Logoff => "CTRL_LOGOFF_EVENT",
+            Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
+        }
     }
 
     /// Whether a second, separate delivery of this signal during a cleanup ends the process at

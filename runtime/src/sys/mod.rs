@@ -3,7 +3,7 @@
 //!
 //! Each platform provides:
 //!
-//! - `raw_number(Signal) -> Option<i32>` and `name(Signal) -> &'static str`;
+//! - `raw_number(Signal) -> Option<i32>`;
 //! - `DEFAULT_SIGNALS`, what is caught when the attribute does not say;
 //! - `catch(Signal, fn(Signal, u64) -> Action) -> io::Result<Caught>`, which installs the
 //!   handler that reports each delivery (with a monotonic time in nanoseconds) and does what

@@ -14,19 +14,6 @@ pub(crate) fn raw_number(_signal: Signal) -> Option<i32> {
     None
 }
 
-pub(crate) fn name(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Interrupt => "SIGINT",
-        Signal::Terminate => "SIGTERM",
-        Signal::Hangup => "SIGHUP",
-        Signal::Quit => "SIGQUIT",
-        Signal::CtrlBreak => "CTRL_BREAK_EVENT",
-        Signal::Close => "CTRL_CLOSE_EVENT",
-        Signal::Logoff => "CTRL_LOGOFF_EVENT",
-        Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
-    }
-}
-
 pub(crate) fn catch(_signal: Signal, _deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
     Err(io::ErrorKind::Unsupported.into())
 }

@@ -50,19 +50,6 @@ pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
     }
 }
 
-pub(crate) fn name(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Interrupt => "CTRL_C_EVENT",
-        Signal::CtrlBreak => "CTRL_BREAK_EVENT",
-        Signal::Close => "CTRL_CLOSE_EVENT",
-        Signal::Logoff => "CTRL_LOGOFF_EVENT",
-        Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
-        Signal::Terminate => "SIGTERM",
-        Signal::Hangup => "SIGHUP",
-        Signal::Quit => "SIGQUIT",
-    }
-}
-
 static WOKEN: Mutex<bool> = Mutex::new(false);
 static WAKE: Condvar = Condvar::new();
 
