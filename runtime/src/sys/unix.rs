@@ -24,19 +24,6 @@ pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
     }
 }
 
-pub(crate) fn name(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Interrupt => "SIGINT",
-        Signal::Terminate => "SIGTERM",
-        Signal::Hangup => "SIGHUP",
-        Signal::Quit => "SIGQUIT",
-        Signal::CtrlBreak => "CTRL_BREAK_EVENT",
-        Signal::Close => "CTRL_CLOSE_EVENT",
-        Signal::Logoff => "CTRL_LOGOFF_EVENT",
-        Signal::Shutdown => "CTRL_SHUTDOWN_EVENT",
-    }
-}
-
 /// How a handler wakes the signal thread: a POSIX semaphore, as ctrlc uses (`sem_post` is
 /// async-signal-safe, and a futex wake-up is quicker than a pipe's); on Apple's systems, which
 /// have no unnamed semaphores, a pipe.
@@ -621,10 +608,6 @@ pub(crate) use super::Unwatchable as Process;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 #[allow(clippy::unused_self)]
 impl Process {
-    pub(crate) fn adopt(pidfd: OwnedFd, _pid: i32, _group: bool) -> Option<Process> {
-        drop(pidfd);
-        None
-    }
     fn pidfd(&self) -> RawFd {
         match *self {}
     }
@@ -1162,7 +1145,11 @@ impl Inbox {
         let pidfd = self.received.pop_front()?;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         return Some(Process::adopt(pidfd, pid, group));
+        // Without pidfds the program sends no child.
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        return Process::adopt(pidfd, pid, group);
+        {
+            let _ = (pidfd, pid, group);
+            None
+        }
     }
 }
