@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
@@ -237,15 +237,18 @@ fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
     runtime.wake_waiters();
     if runtime.settings.graceful {
         // `main` was asked to finish: give it until the timeout, or until a second request.
+        // In nanoseconds of the platform's monotonic clock: `Instant` would bring std's clock
+        // code (see `Machine::wait`).
+        let nanos = |timeout: Duration| u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
         let deadline = runtime
             .settings
             .timeout
-            .map(|timeout| Instant::now() + timeout);
+            .map(|timeout| sys::now_ns().saturating_add(nanos(timeout)));
         while !runtime.machine.escalated() {
             let remaining = match deadline {
                 None => None,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(remaining) if !remaining.is_zero() => Some(remaining),
+                Some(deadline) => match deadline.checked_sub(sys::now_ns()) {
+                    Some(remaining) if remaining > 0 => Some(Duration::from_nanos(remaining)),
                     _ => break,
                 },
             };
@@ -282,7 +285,8 @@ fn watch(runtime: &Runtime, limit: Duration) {
     if let Some(signal) = runtime.machine.overran(limit) {
         warn(format_args!(
             "the cleanup did not finish within its timeout of {}ms; ending by {signal}",
-            limit.as_millis()
+            // In u64: formatting a u128 would add 1.5 KiB to every binary.
+            u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
         ));
         sys::die_by(signal);
     }

@@ -40,7 +40,8 @@ pub(crate) trait Host {
     fn hand_off(&self, reason: Reason) -> bool;
 }
 
-/// How often a thread waiting for another's cleanup asks whether that thread got stuck.
+/// The longest a thread waiting for another's cleanup goes without looking whether it is over,
+/// or whether that thread got stuck.
 const STUCK_POLL: Duration = Duration::from_millis(20);
 
 pub(crate) struct Runtime {

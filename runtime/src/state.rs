@@ -13,7 +13,7 @@
 //!   variable and is never touched from a signal handler.
 
 use std::sync::PoisonError;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::sync::{AtomicBool, AtomicU64, Condvar, Mutex, MutexGuard, Ordering};
 use crate::{Reason, Signal};
@@ -195,21 +195,16 @@ impl Machine {
     }
 
     /// Waits for a change of the phase, counted in `waiting` meanwhile.
-    fn wait<'a>(
-        &self,
-        mut shared: MutexGuard<'a, Shared>,
-        limit: Option<Duration>,
-    ) -> MutexGuard<'a, Shared> {
+    ///
+    /// Never with a time limit: std's timed waits read the clock through code (an `unwrap` that
+    /// brings `io::Error`'s `Debug`) that adds about 8 KiB to every binary. The two waits that
+    /// need time ([`Machine::wait_done_or`], [`Machine::overran`]) sleep instead.
+    fn wait<'a>(&self, mut shared: MutexGuard<'a, Shared>) -> MutexGuard<'a, Shared> {
         shared.waiting += 1;
-        let mut shared = match limit {
-            None => self.changed.wait(shared),
-            Some(limit) => self
-                .changed
-                .wait_timeout(shared, limit)
-                .map(|(shared, _)| shared)
-                .map_err(|poisoned| PoisonError::new(poisoned.into_inner().0)),
-        }
-        .unwrap_or_else(PoisonError::into_inner);
+        let mut shared = self
+            .changed
+            .wait(shared)
+            .unwrap_or_else(PoisonError::into_inner);
         shared.waiting -= 1;
         shared
     }
@@ -223,14 +218,17 @@ impl Machine {
             if let Phase::Done(reason) = shared.phase {
                 return reason;
             }
-            shared = self.wait(shared, None);
+            shared = self.wait(shared);
         }
     }
 
     /// Blocks until the cleanup is over (`true`), or until `stuck` says that the thread
-    /// running it will never finish (`false`), asking it every `poll`.
+    /// running it will never finish (`false`). It looks again after 50 µs, then after twice as
+    /// long each time, and at least every `poll`: a quick cleanup is seen to end at once, and a
+    /// slow one costs a look every `poll`.
     pub(crate) fn wait_done_or(&self, poll: Duration, stuck: impl Fn() -> bool) -> bool {
         let mut shared = self.lock();
+        let mut pause = Duration::from_micros(50);
         loop {
             if let Phase::Done(_) = shared.phase {
                 return true;
@@ -238,29 +236,50 @@ impl Machine {
             if stuck() {
                 return false;
             }
-            shared = self.wait(shared, Some(poll));
+            shared = self.pause(shared, pause);
+            pause = (pause * 2).min(poll);
         }
     }
 
-    /// Blocks until a cleanup started by a signal is running, then waits at most `limit` for it
-    /// to finish. Returns the signal if the cleanup overran `limit`; `None` if it finished in
+    /// Blocks until a cleanup started by a signal is running, then gives it `limit` to
+    /// finish. Returns the signal if the cleanup overran `limit`; `None` if it finished in
     /// time or if the cleanup was not started by a signal.
+    ///
+    /// It lets the whole `limit` pass even if the cleanup finishes sooner: a cleanup started
+    /// by a signal ends the process when it finishes, so nothing waits for this.
     pub(crate) fn overran(&self, limit: Duration) -> Option<Signal> {
         let mut shared = self.lock();
         while shared.phase == Phase::Idle {
-            shared = self.wait(shared, None);
+            shared = self.wait(shared);
         }
         let Phase::Running(Reason::Signal(signal)) = shared.phase else {
             return None;
         };
-        let deadline = Instant::now() + limit;
-        while matches!(shared.phase, Phase::Running(_)) {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return Some(signal);
-            };
-            shared = self.wait(shared, Some(left));
-        }
-        None
+        shared = self.pause(shared, limit);
+        matches!(shared.phase, Phase::Running(_)).then_some(signal)
+    }
+
+    /// Lets `duration` pass with the lock released.
+    #[cfg(not(all(test, on_exit_loom)))]
+    fn pause<'a>(
+        &'a self,
+        shared: MutexGuard<'a, Shared>,
+        duration: Duration,
+    ) -> MutexGuard<'a, Shared> {
+        drop(shared);
+        std::thread::sleep(duration);
+        self.lock()
+    }
+
+    /// loom has no time: a pause is modelled as a timed wait that never times out, which
+    /// returns at the next change of the phase.
+    #[cfg(all(test, on_exit_loom))]
+    fn pause<'a>(
+        &'a self,
+        shared: MutexGuard<'a, Shared>,
+        _duration: Duration,
+    ) -> MutexGuard<'a, Shared> {
+        self.wait(shared)
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {

@@ -13,6 +13,7 @@
 //! - `Waker`, on which the signal thread sleeps until the first request;
 //! - `at_exit(extern "C" fn())`, the hook run by `exit`;
 //! - `die_by(Signal) -> !`, which ends the process the way the signal would have;
+//! - `now_ns() -> u64`, a monotonic clock in nanoseconds (async-signal-safe on Unix);
 //! - `thread_id() -> u64` and `parked_in_exit(u64) -> bool`: whether a thread is parked for
 //!   ever by std's `exit` (Linux, where std parks a second thread that calls `exit`);
 //! - `run_console_handler(u32) -> Option<bool>`, for tests: calls the Windows console handler

@@ -34,6 +34,11 @@ impl Waker {
     pub(crate) fn wait(&self, _timeout: Option<Duration>) {}
 }
 
+/// No clock is needed: without signals, nothing waits for a deadline.
+pub(crate) fn now_ns() -> u64 {
+    0
+}
+
 /// No `exit` hook: `process::exit` is not caught here (the README says so).
 pub(crate) fn at_exit(_hook: extern "C" fn()) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())

@@ -265,7 +265,7 @@ fn is_ignored(raw: i32) -> io::Result<bool> {
 }
 
 /// Monotonic time in nanoseconds. Async-signal-safe.
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     let mut now = MaybeUninit::<libc::timespec>::zeroed();
     // SAFETY: `now` points to writable memory for a timespec; clock_gettime is
     // async-signal-safe and CLOCK_MONOTONIC always exists.
@@ -333,8 +333,6 @@ pub(crate) fn thread_id() -> u64 {
 pub(crate) fn parked_in_exit(thread: u64) -> bool {
     #[cfg(target_os = "linux")]
     {
-        use std::io::{Read as _, Write as _};
-
         #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
         const PAUSE: libc::c_long = libc::SYS_pause;
         #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
@@ -342,27 +340,32 @@ pub(crate) fn parked_in_exit(thread: u64) -> bool {
         if thread == 0 {
             return false;
         }
-        // On the stack, with no `String`: this rare path should not grow every binary.
+        // By hand, on the stack, with `open` and `read`: this rare path should not bring
+        // formatting and `File` into every binary.
+        let (digits, first) = decimal(thread);
         let mut path = [0_u8; 48];
-        let mut writer = &mut path[..];
-        let _ = write!(writer, "/proc/self/task/{thread}/syscall");
-        let length = 48 - writer.len();
-        let Ok(path) = std::str::from_utf8(&path[..length]) else {
-            return false;
-        };
+        let mut length = 0;
+        for part in [&b"/proc/self/task/"[..], &digits[first..], b"/syscall\0"] {
+            path[length..length + part.len()].copy_from_slice(part);
+            length += part.len();
+        }
         let mut line = [0_u8; 32];
-        let read = std::fs::File::open(path).and_then(|mut file| file.read(&mut line));
-        let Ok(read) = read else {
+        // SAFETY: `path` holds a NUL-terminated string; the descriptor is closed below.
+        let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return false;
+        }
+        // SAFETY: `fd` is open, and `line` is writable for its whole length.
+        let read = unsafe { libc::read(fd, line.as_mut_ptr().cast(), line.len()) };
+        // SAFETY: `fd` was opened above and is closed once.
+        unsafe { libc::close(fd) };
+        let Ok(read) = usize::try_from(read) else {
             return false;
         };
-        let number = line[..read]
-            .split(|byte| *byte == b' ')
-            .next()
-            .unwrap_or_default();
-        std::str::from_utf8(number)
-            .ok()
-            .and_then(|n| n.parse().ok())
-            == Some(PAUSE)
+        #[allow(clippy::useless_conversion)] // `c_long` is not `i64` everywhere
+        let pause = i64::from(PAUSE);
+        // The line starts with the number of the system call, then a space.
+        matches!(number(&line[..read]), Some((call, [b' ', ..])) if call == pause)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -929,6 +932,24 @@ extern "C" fn guardian_hook() {
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     if rest.is_empty() {
         become_guardian(parent);
+    }
+}
+
+/// `value` in decimal: the digits are `.0[.1..]`. By hand, like [`number`].
+#[cfg(target_os = "linux")]
+fn decimal(mut value: u64) -> ([u8; 20], usize) {
+    let mut digits = [0_u8; 20];
+    let mut first = digits.len();
+    loop {
+        first -= 1;
+        // A remainder of 10 is below 10: it fits a digit.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (value % 10) as u8;
+        digits[first] = b'0' + digit;
+        value /= 10;
+        if value == 0 {
+            return (digits, first);
+        }
     }
 }
 

@@ -96,6 +96,12 @@ pub(crate) fn holding<R>(_signals: &[Signal], install: impl FnOnce() -> R) -> R 
     install()
 }
 
+/// Monotonic time in nanoseconds, counted from the first handler's installation.
+pub(crate) fn now_ns() -> u64 {
+    let start = START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Answers `signal` in the console handler.
 pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
     raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
@@ -126,10 +132,7 @@ unsafe extern "system" fn console_handler(event: u32) -> BOOL {
     let Some(deliver) = DELIVER.get() else {
         return 0;
     };
-    let now = START.get().map_or(0, |start| {
-        u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    });
-    match deliver(signal, now) {
+    match deliver(signal, now_ns()) {
         Action::Wake => wake(),
         Action::Nothing => {}
         Action::Die => die_by(signal),
