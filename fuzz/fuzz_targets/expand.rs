@@ -1,5 +1,6 @@
 //! Feeds arbitrary attribute arguments and items to the `#[on_exit]` macro's parse and expand
-//! functions, compiled in from `macros/src` as a normal library on `proc-macro2`.
+//! functions, compiled in from `macros/src` as a normal library on `proc-macro2` (the macro itself
+//! uses the compiler's `proc_macro`, whose API is the same but works only inside a macro).
 //!
 //! The input is UTF-8 text: the attribute's arguments on the first line, the item after it.
 //! Properties:
@@ -18,12 +19,17 @@
 
 #[path = "../../macros/src/args.rs"]
 mod args;
+#[path = "../../macros/src/error.rs"]
+mod error;
 #[path = "../../macros/src/expand.rs"]
 mod expand;
 #[path = "../../macros/src/item.rs"]
 mod item;
 
 use std::str::FromStr;
+
+/// The token API the macro's modules use: proc-macro2 here, as in their unit tests.
+use proc_macro2 as tokens;
 
 use libfuzzer_sys::fuzz_target;
 use proc_macro2::TokenStream;

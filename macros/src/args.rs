@@ -3,12 +3,8 @@
 //! The handler is kept as opaque tokens (any expression: a path or a closure) and type-checked
 //! by rustc against the runtime's `Cleanup` trait; the options are parsed here.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
-use quote::ToTokens as _;
-use syn::ext::IdentExt as _;
-use syn::parse::{ParseStream, Parser as _};
-use syn::punctuated::Punctuated;
-use syn::{Error, Ident, LitStr, Token};
+use crate::error::{push, Error};
+use crate::tokens::{Delimiter, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 
 /// The parsed attribute.
 pub(crate) struct Args {
@@ -91,7 +87,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
             (Some(option), [TokenTree::Ident(handler)])
                 if !["graceful", "signals", "timeout", "crate"]
                     .iter()
-                    .any(|name| handler == name) =>
+                    .any(|name| is(handler, name)) =>
             {
                 Some((option, handler))
             }
@@ -175,10 +171,9 @@ pub(crate) fn split_handler(
                     .map_or(segment.comma, TokenTree::span);
                 return Err(Error::new(span, format!("expected {OPTIONS}")));
             }
-            let comma = proc_macro2::Punct::new(',', proc_macro2::Spacing::Alone);
-            let mut comma = TokenTree::Punct(comma);
+            let mut comma = Punct::new(',', Spacing::Alone);
             comma.set_span(segment.comma);
-            handler.push(comma);
+            handler.push(TokenTree::Punct(comma));
         }
         for token in segment.tokens {
             can_hold_a_comma |=
@@ -203,7 +198,7 @@ fn option_shaped(tokens: &[TokenTree]) -> bool {
 /// `graceful` (or another option's name alone) where the handler should be.
 fn is_option_name(handler: &[TokenTree]) -> Option<Ident> {
     match handler {
-        [TokenTree::Ident(name)] if name == "graceful" => Some(name.clone()),
+        [TokenTree::Ident(name)] if is(name, "graceful") => Some(name.clone()),
         _ => None,
     }
 }
@@ -227,7 +222,7 @@ impl Angles {
                 }
                 _ => {}
             }
-            if punct.spacing() == proc_macro2::Spacing::Joint {
+            if punct.spacing() == Spacing::Joint {
                 joint = Some(punct.as_char());
             }
         }
@@ -239,7 +234,7 @@ impl Angles {
 pub(crate) fn looks_like_option(segment: &[TokenTree]) -> bool {
     match segment {
         [TokenTree::Ident(ident), TokenTree::Group(group), ..] => {
-            ident == "signals" && group.delimiter() == Delimiter::Parenthesis
+            is(ident, "signals") && group.delimiter() == Delimiter::Parenthesis
         }
         [TokenTree::Ident(_), TokenTree::Punct(eq), rest @ ..] => {
             eq.as_char() == '='
@@ -253,7 +248,7 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
     let mut tokens = segment.into_iter();
     let Some(TokenTree::Ident(name)) = tokens.next() else {
         let stream: TokenStream = tokens.collect();
-        return Err(Error::new_spanned(stream, format!("expected {OPTIONS}")));
+        return Err(Error::spanning(stream, format!("expected {OPTIONS}")));
     };
     let rest: TokenStream = tokens.collect();
     match name.to_string().as_str() {
@@ -278,9 +273,12 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
             let path =
                 parse_value(&name, rest, "`crate = path::to::on_exit`").and_then(|value| {
                     // `crate = "name"`, as tokio and serde spell it, or a bare path.
-                    match syn::parse2::<LitStr>(value.clone()) {
-                        Ok(quoted) => quoted.parse_with(check_path),
-                        Err(_) => check_path.parse2(value),
+                    match string(&value) {
+                        Ok((text, span)) => {
+                            let path = text.parse().map_err(|_| not_a_path(span))?;
+                            check_path(respan(path, span), span)
+                        }
+                        Err(_) => check_path(value, Span::call_site()),
                     }
                 })?;
             set_once(&mut args.krate, path, &name)
@@ -292,20 +290,112 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
     }
 }
 
-/// A module path, `::a::b` or `a::b`: returns its tokens.
-fn check_path(input: ParseStream) -> Result<TokenStream, Error> {
-    let mut path = TokenStream::new();
-    if input.peek(Token![::]) {
-        path.extend(input.parse::<Token![::]>()?.to_token_stream());
-    }
+/// A module path, `::a::b` or `a::b`: returns its tokens. `end` is where a path cut short
+/// is reported.
+fn check_path(path: TokenStream, end: Span) -> Result<TokenStream, Error> {
+    let tokens: Vec<TokenTree> = path.clone().into_iter().collect();
+    let mut at = if is_path_separator(&tokens) { 2 } else { 0 };
     loop {
-        let segment = input.call(Ident::parse_any)?;
-        path.extend([TokenTree::Ident(segment)]);
-        if input.is_empty() {
+        match tokens.get(at) {
+            Some(TokenTree::Ident(_)) => at += 1,
+            Some(other) => return Err(not_a_path(other.span())),
+            None => return Err(not_a_path(end)),
+        }
+        if at == tokens.len() {
             return Ok(path);
         }
-        path.extend(input.parse::<Token![::]>()?.to_token_stream());
+        if !is_path_separator(&tokens[at..]) {
+            return Err(not_a_path(tokens[at].span()));
+        }
+        at += 2;
     }
+}
+
+/// Whether `tokens` start with `::`.
+fn is_path_separator(tokens: &[TokenTree]) -> bool {
+    matches!(tokens, [TokenTree::Punct(first), TokenTree::Punct(second), ..]
+        if first.as_char() == ':' && first.spacing() == Spacing::Joint && second.as_char() == ':')
+}
+
+fn not_a_path(span: Span) -> Error {
+    Error::new(
+        span,
+        "expected a path, such as `crate = exit_guard` or `crate = \"exit_guard\"`",
+    )
+}
+
+/// `tokens`, with every token (inside groups too) at `span`: a path written in a string is
+/// reported at the string, and generated code is where the expansion says.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner =
+                    crate::tokens::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
+/// Whether `ident` is `name` (not `r#name`).
+#[allow(clippy::cmp_owned)] // proc_macro's `Ident` cannot be compared with a `str`
+pub(crate) fn is(ident: &Ident, name: &str) -> bool {
+    ident.to_string() == name
+}
+
+/// The value of a plain string literal (`"..."` or `r"..."`, no suffix) that is all of
+/// `tokens`, and its span. Otherwise, the span of the first token that is not one.
+fn string(tokens: &TokenStream) -> Result<(String, Span), Span> {
+    let mut tokens = tokens.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Literal(literal)), None) => string_value(&literal)
+            .map(|text| (text, literal.span()))
+            .ok_or(literal.span()),
+        (Some(TokenTree::Literal(literal)), Some(extra)) if string_value(&literal).is_some() => {
+            Err(extra.span())
+        }
+        (Some(other), _) => Err(other.span()),
+        (None, _) => Err(Span::call_site()),
+    }
+}
+
+/// What a string literal stands for, from its source text; `None` for anything else (a
+/// byte string, a suffix, an escape this attribute has no use for).
+fn string_value(literal: &Literal) -> Option<String> {
+    let source = literal.to_string();
+    if let Some(raw) = source.strip_prefix('r') {
+        let hashes = raw.len() - raw.trim_start_matches('#').len();
+        let fence = "#".repeat(hashes);
+        return raw
+            .strip_prefix(&format!("{fence}\""))?
+            .strip_suffix(&format!("\"{fence}"))
+            .map(str::to_owned);
+    }
+    let body = source.strip_prefix('"')?.strip_suffix('"')?;
+    let mut text = String::new();
+    let mut chars = body.chars();
+    while let Some(char) = chars.next() {
+        if char != '\\' {
+            text.push(char);
+            continue;
+        }
+        text.push(match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '0' => '\0',
+            '\\' => '\\',
+            '"' => '"',
+            '\'' => '\'',
+            _ => return None,
+        });
+    }
+    Some(text)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, name: &Ident) -> Result<(), Error> {
@@ -347,11 +437,10 @@ fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Err
         (Some(other), _) => return Err(Error::new(other.span(), expected)),
         (None, _) => return Err(Error::new(name.span(), expected)),
     };
-    let names = Punctuated::<Ident, Token![,]>::parse_terminated.parse2(group.stream())?;
     let mut signals: Vec<SignalName> = Vec::new();
     let mut errors: Option<Error> = None;
-    for ident in names {
-        let error = match SIGNAL_NAMES.iter().find(|(name, _)| ident == name) {
+    for ident in names(group.stream())? {
+        let error = match SIGNAL_NAMES.iter().find(|(name, _)| is(&ident, name)) {
             Some((_, variant)) if signals.iter().any(|s| s.variant == *variant) => {
                 Error::new(ident.span(), format!("duplicate signal `{ident}`"))
             }
@@ -375,32 +464,41 @@ fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Err
     }
 }
 
+/// `a, b, c`, a trailing comma allowed.
+fn names(list: TokenStream) -> Result<Vec<Ident>, Error> {
+    let mut names = Vec::new();
+    let mut tokens = list.into_iter();
+    while let Some(token) = tokens.next() {
+        let TokenTree::Ident(name) = token else {
+            return Err(Error::new(token.span(), "expected identifier"));
+        };
+        names.push(name);
+        match tokens.next() {
+            Some(TokenTree::Punct(comma)) if comma.as_char() == ',' => {}
+            Some(other) => return Err(Error::new(other.span(), "expected `,`")),
+            None => break,
+        }
+    }
+    Ok(names)
+}
+
 fn parse_timeout(name: &Ident, rest: TokenStream) -> Result<u64, Error> {
     let value = parse_value(name, rest, "`timeout = \"500ms\"`")?;
-    let literal: LitStr = syn::parse2(value).map_err(|error| {
+    let (text, span) = string(&value).map_err(|span| {
         Error::new(
-            error.span(),
+            span,
             "expected a string such as `timeout = \"500ms\"`, `\"5s\"` or `\"2m\"`",
         )
     })?;
-    parse_duration_ms(&literal.value()).ok_or_else(|| {
+    parse_duration_ms(&text).ok_or_else(|| {
         Error::new(
-            literal.span(),
+            span,
             format!(
-                "invalid duration `{}`: expected a whole number greater than zero followed by \
-                 `ms`, `s` or `m`, such as `\"500ms\"`",
-                literal.value()
+                "invalid duration `{text}`: expected a whole number greater than zero followed \
+                 by `ms`, `s` or `m`, such as `\"500ms\"`"
             ),
         )
     })
-}
-
-/// Adds `error` to the ones already found: the user sees every mistake at once.
-pub(crate) fn push(errors: &mut Option<Error>, error: Error) {
-    match errors {
-        Some(errors) => errors.combine(error),
-        None => *errors = Some(error),
-    }
 }
 
 /// `"500ms"`, `"5s"`, `"2m"` to milliseconds; `None` for anything else, zero included.

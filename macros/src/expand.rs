@@ -1,13 +1,12 @@
 //! Code generation, from the typed inputs only.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
-
-use crate::args::{self, Args};
+use crate::args::{self, is, respan, Args};
+use crate::error::Error;
 use crate::item::{self, MainFn, Mistake};
+use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
-/// The whole attribute on `proc_macro2` tokens: parse, then expand the function or the
-/// errors. Also what the fuzz target (`fuzz/`) calls.
+/// The whole attribute: parse, then expand the function or the errors. Also what the fuzz
+/// target (`fuzz/`) calls.
 pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
     let args = args::parse(attr);
     let main = item::parse(item.clone());
@@ -41,28 +40,12 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// out for `impl Trait`, and a `main` returning `!` keeps a plain block. `guard` and
 /// `result` are named at the macro's own (mixed-site) span: the body cannot name them.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
+    let site = Span::call_site();
     let krate = args
         .krate
-        .as_ref()
-        .map_or_else(|| quote!(::on_exit), Clone::clone);
-    let handler = &args.handler;
-    // Spanned at the handler, so that a handler of the wrong type is reported on it.
-    let mut install = quote_spanned! {args.handler_span=>
-        #krate::Config::new(#handler)
-    };
-    if let Some(signals) = &args.signals {
-        let variants = signals
-            .iter()
-            .map(|signal| format_ident!("{}", signal.variant));
-        install = quote!(#install.signals(&[#(#krate::Signal::#variants),*]));
-    }
-    if let Some(ms) = args.timeout_ms {
-        install = quote!(#install.timeout(::core::time::Duration::from_millis(#ms)));
-    }
-    if args.graceful.is_some() {
-        install = quote!(#install.graceful());
-    }
-    let install = quote!(#install.install());
+        .clone()
+        .unwrap_or_else(|| code("::on_exit", site));
+    let install = install(args, &krate);
     let MainFn {
         signature,
         inner_attrs,
@@ -72,88 +55,166 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         output,
     } = main;
     let hidden = Span::mixed_site();
-    let guard = Ident::new("__on_exit_guard", hidden);
-    let result = Ident::new("__on_exit_result", hidden);
+    let guard = TokenTree::Ident(Ident::new("__on_exit_guard", hidden));
+    let result = TokenTree::Ident(Ident::new("__on_exit_result", hidden));
     // The body runs as a closure (an async block for `async fn main`), so that a `return` in
     // it (tokio's generated `main` has one) comes back here too, with every temporary of the
     // body dropped. A `main` that returns `!` never comes back: a block is enough.
-    let output = output.unwrap_or_else(|| quote!(()));
+    let output = output.unwrap_or_else(|| code("()", site));
     let never = output.to_string() == "!";
+    let statements = group(Delimiter::Brace, statements, hidden);
     let value = if never {
-        quote_spanned!(hidden=> { #statements })
+        statements
     } else if is_async {
-        quote_spanned!(hidden=> async { #statements }.await)
+        join([code("async", hidden), statements, code(".await", hidden)])
     } else {
-        quote_spanned!(hidden=> (|| { #statements })())
+        let closure = join([code("||", hidden), statements]);
+        join([
+            group(Delimiter::Parenthesis, closure, hidden),
+            code("()", hidden),
+        ])
     };
     // The declared type guides inference in the body (`?`, `Ok(())`); `impl Trait` cannot
     // be written on a `let`, and there the body's own type is `main`'s anyway.
     let opaque = output
         .clone()
         .into_iter()
-        .any(|token| matches!(&token, TokenTree::Ident(i) if i == "impl"));
+        .any(|token| matches!(&token, TokenTree::Ident(i) if is(i, "impl")));
     let typed = if never || opaque {
-        quote!()
+        TokenStream::new()
     } else {
-        quote_spanned!(hidden=> : #output)
+        join([code(":", hidden), output])
     };
     // A body that never returns normally (`loop {}`, a final `process::exit`) makes the
     // last statement unreachable; that is the expansion's business, not the user's.
-    let end = quote_spanned! {hidden=>
-        #[allow(unreachable_code)]
-        let #result = #krate::__private::end(#guard, #result);
-        #result
-    };
-    let body = quote_spanned! {hidden=>
-        #inner_attrs
-        let #guard = #install;
-        let #result #typed = #value;
-        #end
-    };
-    let mut body = Group::new(Delimiter::Brace, body);
-    body.set_span(body_span);
-    let signature = signature.into_iter();
-    quote!(#(#signature)* #body)
+    let end_arguments = join([
+        guard.clone().into(),
+        code(",", hidden),
+        result.clone().into(),
+    ]);
+    let body = join([
+        inner_attrs,
+        code("let", hidden),
+        guard.into(),
+        code("=", hidden),
+        install,
+        code(";", hidden),
+        code("let", hidden),
+        result.clone().into(),
+        typed,
+        code("=", hidden),
+        value,
+        code(";", hidden),
+        code("#[allow(unreachable_code)] let", hidden),
+        result.clone().into(),
+        code("=", hidden),
+        krate,
+        code("::__private::end", hidden),
+        group(Delimiter::Parenthesis, end_arguments, hidden),
+        code(";", hidden),
+        result.into(),
+    ]);
+    let mut signature: TokenStream = signature.into_iter().collect();
+    signature.extend([group(Delimiter::Brace, body, body_span)]);
+    signature
+}
+
+/// `KRATE::Config::new(HANDLER).OPTIONS.install()`.
+fn install(args: &Args, krate: &TokenStream) -> TokenStream {
+    let site = Span::call_site();
+    // Spanned at the handler, so that a handler of the wrong type is reported on it.
+    let mut install = join([
+        krate.clone(),
+        code("::Config::new", args.handler_span),
+        group(
+            Delimiter::Parenthesis,
+            args.handler.clone(),
+            args.handler_span,
+        ),
+    ]);
+    if let Some(signals) = &args.signals {
+        let mut list = TokenStream::new();
+        for signal in signals {
+            list.extend([
+                krate.clone(),
+                code(&format!("::Signal::{},", signal.variant), site),
+            ]);
+        }
+        let slice = join([code("&", site), group(Delimiter::Bracket, list, site)]);
+        install.extend([
+            code(".signals", site),
+            group(Delimiter::Parenthesis, slice, site),
+        ]);
+    }
+    if let Some(ms) = args.timeout_ms {
+        let mut ms = Literal::u64_suffixed(ms);
+        ms.set_span(site);
+        let duration = join([
+            code("::core::time::Duration::from_millis", site),
+            group(Delimiter::Parenthesis, TokenTree::Literal(ms).into(), site),
+        ]);
+        install.extend([
+            code(".timeout", site),
+            group(Delimiter::Parenthesis, duration, site),
+        ]);
+    }
+    if args.graceful.is_some() {
+        install.extend([code(".graceful()", site)]);
+    }
+    install.extend([code(".install()", site)]);
+    install
 }
 
 /// The errors, next to the user's function so that they are the only errors.
-pub(crate) fn errors(
-    errors: &syn::Error,
-    item: TokenStream,
-    mistake: Option<&Mistake>,
-) -> TokenStream {
-    let errors = errors.to_compile_error();
+pub(crate) fn errors(errors: &Error, item: TokenStream, mistake: Option<&Mistake>) -> TokenStream {
+    let mut output = errors.to_compile_error();
     match mistake {
         Some(Mistake::BadMain { name, .. }) => {
             // rustc would add "`main` function has wrong type": rename the user's function
             // (its body is still checked) and stand in an empty `main`.
-            let renamed = format_ident!("__on_exit_invalid_{}", name);
-            let item = rename(item::without_on_exit(item), name, &renamed);
-            quote! {
-                #errors
-                #[allow(dead_code)]
-                #item
-                fn main() {}
-            }
+            let renamed = format!("__on_exit_invalid_{name}");
+            let site = Span::call_site();
+            output.extend([
+                code("#[allow(dead_code)]", site),
+                rename(item::without_on_exit(item), name, &renamed),
+                code("fn main() {}", site),
+            ]);
         }
-        Some(Mistake::NotMain(_)) | None => quote!(#errors #item),
+        Some(Mistake::NotMain(_)) | None => output.extend([item]),
     }
+    output
+}
+
+/// Rust source as tokens, every one of them at `span`.
+fn code(source: &str, span: Span) -> TokenStream {
+    respan(source.parse().unwrap_or_default(), span)
+}
+
+/// `tokens` in `delimiter`s at `span`.
+fn group(delimiter: Delimiter, tokens: TokenStream, span: Span) -> TokenStream {
+    let mut group = Group::new(delimiter, tokens);
+    group.set_span(span);
+    TokenTree::Group(group).into()
+}
+
+fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
+    parts.into_iter().collect()
 }
 
 /// Renames the first `fn NAME` in `item`.
-fn rename(item: TokenStream, name: &Ident, renamed: &Ident) -> TokenStream {
+fn rename(item: TokenStream, name: &Ident, renamed: &str) -> TokenStream {
     let mut after_fn = false;
     let mut done = false;
     item.into_iter()
         .map(|token| {
             let token = match &token {
-                TokenTree::Ident(ident) if after_fn && !done && ident == name => {
+                TokenTree::Ident(ident) if after_fn && !done && is(ident, &name.to_string()) => {
                     done = true;
-                    TokenTree::Ident(Ident::new(&renamed.to_string(), ident.span()))
+                    TokenTree::Ident(Ident::new(renamed, ident.span()))
                 }
                 _ => token,
             };
-            after_fn = matches!(&token, TokenTree::Ident(ident) if ident == "fn");
+            after_fn = matches!(&token, TokenTree::Ident(ident) if is(ident, "fn"));
             token
         })
         .collect()

@@ -1,11 +1,9 @@
 //! The item under the attribute: it must be `fn main()`. Only the signature is read; the body
 //! stays opaque tokens.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use syn::parse::{ParseStream, Parser as _};
-use syn::{Error, Token};
-
-use crate::args::Angles;
+use crate::args::{is, Angles};
+use crate::error::{push, Error};
+use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// `fn main`, split around its body.
 pub(crate) struct MainFn {
@@ -52,9 +50,7 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
             return Err(Mistake::NotMain(not_main(span)));
         }
     };
-    let check = |input: ParseStream| check_signature(input);
-    let checked = check.parse2(signature.iter().cloned().collect());
-    match checked {
+    match check_signature(&signature) {
         Ok(Signature::Main) => {}
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
@@ -76,11 +72,11 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
 fn async_and_output(signature: &[TokenTree]) -> (bool, Option<TokenStream>) {
     let fn_at = signature
         .iter()
-        .position(|token| matches!(token, TokenTree::Ident(i) if i == "fn"))
+        .position(|token| is_ident(token, "fn"))
         .unwrap_or(0);
     let is_async = signature[..fn_at]
         .iter()
-        .any(|token| matches!(token, TokenTree::Ident(i) if i == "async"));
+        .any(|token| is_ident(token, "async"));
     let after_params = signature[fn_at..]
         .iter()
         .position(
@@ -93,7 +89,7 @@ fn async_and_output(signature: &[TokenTree]) -> (bool, Option<TokenStream>) {
         {
             Some(
                 rest.iter()
-                    .take_while(|token| !matches!(token, TokenTree::Ident(i) if i == "where"))
+                    .take_while(|token| !is_ident(token, "where"))
                     .cloned()
                     .collect(),
             )
@@ -112,81 +108,144 @@ fn not_main(span: Span) -> Error {
     Error::new(span, "`#[on_exit]` can only be used on `fn main`")
 }
 
-/// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`, token by token
-/// (syn's `derive` feature, which parses these as types, costs a second of every cold build).
-fn check_signature(input: ParseStream) -> syn::Result<Signature> {
+/// Reads `ATTRS VIS QUALIFIERS fn main GENERICS (PARAMS) -> RET WHERE`, token by token; the
+/// return type and a where clause are left to rustc.
+fn check_signature(signature: &[TokenTree]) -> Result<Signature, Error> {
+    let mut tokens = Cursor {
+        tokens: signature,
+        at: 0,
+    };
     // Outer attributes: `#[...]`. A second `#[on_exit]` would install a second time.
     let mut errors: Option<Error> = None;
-    let mut report = |error: Error| crate::args::push(&mut errors, error);
-    while input.peek(Token![#]) {
-        let hash = input.parse::<Token![#]>()?;
-        let attribute = input.parse::<Group>()?;
-        if names_on_exit(&attribute) {
-            let mut span = attribute.span();
-            span = hash.span.join(span).unwrap_or(span);
+    let mut report = |error: Error| push(&mut errors, error);
+    while tokens.is_punct('#') {
+        tokens.next();
+        let Some(TokenTree::Group(attribute)) = tokens.next() else {
+            return Err(Error::new(tokens.span(), "expected an attribute: `#[...]`"));
+        };
+        if names_on_exit(attribute) {
             report(Error::new(
-                span,
+                attribute.span(),
                 "`#[on_exit]` is given twice on this `main`: put every option in one attribute",
             ));
         }
     }
     // Visibility: `pub`, `pub(crate)`, `pub(in path)`.
-    if input.peek(Token![pub]) {
-        input.parse::<Token![pub]>()?;
-        if input.peek(syn::token::Paren) {
-            input.parse::<Group>()?;
+    if tokens.is_ident("pub") {
+        tokens.next();
+        if matches!(tokens.peek(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+        {
+            tokens.next();
         }
     }
     // `async`, `unsafe`, `extern "C"`: rustc has its own word for those on `main`. `const`
     // would make rustc complain about the expansion instead: say it here, once.
-    while !input.peek(Token![fn]) {
-        if input.peek(Token![const]) {
-            let constness = input.parse::<Token![const]>()?;
+    while !tokens.is_ident("fn") {
+        if tokens.is_ident("const") {
             report(Error::new(
-                constness.span,
+                tokens.span(),
                 "`main` function is not allowed to be `const`",
             ));
-        } else if input.peek(Token![async])
-            || input.peek(Token![unsafe])
-            || input.peek(Token![extern])
-            || input.peek(syn::LitStr)
+        } else if !(tokens.is_ident("async")
+            || tokens.is_ident("unsafe")
+            || tokens.is_ident("extern")
+            || matches!(tokens.peek(), Some(TokenTree::Literal(abi)) if abi.to_string().starts_with('"')))
         {
-            input.parse::<TokenTree>()?;
-        } else {
-            return Err(not_main(input.span()));
+            return Err(not_main(tokens.span()));
         }
+        tokens.next();
     }
-    input.parse::<Token![fn]>()?;
-    let name: Ident = input.parse()?;
-    if name != "main" {
+    tokens.next();
+    let Some(TokenTree::Ident(name)) = tokens.peek() else {
+        return Err(Error::new(tokens.span(), "expected identifier"));
+    };
+    let name = name.clone();
+    tokens.next();
+    if !is(&name, "main") {
         return Err(Error::new(
             name.span(),
             format!("`#[on_exit]` can only be used on `fn main`, not on `fn {name}`"),
         ));
     }
-    if input.peek(Token![<]) {
-        let generics = angle_bracketed(input)?;
-        report(Error::new_spanned(
+    if tokens.is_punct('<') {
+        let generics = tokens.angle_bracketed()?;
+        report(Error::spanning(
             generics,
             "`main` cannot have generic parameters",
         ));
     }
-    let params: Group = input.parse()?;
-    if params.delimiter() != Delimiter::Parenthesis {
-        return Err(not_main(params.span()));
-    }
-    if !params.stream().is_empty() {
-        report(Error::new_spanned(
-            params.stream(),
-            "`main` cannot take parameters",
-        ));
+    match tokens.next() {
+        Some(TokenTree::Group(params)) if params.delimiter() == Delimiter::Parenthesis => {
+            if !params.stream().is_empty() {
+                report(Error::spanning(
+                    params.stream(),
+                    "`main` cannot take parameters",
+                ));
+            }
+        }
+        Some(other) => return Err(not_main(other.span())),
+        None => return Err(not_main(Span::call_site())),
     }
     // The return type and a where clause follow; rustc checks them.
-    input.parse::<TokenStream>()?;
     Ok(match errors {
         Some(error) => Signature::BadMain(error, name),
         None => Signature::Main,
     })
+}
+
+/// A place in the signature's tokens.
+struct Cursor<'a> {
+    tokens: &'a [TokenTree],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<&'a TokenTree> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<&'a TokenTree> {
+        let token = self.peek();
+        self.at += 1;
+        token
+    }
+
+    /// The next token's span; the macro's call site at the end.
+    fn span(&self) -> Span {
+        self.peek().map_or_else(Span::call_site, TokenTree::span)
+    }
+
+    fn is_ident(&self, name: &str) -> bool {
+        self.peek().is_some_and(|token| is_ident(token, name))
+    }
+
+    fn is_punct(&self, char: char) -> bool {
+        matches!(self.peek(), Some(TokenTree::Punct(p)) if p.as_char() == char)
+    }
+
+    /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
+    fn angle_bracketed(&mut self) -> Result<TokenStream, Error> {
+        let mut generics = TokenStream::new();
+        let mut angles = Angles::default();
+        loop {
+            let Some(token) = self.next() else {
+                return Err(Error::new(
+                    Span::call_site(),
+                    "unexpected end of input, expected `>`",
+                ));
+            };
+            angles.track(token);
+            generics.extend([token.clone()]);
+            if angles.depth == 0 {
+                return Ok(generics);
+            }
+        }
+    }
+}
+
+/// Whether `token` is the identifier `name`.
+fn is_ident(token: &TokenTree, name: &str) -> bool {
+    matches!(token, TokenTree::Ident(ident) if is(ident, name))
 }
 
 /// The item without its `#[on_exit]` attributes: after a mistake, a second attribute must
@@ -218,21 +277,7 @@ fn names_on_exit(attribute: &Group) -> bool {
             _ => break,
         }
     }
-    last_ident.is_some_and(|ident| ident == "on_exit")
-}
-
-/// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
-fn angle_bracketed(input: ParseStream) -> syn::Result<TokenStream> {
-    let mut tokens = TokenStream::new();
-    let mut angles = Angles::default();
-    loop {
-        let token: TokenTree = input.parse()?;
-        angles.track(&token);
-        tokens.extend([token]);
-        if angles.depth == 0 {
-            return Ok(tokens);
-        }
-    }
+    last_ident.is_some_and(|ident| is(&ident, "on_exit"))
 }
 
 /// Splits `#![...]` attributes off the start of the body.
