@@ -20,7 +20,6 @@
 mod protocol;
 mod serve;
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -140,11 +139,45 @@ impl Item {
     }
 }
 
+/// Values by id, in the order of their ids, as a `BTreeMap` would keep them but without its
+/// code (it was a third of the runtime's build). Ids only grow and cleanups take the newest
+/// first, so both ends are cheap.
+pub(crate) struct ById<T>(Vec<(u64, T)>);
+
+impl<T> Default for ById<T> {
+    fn default() -> Self {
+        ById(Vec::new())
+    }
+}
+
+impl<T> ById<T> {
+    pub(crate) fn insert(&mut self, id: u64, value: T) {
+        match self.0.binary_search_by_key(&id, |(key, _)| *key) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (id, value)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
+        let at = self.0.binary_search_by_key(&id, |(key, _)| *key).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    /// Oldest first.
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> {
+        self.0.iter().map(|(id, value)| (*id, value))
+    }
+
+    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
+        self.0.into_iter().map(|(_, value)| value)
+    }
+}
+
 /// What this process has armed, and its link to the guardian.
 #[derive(Default)]
 struct Armed {
     link: Option<sys::Link>,
-    items: BTreeMap<u64, Item>,
+    items: ById<Item>,
     next: u64,
 }
 
@@ -205,8 +238,8 @@ impl Armed {
                 format!("on-exit could not start its guardian process: {error}"),
             )
         })?;
-        for (id, item) in &self.items {
-            if let Some(message) = item.message(*id) {
+        for (id, item) in self.items.iter() {
+            if let Some(message) = item.message(id) {
                 link.send(&protocol::encode(&message), item.process())?;
             }
         }
@@ -222,7 +255,7 @@ fn done_here(id: u64) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .items
-        .remove(&id);
+        .remove(id);
     match item {
         Some(Item::Child(process)) => stop(&[process]),
         Some(Item::Path(path)) => {
@@ -320,5 +353,25 @@ fn make_writable(path: &Path) {
         for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
             make_writable(&entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ById;
+
+    #[test]
+    fn by_id_keeps_the_order_of_ids_whatever_the_order_of_inserts() {
+        let mut items = ById::default();
+        for id in [3, 1, 4, 0, 2] {
+            items.insert(id, id * 10);
+        }
+        items.insert(4, 41);
+        assert_eq!(items.remove(1), Some(10));
+        assert_eq!(items.remove(1), None);
+        assert_eq!(items.remove(9), None);
+        let ids: Vec<(u64, u64)> = items.iter().rev().map(|(id, v)| (id, *v)).collect();
+        assert_eq!(ids, [(4, 41), (3, 30), (2, 20), (0, 0)]);
+        assert_eq!(items.into_values().collect::<Vec<_>>(), [0, 20, 30, 41]);
     }
 }

@@ -1,20 +1,18 @@
 //! What the guardian process does: it collects what the program arms until the program ends,
 //! then stops the children and removes the paths that the program did not get to itself.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::protocol::{self, Message};
-use super::{remove, stop};
+use super::{remove, stop, ById};
 use crate::sys;
 
 /// The guardian's life, from the first frame to the program's end and the work after it.
 pub(crate) fn serve(mut inbox: sys::Inbox) {
     let mut bytes = Vec::new();
     // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
-    #[allow(clippy::zero_sized_map_values)]
-    let mut children = BTreeMap::new();
-    let mut paths: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    let mut children: ById<sys::Process> = ById::default();
+    let mut paths: ById<PathBuf> = ById::default();
     loop {
         let open = inbox.receive(&mut bytes).unwrap_or(false);
         while let Some(message) = protocol::decode(&mut bytes) {
@@ -28,8 +26,8 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     paths.insert(id, path);
                 }
                 Message::Done { id } => {
-                    children.remove(&id);
-                    paths.remove(&id);
+                    children.remove(id);
+                    paths.remove(id);
                 }
             }
         }
@@ -41,7 +39,7 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // newest first: the children may have been writing into them.
     let children: Vec<_> = children.into_values().collect();
     stop(&children);
-    for path in paths.values().rev() {
+    for (_, path) in paths.iter().rev() {
         let _ = remove(path);
     }
 }
