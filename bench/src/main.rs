@@ -61,7 +61,7 @@ fn main() {
         eprintln!("cold builds: skipped (--quick)");
     } else {
         eprintln!("cold builds: 3 of each quick script with -j1 and -j2, fresh target dirs...");
-        rows.extend(cold_build_rows(&root, 3));
+        rows.extend(cold_build_rows(&root, 5));
     }
 
     rows.push(binary_growth(&bin));
@@ -524,10 +524,15 @@ fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
     );
     let mut rows = Vec::new();
     for jobs in [1, 2] {
+        // Interleaved, so that a change in the machine's load hits the three scripts alike.
+        let mut runs: [Vec<(u64, u64)>; 3] = Default::default();
+        for _ in 0..samples {
+            for (script, runs) in [&attribute, &builder, &ctrlc].into_iter().zip(&mut runs) {
+                runs.push(cold_build(script, jobs));
+            }
+        }
         let [(attribute_cpu, attribute_wall), (builder_cpu, builder_wall), (ctrlc_cpu, ctrlc_wall)] =
-            [&attribute, &builder, &ctrlc].map(|script| {
-                let runs: Vec<(u64, u64)> =
-                    (0..samples).map(|_| cold_build(script, jobs)).collect();
+            runs.map(|runs| {
                 let cpu: Vec<u64> = runs.iter().map(|run| run.0).collect();
                 let wall: Vec<u64> = runs.iter().map(|run| run.1).collect();
                 (median(&cpu), median(&wall))
