@@ -271,16 +271,7 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
         }
         "crate" => {
             let path =
-                parse_value(&name, rest, "`crate = path::to::on_exit`").and_then(|value| {
-                    // `crate = "name"`, as tokio and serde spell it, or a bare path.
-                    match string(&value) {
-                        Ok((text, span)) => {
-                            let path = text.parse().map_err(|_| not_a_path(span))?;
-                            check_path(respan(path, span), span)
-                        }
-                        Err(_) => check_path(value, Span::call_site()),
-                    }
-                })?;
+                parse_value(&name, rest, "`crate = path::to::on_exit`").and_then(crate_path)?;
             set_once(&mut args.krate, path, &name)
         }
         _ => Err(Error::new(
@@ -288,6 +279,17 @@ fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
             format!("unknown option `{name}`; expected {OPTIONS}"),
         )),
     }
+}
+
+/// `crate = "name"`, as tokio and serde spell it, or a bare path: the path's tokens.
+fn crate_path(value: TokenStream) -> Result<TokenStream, Error> {
+    if let Ok((text, span)) = string(&value) {
+        let path = text.parse().map_err(|_| not_a_path(span))?;
+        return check_path(respan(path, span), span);
+    }
+    let last = value.clone().into_iter().last();
+    let end = last.map_or_else(Span::call_site, |token| token.span());
+    check_path(value, end)
 }
 
 /// A module path, `::a::b` or `a::b`: returns its tokens. `end` is where a path cut short
@@ -570,6 +572,16 @@ mod tests {
         let args = parse(quote!(cleanup, crate = "exit_guard")).unwrap();
         assert_eq!(args.krate.unwrap().to_string(), "exit_guard");
 
+        let args = parse(quote!(cleanup, crate = r"::my::on_exit", timeout = r#"5s"#)).unwrap();
+        assert_eq!(args.krate.unwrap().to_string(), ":: my :: on_exit");
+        assert_eq!(args.timeout_ms, Some(5_000));
+
+        let args = parse(quote!(cleanup, timeout = "\x35s")).map(|args| args.timeout_ms);
+        assert!(
+            args.is_err(),
+            "an escape it has no use for is refused, not misread"
+        );
+
         let args = parse(quote!(move |a, b| x)).unwrap();
         assert_eq!(args.handler.to_string(), quote!(move |a, b| x).to_string());
 
@@ -621,6 +633,12 @@ mod tests {
             quote!(cleanup,, timeout = "1s"),
             quote!(cleanup, crate),
             quote!(cleanup, crate = "not a path"),
+            quote!(cleanup, crate = "a::"),
+            quote!(cleanup, crate = a::),
+            quote!(cleanup, crate = ""),
+            quote!(cleanup, timeout = b"5s"),
+            quote!(cleanup, timeout = "5s" "1s"),
+            quote!(cleanup, timeout = "5s"u8),
             quote!(cleanup, graceful = true),
             quote!(cleanup, graceful, graceful),
             quote!(cleanup, 5),
