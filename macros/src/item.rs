@@ -133,8 +133,7 @@ fn check_signature(signature: &[TokenTree]) -> Result<Signature, Error> {
     // Visibility: `pub`, `pub(crate)`, `pub(in path)`.
     if tokens.is_ident("pub") {
         tokens.next();
-        if matches!(tokens.peek(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
-        {
+        if tokens.is_parenthesized() {
             tokens.next();
         }
     }
@@ -149,7 +148,7 @@ fn check_signature(signature: &[TokenTree]) -> Result<Signature, Error> {
         } else if !(tokens.is_ident("async")
             || tokens.is_ident("unsafe")
             || tokens.is_ident("extern")
-            || matches!(tokens.peek(), Some(TokenTree::Literal(abi)) if abi.to_string().starts_with('"')))
+            || tokens.is_string())
         {
             return Err(not_main(tokens.span()));
         }
@@ -221,6 +220,15 @@ impl<'a> Cursor<'a> {
 
     fn is_punct(&self, char: char) -> bool {
         matches!(self.peek(), Some(TokenTree::Punct(p)) if p.as_char() == char)
+    }
+
+    fn is_parenthesized(&self) -> bool {
+        matches!(self.peek(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+    }
+
+    /// A string literal, such as an ABI's `"C"`.
+    fn is_string(&self) -> bool {
+        matches!(self.peek(), Some(TokenTree::Literal(l)) if l.to_string().starts_with('"'))
     }
 
     /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
