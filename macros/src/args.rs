@@ -350,6 +350,11 @@ pub(crate) fn is(ident: &Ident, name: &str) -> bool {
     ident.to_string() == name
 }
 
+/// Whether `token` is the identifier `name`.
+pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {
+    matches!(token, TokenTree::Ident(ident) if is(ident, name))
+}
+
 /// The value of a plain string literal (`"..."` or `r"..."`, no suffix) that is all of
 /// `tokens`, and its span. Otherwise, the span of the first token that is not one.
 fn string(tokens: &TokenStream) -> Result<(String, Span), Span> {

@@ -1,6 +1,6 @@
 //! Code generation, from the typed inputs only.
 
-use crate::args::{self, is, respan, Args};
+use crate::args::{self, is, is_ident, respan, Args};
 use crate::error::Error;
 use crate::item::{self, MainFn, Mistake};
 use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
@@ -79,7 +79,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let opaque = output
         .clone()
         .into_iter()
-        .any(|token| matches!(&token, TokenTree::Ident(i) if is(i, "impl")));
+        .any(|token| is_ident(&token, "impl"));
     let typed = if never || opaque {
         TokenStream::new()
     } else {
@@ -214,7 +214,7 @@ fn rename(item: TokenStream, name: &Ident, renamed: &str) -> TokenStream {
                 }
                 _ => token,
             };
-            after_fn = matches!(&token, TokenTree::Ident(ident) if is(ident, "fn"));
+            after_fn = is_ident(&token, "fn");
             token
         })
         .collect()

@@ -1,7 +1,7 @@
 //! The item under the attribute: it must be `fn main()`. Only the signature is read; the body
 //! stays opaque tokens.
 
-use crate::args::{is, Angles};
+use crate::args::{is, is_ident, Angles};
 use crate::error::{push, Error};
 use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
@@ -249,11 +249,6 @@ impl<'a> Cursor<'a> {
             }
         }
     }
-}
-
-/// Whether `token` is the identifier `name`.
-fn is_ident(token: &TokenTree, name: &str) -> bool {
-    matches!(token, TokenTree::Ident(ident) if is(ident, name))
 }
 
 /// The item without its `#[on_exit]` attributes: after a mistake, a second attribute must
