@@ -365,6 +365,17 @@ pub(crate) fn run_early(cleanup: Boxed) {
     cleanup(Reason::Returned);
 }
 
+/// Ends the process the way `signal` would have (see `sys::die_by`).
+pub(crate) fn die_by(signal: Signal) -> ! {
+    sys::die_by(signal)
+}
+
+/// For the project's Windows tests: calls the console handler the way Windows does.
+#[cfg(feature = "test-hooks")]
+pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
+    sys::run_console_handler(event)
+}
+
 /// The runtime's own messages: never panic, even when stderr is gone (a closed terminal).
 pub(crate) fn warn(message: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "on-exit: {message}");

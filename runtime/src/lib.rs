@@ -18,9 +18,14 @@
 //!   thin wrappers over the driver.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
-//!   talks to in frames (`protocol.rs`).
-//! - `sys/`: one file per platform; the only place with `unsafe` code.
+//!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
+//!   the channel, the copy of the program started before `main`).
+//! - `sys/`: the ending hooks, by concern (`signal/`, `wake/`, `thread/`), then by platform.
+//! - `sync.rs`: the locks and atomics, std's or loom's.
+//!
+//! `unsafe` code is denied everywhere but in `sys/` and `guardian/sys/`.
 
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 // Model checking (`RUSTFLAGS="--cfg on_exit_loom"`) builds the OS-free half and its models
@@ -44,6 +49,7 @@ mod runtime;
 mod signalled;
 mod state;
 mod sync;
+#[allow(unsafe_code)] // the platform layer: with `guardian/sys/`, the only `unsafe` code
 mod sys;
 mod waiters;
 
@@ -74,7 +80,7 @@ pub mod __private {
             let _ = result.report();
             drop(guard);
             // The drop died by the signal; this is only a fallback.
-            crate::sys::die_by(signal);
+            driver::die_by(signal);
         }
         result
     }
@@ -85,6 +91,6 @@ pub mod __private {
     #[cfg(feature = "test-hooks")]
     #[must_use]
     pub fn run_console_handler(event: u32) -> Option<bool> {
-        crate::sys::run_console_handler(event)
+        driver::run_console_handler(event)
     }
 }

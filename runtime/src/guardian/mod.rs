@@ -19,6 +19,8 @@
 
 mod protocol;
 mod serve;
+#[allow(unsafe_code)] // the guardian's platform layer: its only `unsafe` code
+mod sys;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use self::protocol::Message;
 pub(crate) use self::serve::serve;
-use crate::sys::{self, Published};
+use crate::sys::Published;
 use crate::{driver, Reason};
 
 /// How long a child has after `SIGTERM` before `SIGKILL`.
@@ -191,7 +193,7 @@ struct OfProcess {
 static ARMED: Published<OfProcess> = Published::empty();
 
 fn armed() -> &'static Mutex<Armed> {
-    let pid = sys::pid();
+    let pid = crate::sys::pid();
     loop {
         let current = ARMED.get();
         if let Some(of_process) = current.filter(|of_process| of_process.pid == pid) {

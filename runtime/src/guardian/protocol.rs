@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::sys;
+use super::sys;
 
 /// One frame.
 #[derive(Debug, PartialEq, Eq)]

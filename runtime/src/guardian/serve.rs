@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use super::protocol::{self, Message};
+use super::sys;
 use super::{remove, stop, ById};
-use crate::sys;
 
 /// The guardian's life, from the first frame to the program's end and the work after it.
 pub(crate) fn serve(mut inbox: sys::Inbox) {

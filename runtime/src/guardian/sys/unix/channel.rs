@@ -1,0 +1,312 @@
+//! The channel from the program to its guardian: a stream socket pair carrying frames, and
+//! with each child's frame its pidfd (`SCM_RIGHTS`).
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::path::{Path, PathBuf};
+use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::pidfd::Process;
+
+/// A path as the bytes sent to the guardian.
+pub(crate) fn path_bytes(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_bytes().to_vec()
+}
+
+pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    OsString::from_vec(bytes).into()
+}
+
+/// The program's end of the channel to its guardian.
+pub(crate) struct Link {
+    socket: OwnedFd,
+}
+
+/// The descriptor of the live [`Link`], which a forked child closes at once (see
+/// [`forget_link`]).
+static LINK: AtomicI32 = AtomicI32::new(-1);
+
+/// Runs in the child right after `fork`: the link belongs to the parent, and a child that
+/// keeps it open would keep the guardian from seeing the parent's end (on systems without
+/// pidfds). `close` is async-signal-safe.
+extern "C" fn forget_link() {
+    let fd = LINK.swap(-1, Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: the descriptor is the child's copy of the parent's link, which nothing in
+        // the child uses: the guardian module ignores state made by another process.
+        unsafe { libc::close(fd) };
+    }
+}
+
+impl Link {
+    pub(super) fn new(socket: OwnedFd) -> Link {
+        static WATCH_FORKS: std::sync::Once = std::sync::Once::new();
+        WATCH_FORKS.call_once(|| {
+            // SAFETY: `forget_link` only swaps an atomic and calls close, which is allowed in
+            // the child of a multi-threaded fork.
+            unsafe { libc::pthread_atfork(None, None, Some(forget_link)) };
+        });
+        LINK.store(socket.as_raw_fd(), Ordering::Relaxed);
+        Link { socket }
+    }
+
+    /// Sends `frame`, with the pidfd of `process` attached.
+    pub(crate) fn send(&mut self, frame: &[u8], process: Option<&Process>) -> io::Result<()> {
+        let mut attached = process.map(Process::pidfd);
+        let mut sent = 0;
+        while sent < frame.len() {
+            match send_part(&self.socket, &frame[sent..], attached) {
+                Ok(count) => {
+                    sent += count;
+                    attached = None;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = LINK.compare_exchange(
+            self.socket.as_raw_fd(),
+            -1,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Room for the control message that carries one descriptor (and a little more: eight).
+#[repr(C, align(8))]
+struct Control([u8; 64]);
+
+/// One `sendmsg`, with `fd` attached if there is one. Never raises `SIGPIPE`.
+fn send_part(socket: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<usize> {
+    let mut part = libc::iovec {
+        iov_base: bytes.as_ptr().cast_mut().cast(),
+        iov_len: bytes.len(),
+    };
+    let mut control = Control([0; 64]);
+    // SAFETY: an all-zero msghdr is a message with no name and no control data.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = ptr::addr_of_mut!(part);
+    message.msg_iovlen = 1;
+    if let Some(fd) = fd {
+        let size = u32::try_from(std::mem::size_of::<RawFd>()).unwrap_or(4);
+        message.msg_control = control.0.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE only computes a size.
+        message.msg_controllen = unsafe { libc::CMSG_SPACE(size) } as _;
+        // SAFETY: the control buffer is aligned, zeroed, and larger than CMSG_SPACE(4), so
+        // CMSG_FIRSTHDR returns a header inside it with room for one descriptor after it.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(ptr::addr_of!(message));
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(size) as _;
+            ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd);
+        }
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = libc::MSG_NOSIGNAL;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = 0; // SO_NOSIGPIPE is set on the socket instead
+                   // SAFETY: `message` points to one iovec over `bytes` and to `control`, all alive here.
+    let sent = unsafe { libc::sendmsg(socket.as_raw_fd(), ptr::addr_of!(message), flags) };
+    usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+}
+
+/// A connected pair of stream sockets, close-on-exec (and without `SIGPIPE` where there is no
+/// `MSG_NOSIGNAL`).
+pub(super) fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1; 2];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let kind = libc::SOCK_STREAM;
+    // SAFETY: socketpair writes two new descriptors into the two-element array.
+    if unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: socketpair succeeded: both descriptors are open and owned by nothing else.
+    let pair = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    for fd in [&pair.0, &pair.1] {
+        // SAFETY: fcntl on an open socket we own, with integer arguments.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        #[cfg(target_vendor = "apple")]
+        {
+            let on: i32 = 1;
+            // SAFETY: setsockopt on an open socket we own, with a valid 4-byte option value.
+            unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_NOSIGPIPE,
+                    ptr::addr_of!(on).cast(),
+                    4,
+                )
+            };
+        }
+    }
+    Ok(pair)
+}
+
+/// Waits until `fd` is readable (or at its end), at most `timeout`.
+pub(super) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut ready = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let left_ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one valid pollfd for an open descriptor.
+        match unsafe { libc::poll(ptr::addr_of_mut!(ready), 1, left_ms) } {
+            1 => return Ok(()),
+            0 => return Err(io::Error::new(io::ErrorKind::TimedOut, "it did not answer")),
+            _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            _ => return Err(io::Error::last_os_error()),
+        }
+    }
+}
+
+/// The guardian's end of the channel.
+pub(crate) struct Inbox {
+    socket: OwnedFd,
+    /// The program's pidfd, where there are pidfds.
+    program: Option<OwnedFd>,
+    /// Set once the program has ended: what is left in the channel is read without waiting.
+    program_gone: bool,
+    /// Descriptors received, in order, not yet claimed by [`Inbox::process`].
+    received: VecDeque<OwnedFd>,
+}
+
+impl Inbox {
+    /// The guardian's end of the channel, `socket`, and the program's pidfd if there is one.
+    pub(super) fn new(socket: OwnedFd, program: Option<OwnedFd>) -> Inbox {
+        Inbox {
+            socket,
+            program,
+            program_gone: false,
+            received: VecDeque::new(),
+        }
+    }
+
+    /// Appends what the program sent to `bytes`. `false` once the program has ended and all
+    /// it sent has been read.
+    pub(crate) fn receive(&mut self, bytes: &mut Vec<u8>) -> io::Result<bool> {
+        loop {
+            if !self.program_gone {
+                let mut ready = [
+                    libc::pollfd {
+                        fd: self.socket.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    },
+                    libc::pollfd {
+                        fd: self
+                            .program
+                            .as_ref()
+                            .map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    },
+                ];
+                // SAFETY: two valid pollfds (poll skips a negative descriptor); no timeout.
+                if unsafe { libc::poll(ready.as_mut_ptr(), 2, -1) } < 0 {
+                    continue; // EINTR
+                }
+                if ready[1].revents != 0 {
+                    self.program_gone = true;
+                    // SAFETY: fcntl with integer arguments on a descriptor we own.
+                    unsafe {
+                        let flags = libc::fcntl(self.socket.as_raw_fd(), libc::F_GETFL);
+                        libc::fcntl(
+                            self.socket.as_raw_fd(),
+                            libc::F_SETFL,
+                            flags | libc::O_NONBLOCK,
+                        );
+                    }
+                }
+            }
+            match self.receive_part(bytes) {
+                Ok(0) => return Ok(false),
+                Ok(_) => return Ok(true),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One `recvmsg`: the bytes to `bytes`, the descriptors to `received`.
+    fn receive_part(&mut self, bytes: &mut Vec<u8>) -> io::Result<usize> {
+        let mut buffer = [0_u8; 4096];
+        let mut part = libc::iovec {
+            iov_base: buffer.as_mut_ptr().cast(),
+            iov_len: buffer.len(),
+        };
+        let mut control = Control([0; 64]);
+        // SAFETY: an all-zero msghdr is a message with no name and no control data.
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = ptr::addr_of_mut!(part);
+        message.msg_iovlen = 1;
+        message.msg_control = control.0.as_mut_ptr().cast();
+        #[allow(clippy::cast_possible_truncation)] // 64 bytes
+        let room = control.0.len() as _;
+        message.msg_controllen = room;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let flags = libc::MSG_CMSG_CLOEXEC;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let flags = 0;
+        // SAFETY: `message` points to the buffer and the control buffer, both alive here.
+        let read =
+            unsafe { libc::recvmsg(self.socket.as_raw_fd(), ptr::addr_of_mut!(message), flags) };
+        let read = usize::try_from(read).map_err(|_| io::Error::last_os_error())?;
+        // SAFETY: recvmsg filled the control buffer and set msg_controllen; the CMSG macros
+        // walk the headers inside it, and each SCM_RIGHTS payload is that many descriptors,
+        // now open in this process and owned by nothing else.
+        unsafe {
+            let mut header = libc::CMSG_FIRSTHDR(ptr::addr_of!(message));
+            while !header.is_null() {
+                if (*header).cmsg_level == libc::SOL_SOCKET
+                    && (*header).cmsg_type == libc::SCM_RIGHTS
+                {
+                    #[allow(clippy::cast_ptr_alignment)] // read unaligned below
+                    let data = libc::CMSG_DATA(header).cast::<RawFd>();
+                    let payload = (*header).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                    for index in 0..payload / std::mem::size_of::<RawFd>() {
+                        let fd = ptr::read_unaligned(data.add(index));
+                        self.received.push_back(OwnedFd::from_raw_fd(fd));
+                    }
+                }
+                header = libc::CMSG_NXTHDR(ptr::addr_of!(message), header);
+            }
+        }
+        bytes.extend_from_slice(&buffer[..read]);
+        Ok(read)
+    }
+
+    /// The child the program armed as `pid`, with the pidfd that came with that message.
+    pub(crate) fn process(&mut self, pid: i32, group: bool) -> Option<Process> {
+        let pidfd = self.received.pop_front()?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        return Some(Process::adopt(pidfd, pid, group));
+        // Without pidfds the program sends no child.
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = (pidfd, pid, group);
+            None
+        }
+    }
+}

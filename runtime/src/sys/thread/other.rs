@@ -1,0 +1,15 @@
+//! One process and one thread (wasm32).
+
+/// One process, never forked.
+pub(crate) fn pid() -> u32 {
+    1
+}
+
+/// One thread: there is no other to tell apart.
+pub(crate) fn thread_id() -> u64 {
+    1
+}
+
+pub(crate) fn parked_in_exit(_thread: u64) -> bool {
+    false
+}

@@ -1,0 +1,17 @@
+//! Which process and thread this is, on Windows.
+
+/// The id of this process (Windows has no `fork`).
+pub(crate) fn pid() -> u32 {
+    std::process::id()
+}
+
+/// A number for the calling thread, unique among the live ones.
+pub(crate) fn thread_id() -> u64 {
+    // SAFETY: GetCurrentThreadId has no preconditions and cannot fail.
+    u64::from(unsafe { windows_sys::Win32::System::Threading::GetCurrentThreadId() })
+}
+
+/// Always `false`: std parks a second exiting thread only on Linux.
+pub(crate) fn parked_in_exit(_thread: u64) -> bool {
+    false
+}
