@@ -3,10 +3,12 @@
 
 use std::ffi::{CStr, OsStr};
 use std::io;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::process::CommandExt as _;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::ptr;
