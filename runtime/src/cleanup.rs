@@ -2,7 +2,8 @@
 //! the life of a guard.
 
 use crate::driver;
-use crate::registry::{Boxed, Id};
+use crate::driver::Registered;
+use crate::registry::Boxed;
 use crate::Reason;
 
 /// A function or closure usable as a cleanup: `FnOnce()` or `FnOnce(Reason)`, returning
@@ -88,7 +89,7 @@ pub fn register<Args>(cleanup: impl Cleanup<Args>) {
 /// ```
 pub fn scoped(cleanup: impl FnOnce() + Send + 'static) -> Scoped {
     Scoped {
-        id: driver::register(cleanup.into_boxed()),
+        registered: driver::register(cleanup.into_boxed()),
     }
 }
 
@@ -96,22 +97,23 @@ pub fn scoped(cleanup: impl FnOnce() + Send + 'static) -> Scoped {
 #[must_use = "dropping the guard runs the cleanup at once"]
 #[derive(Debug)]
 pub struct Scoped {
-    /// `None` when the cleanup already ran at registration (the process was ending).
-    id: Option<Id>,
+    /// `None` when the cleanup already ran at registration (the process was ending). In a
+    /// forked child, the parent's: dropping it there does nothing.
+    registered: Option<Registered>,
 }
 
 impl Scoped {
     /// Takes the cleanup back without running it.
     pub fn cancel(mut self) {
-        if let Some(id) = self.id.take() {
-            drop(driver::unregister(id));
+        if let Some(registered) = self.registered.take() {
+            drop(driver::unregister(registered));
         }
     }
 }
 
 impl Drop for Scoped {
     fn drop(&mut self) {
-        if let Some(cleanup) = self.id.take().and_then(driver::unregister) {
+        if let Some(cleanup) = self.registered.take().and_then(driver::unregister) {
             driver::run_early(cleanup);
         }
     }

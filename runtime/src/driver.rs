@@ -2,10 +2,11 @@
 //! `main`, the `atexit` hook, the panic hook of `panic = "abort"` builds, the signal handlers
 //! and their thread, the timeout watchdog. Every ending goes through [`conclude`].
 //!
-//! **Fork.** The runtime belongs to the process that installed it ([`Runtime::pid`]). A
-//! child made by `fork` inherits a copy but not the threads serving it, and the copy's locks
-//! may be held by threads that no longer exist there, so the child never touches it: its
-//! signals take their default action, and the cleanups inherited from the parent never run
+//! **Fork.** The runtime belongs to the process that installed it ([`PerProcess`]). A child
+//! made by `fork` inherits a copy but not the threads serving it, and the copy's locks may be
+//! held by threads that no longer exist there, so the child never touches it: its signals are
+//! handled as if on-exit were not there (the handlers installed before on-exit's, or after it,
+//! run; with none, the default action), and the cleanups inherited from the parent never run
 //! in it. A child that registers a cleanup of its own gets a runtime of its own, with the
 //! parent's settings and a signal thread of its own.
 
@@ -13,26 +14,38 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use crate::per_process::{this_process, PerProcess};
 use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
-use crate::sys::{self, Action, Caught, Published};
+use crate::sys::{self, Action, Caught};
 use crate::{Reason, Signal};
 
-/// The runtime of the process (or, in a forked child, possibly its parent's: see [`runtime`]).
-static RUNTIME: Published<Runtime> = Published::empty();
-/// The process id of the thread installing a runtime, 0 when none is: a lock that a forked
-/// child, where the holder may not exist, can take over.
-static INSTALLING: AtomicU32 = AtomicU32::new(0);
+/// The runtime of the process.
+static RUNTIME: PerProcess<Runtime> = PerProcess::new();
+/// The process ([`this_process`]) of the thread installing a runtime, 0 when none is: a lock
+/// that a forked child, where the holder may not exist, can take over.
+static INSTALLING: AtomicU64 = AtomicU64::new(0);
 /// The hooks that live in the program's memory and so are inherited by a forked child: the
 /// `atexit` hook, the panic hook and the signal handlers. Installed once.
 static HOOKED: AtomicBool = AtomicBool::new(false);
 /// Whether any signal handler is installed (one may be refused, or ignored by the parent).
 static CAUGHT: AtomicBool = AtomicBool::new(false);
+/// Set when the signal thread of this process could not be started: the handlers then pass
+/// every signal on (its default action), since nothing would serve the request. Holds the
+/// process ([`this_process`]) it is about: a forked child tries again.
+static NO_THREAD: AtomicU64 = AtomicU64::new(0);
+/// The process ([`this_process`]) whose signal thread is running, 0 before: the thread that
+/// runs the cleanups for `exit` when no new thread can be started.
+static SIGNAL_THREAD: AtomicU64 = AtomicU64::new(0);
+/// A hand-off for the signal thread: the cleanups to run, for a thread in `exit` that could
+/// not start one of its own (a process at its thread limit), and the process it is for.
+static HANDED_OFF: Mutex<Option<(u64, Reason)>> = Mutex::new(None);
 
 thread_local! {
     /// Set on a thread while it runs a cleanup: a cleanup that calls `process::exit` reaches
@@ -51,7 +64,7 @@ pub(crate) fn default_settings() -> Settings {
 
 /// This process's runtime, if it has one.
 pub(crate) fn runtime() -> Option<&'static Runtime> {
-    RUNTIME.get().filter(|runtime| runtime.pid == sys::pid())
+    RUNTIME.get()
 }
 
 /// Installs the runtime with `settings` and `cleanup` registered first (the attribute, the
@@ -66,13 +79,25 @@ pub(crate) fn install(settings: Settings, cleanup: Boxed) {
     }
 }
 
+/// A cleanup registered by [`register`]: where, and by which process (a forked child's copy
+/// of a parent's registration names a slot of the parent's runtime, not of its own).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Registered {
+    process: u64,
+    id: Id,
+}
+
 /// Adds a cleanup, installing the runtime first if the process has none (with the defaults,
 /// or in a forked child its parent's settings). A cleanup added after the cleanups started
 /// runs at once, on this thread.
-pub(crate) fn register(cleanup: Boxed) -> Option<Id> {
+pub(crate) fn register(cleanup: Boxed) -> Option<Registered> {
     let settings =
         |inherited: Option<&Runtime>| inherited.map_or_else(default_settings, |r| r.settings);
-    acquire(settings, cleanup).1
+    let id = acquire(settings, cleanup).1?;
+    Some(Registered {
+        process: this_process(),
+        id,
+    })
 }
 
 /// Registers `cleanup` in the process's runtime, creating and starting the runtime first if
@@ -84,20 +109,20 @@ fn acquire(
     settings: impl FnOnce(Option<&'static Runtime>) -> Settings,
     cleanup: Boxed,
 ) -> (bool, Option<Id>) {
-    let pid = sys::pid();
+    let process = this_process();
     loop {
         if let Some(runtime) = runtime() {
             return (false, add(runtime, cleanup));
         }
         let holder = INSTALLING.load(Ordering::Acquire);
-        if holder == pid {
+        if holder == process {
             // Another thread of this process is installing: it is a matter of microseconds.
             thread::yield_now();
             continue;
         }
-        // 0, or a parent's id left by a fork in the middle of an install.
+        // 0, or a parent left by a fork in the middle of an install.
         if INSTALLING
-            .compare_exchange(holder, pid, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(holder, process, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
             break;
@@ -108,10 +133,10 @@ fn acquire(
         INSTALLING.store(0, Ordering::Release);
         return (false, add(runtime, cleanup));
     }
-    let inherited = RUNTIME.get();
-    let runtime: &'static Runtime = Box::leak(Box::new(Runtime::new(settings(inherited), pid)));
-    let id = add(runtime, cleanup);
-    RUNTIME.publish(runtime);
+    let fresh = Runtime::new(settings(RUNTIME.inherited()));
+    // Registered before the runtime is published: a fresh runtime takes every cleanup.
+    let id = add(&fresh, cleanup);
+    let runtime = RUNTIME.publish(fresh);
     INSTALLING.store(0, Ordering::Release);
     start(runtime);
     (true, id)
@@ -127,9 +152,13 @@ fn add(runtime: &Runtime, cleanup: Boxed) -> Option<Id> {
     }
 }
 
-/// Takes back a registered cleanup that has not started, for a scoped cleanup.
-pub(crate) fn unregister(id: Id) -> Option<Boxed> {
-    runtime()?.unregister(id)
+/// Takes back a registered cleanup that has not started, for a scoped cleanup. Nothing if
+/// this process did not register it (a forked child dropping its parent's guard).
+pub(crate) fn unregister(registered: Registered) -> Option<Boxed> {
+    if registered.process != this_process() {
+        return None;
+    }
+    runtime()?.unregister(registered.id)
 }
 
 /// The first signal that asked the process to end, if one did.
@@ -200,23 +229,37 @@ fn start_signal_thread(runtime: &'static Runtime) {
             return;
         }
     };
-    if let Err(error) = spawn(
+    let started = spawn(
         "on-exit",
         Box::new(move || on_signal_thread(runtime, &waker)),
-    ) {
+    );
+    if let Err(error) = started {
+        // Nothing would serve a request: signals keep their default action from now on, and
+        // one that came before is served here and now.
+        NO_THREAD.store(this_process(), Ordering::Release);
         warn(format_args!(
-            "cannot start the signal thread ({error}); the cleanup will not run on signals"
+            "cannot start the signal thread ({error}); signals end the program without the cleanup"
         ));
+        if let Some(signal) = runtime.request() {
+            conclude(Reason::Signal(signal));
+            die_by(signal);
+        }
+    } else {
+        // It serves hand-offs from its first look on.
+        SIGNAL_THREAD.store(this_process(), Ordering::Release);
     }
 }
 
 /// Called inside the signal handler: async-signal-safe (atomics, and `getpid` where the
 /// process id is not cached).
 fn deliver(signal: Signal, now_ns: u64) -> Action {
-    // None: a forked child without a runtime of its own: the signal's default action.
+    // None: a forked child without a runtime of its own: as if on-exit were not there.
     let Some(runtime) = runtime() else {
-        return Action::Die;
+        return Action::Pass;
     };
+    if NO_THREAD.load(Ordering::Acquire) == this_process() {
+        return Action::Pass;
+    }
     match runtime.deliver(signal, now_ns) {
         Delivery::Start | Delivery::Escalate => Action::Wake,
         Delivery::Repeat => Action::Nothing,
@@ -229,6 +272,7 @@ fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
     // The request is checked before each sleep: one recorded before the thread started (in a
     // forked child, say) is not missed.
     let signal = loop {
+        serve_hand_off(runtime);
         if let Some(signal) = runtime.request() {
             break signal;
         }
@@ -253,12 +297,24 @@ fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
                 },
             };
             waker.wait(remaining);
+            serve_hand_off(runtime);
         }
     }
     conclude(Reason::Signal(signal));
     // `conclude` dies by the request it found; it can only return if the cleanup called
     // `exit`, which does not come back either.
     sys::die_by(signal);
+}
+
+/// Runs the cleanups handed off by a thread in `exit`, if one did (see [`Host::hand_off`]).
+fn serve_hand_off(runtime: &'static Runtime) {
+    let handed = HANDED_OFF
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some((_, reason)) = handed.filter(|(process, _)| *process == this_process()) {
+        runtime.run_queued(reason, &Process { exiting: false });
+    }
 }
 
 /// The `atexit` hook: `process::exit` on any thread, or the end of the process after `main`.
@@ -317,7 +373,18 @@ impl Host for Process {
             return false;
         };
         let run = move || runtime.run_queued(reason, &Process { exiting: false });
-        spawn("on-exit-cleanup", Box::new(run)).is_ok()
+        if spawn("on-exit-cleanup", Box::new(run)).is_ok() {
+            return true;
+        }
+        // No thread to be had (the process is at its limit): the signal thread, if there is
+        // one, runs them. Run here, a cleanup's own `exit` would abort (std forbids a
+        // re-entrant `exit`); there, it only parks that thread.
+        if SIGNAL_THREAD.load(Ordering::Acquire) != this_process() {
+            return false;
+        }
+        *HANDED_OFF.lock().unwrap_or_else(PoisonError::into_inner) = Some((this_process(), reason));
+        sys::wake();
+        true
     }
 
     fn run(&self, cleanup: Boxed, reason: Reason) {

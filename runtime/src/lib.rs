@@ -42,6 +42,8 @@ mod driver;
 mod guardian;
 #[cfg(all(test, on_exit_loom))]
 mod model;
+#[cfg(not(on_exit_loom))]
+mod per_process;
 mod reason;
 mod registry;
 mod runtime;

@@ -59,7 +59,7 @@ fn runtime(graceful: bool) -> Arc<Runtime> {
         timeout: None,
         graceful,
     };
-    Arc::new(Runtime::new(settings, 1))
+    Arc::new(Runtime::new(settings))
 }
 
 /// A cleanup that counts its runs.

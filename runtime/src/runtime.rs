@@ -34,9 +34,10 @@ pub(crate) trait Host {
     /// Whether `thread`, which was running a cleanup, is parked for ever inside `exit`: it
     /// called `exit` while another thread was already exiting.
     fn parked_in_exit(&self, thread: u64) -> bool;
-    /// Starts [`Runtime::run_queued`] on a thread of its own and says whether it did. The
-    /// exit hook does: a cleanup that calls `exit` on the exiting thread itself would abort
-    /// (std forbids a re-entrant `exit`), on another thread it is only parked.
+    /// Has [`Runtime::run_queued`] run on another thread (a new one, or the signal thread when
+    /// none can be started) and says whether it will. The exit hook does: a cleanup that calls
+    /// `exit` on the exiting thread itself would abort (std forbids a re-entrant `exit`), on
+    /// another thread it is only parked.
     fn hand_off(&self, reason: Reason) -> bool;
 }
 
@@ -49,14 +50,12 @@ pub(crate) struct Runtime {
     cleanups: Registry,
     waiters: Waiters,
     pub(crate) settings: Settings,
-    /// The process this runtime belongs to: a forked child has a copy that is not its own.
-    pub(crate) pid: u32,
     /// [`Host::thread`] of the thread that runs the cleanups, 0 before they start.
     runner: AtomicU64,
 }
 
 impl Runtime {
-    pub(crate) fn new(settings: Settings, pid: u32) -> Runtime {
+    pub(crate) fn new(settings: Settings) -> Runtime {
         let machine = Machine::new();
         if settings.graceful {
             machine.set_graceful();
@@ -66,7 +65,6 @@ impl Runtime {
             cleanups: Registry::new(),
             waiters: Waiters::new(),
             settings,
-            pid,
             runner: AtomicU64::new(0),
         }
     }
@@ -207,7 +205,7 @@ mod tests {
             timeout: None,
             graceful: false,
         };
-        Arc::new(Runtime::new(settings, 1))
+        Arc::new(Runtime::new(settings))
     }
 
     fn logging(log: &Arc<Mutex<Vec<String>>>, name: &'static str) -> Boxed {

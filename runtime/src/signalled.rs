@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::per_process::this_process;
 use crate::waiters::Slot;
 use crate::{driver, Signal};
 
@@ -49,7 +50,7 @@ pub fn signalled() -> Signalled {
 pub struct Signalled {
     /// The process and the slot its waker is stored in, once polled: a forked child's copy
     /// of a parent's future does not own the slot.
-    parked: Option<(u32, Slot)>,
+    parked: Option<(u64, Slot)>,
 }
 
 impl Future for Signalled {
@@ -62,10 +63,11 @@ impl Future for Signalled {
         if let Some(signal) = runtime.request() {
             return Poll::Ready(signal);
         }
+        let process = this_process();
         let slot = self
             .parked
-            .and_then(|(pid, slot)| (pid == runtime.pid).then_some(slot));
-        self.parked = Some((runtime.pid, runtime.park(slot, cx.waker())));
+            .and_then(|(parked_by, slot)| (parked_by == process).then_some(slot));
+        self.parked = Some((process, runtime.park(slot, cx.waker())));
         // Checked again after the waker is stored, so that a request arriving in between
         // is not missed: the runtime wakes the stored wakers after recording the request.
         match runtime.request() {
@@ -77,8 +79,8 @@ impl Future for Signalled {
 
 impl Drop for Signalled {
     fn drop(&mut self) {
-        if let (Some((pid, slot)), Some(runtime)) = (self.parked, driver::runtime()) {
-            if pid == runtime.pid {
+        if let (Some((parked_by, slot)), Some(runtime)) = (self.parked, driver::runtime()) {
+            if parked_by == this_process() {
                 runtime.leave(slot);
             }
         }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use self::protocol::Message;
 pub(crate) use self::serve::serve;
-use crate::sys::Published;
+use crate::per_process::PerProcess;
 use crate::{driver, Reason};
 
 /// How long a child has after `SIGTERM` before `SIGKILL`.
@@ -183,31 +183,12 @@ struct Armed {
     next: u64,
 }
 
-/// [`Armed`] of one process: a forked child makes its own, since the parent's lock may be
+/// What this process has armed: a forked child has its own, since the parent's lock may be
 /// held by a thread the child does not have.
-struct OfProcess {
-    pid: u32,
-    armed: Mutex<Armed>,
-}
-
-static ARMED: Published<OfProcess> = Published::empty();
+static ARMED: PerProcess<Mutex<Armed>> = PerProcess::new();
 
 fn armed() -> &'static Mutex<Armed> {
-    let pid = crate::sys::pid();
-    loop {
-        let current = ARMED.get();
-        if let Some(of_process) = current.filter(|of_process| of_process.pid == pid) {
-            return &of_process.armed;
-        }
-        let fresh = Box::leak(Box::new(OfProcess {
-            pid,
-            armed: Mutex::new(Armed::default()),
-        }));
-        if ARMED.publish_over(current, fresh) {
-            return &fresh.armed;
-        }
-        // Another thread made one first: `fresh` stays unused, a few bytes, once.
-    }
+    ARMED.get_or_make(|| Mutex::new(Armed::default()))
 }
 
 fn arm(item: Item) -> io::Result<()> {

@@ -32,7 +32,7 @@ mod wake;
 pub(crate) use self::published::Published;
 pub(crate) use self::signal::*;
 pub(crate) use self::thread::*;
-pub(crate) use self::wake::Waker;
+pub(crate) use self::wake::{wake, Waker};
 
 /// What [`catch`] did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,4 +53,8 @@ pub(crate) enum Action {
     Nothing,
     /// End the process now, by this signal.
     Die,
+    /// As if on-exit were not there (a forked child without a runtime of its own, or a
+    /// runtime without its thread): the handler installed before on-exit's ran, or one
+    /// installed after it runs; with neither, the signal's default action.
+    Pass,
 }

@@ -105,6 +105,72 @@ fn sigterm_to_a_forked_worker_ends_it_by_sigterm_without_the_parents_cleanup() {
     assert_cleaned_once_by_one_process(&outcome.log, "cleanup Signal(Terminate)");
 }
 
+/// A worker that handles `SIGTERM` itself (through `handler`) gets it, as if on-exit were not
+/// there: its handler runs, and it ends as it chooses (exit 0), not killed by on-exit first.
+fn a_worker_handling_sigterm_itself_gets_it(handler: &str) {
+    let running = start("workers:1", handler);
+    let worker = pids_saying(&running, " worker ready", 1)[0];
+    send(worker, libc::SIGTERM);
+    // The parent's waitpid sees the raw wait status: exit 0 is 0.
+    pids_saying(&running, &format!("worker {worker} ended: 0"), 1);
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_killed_by(libc::SIGTERM);
+    assert_eq!(
+        lines_of(&outcome.log, worker),
+        ["worker ready", "worker handled SIGTERM"],
+        "{outcome:#?}"
+    );
+    assert_cleaned_once_by_one_process(&outcome.log, "cleanup Signal(Terminate)");
+}
+
+#[test]
+fn a_forked_worker_handling_sigterm_with_signal_hook_gets_it() {
+    a_worker_handling_sigterm_itself_gets_it("signal-hook");
+}
+
+#[test]
+fn a_forked_worker_handling_sigterm_with_tokio_gets_it() {
+    a_worker_handling_sigterm_itself_gets_it("tokio");
+}
+
+#[test]
+fn a_parents_scoped_guard_dropped_in_a_child_runs_nothing_there() {
+    let outcome = start("scoped", "").finish();
+    outcome.assert_code(0);
+    let child = outcome
+        .log
+        .iter()
+        .find(|line| line.ends_with(" child dropped its copy of the parent's guard"))
+        .and_then(|line| line.split(' ').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child line: {outcome:#?}"));
+    // The drop took back nothing of the child's own: its cleanups ran at its exit, newest
+    // first, once each; and the parent's scoped cleanup never ran in it.
+    assert_eq!(
+        lines_of(&outcome.log, child),
+        [
+            "child dropped its copy of the parent's guard",
+            "child cleanup B",
+            "child cleanup A"
+        ],
+        "{outcome:#?}"
+    );
+    let parent: Vec<&String> = outcome
+        .log
+        .iter()
+        .filter(|line| !line.starts_with(&format!("{child} ")))
+        .collect();
+    assert_eq!(
+        parent
+            .iter()
+            .map(|line| line.split_once(' ').unwrap().1)
+            .collect::<Vec<_>>(),
+        ["parent scoped cleanup", "cleanup Returned"],
+        "{outcome:#?}"
+    );
+}
+
 #[test]
 fn workers_that_exit_run_none_of_their_parents_cleanups() {
     let outcome = start("workers:2", "exit").finish();

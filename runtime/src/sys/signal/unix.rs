@@ -1,9 +1,14 @@
-//! Unix: handlers through signal-hook's registry (it chains other handlers and saves `errno`),
+//! Unix: `sigaction` handlers that chain to the handler each signal had before (as
+//! signal-hook's registry does, and as a registry installed later chains to this one),
 //! `atexit`, and dying by the signal at the end.
 
+use std::cell::UnsafeCell;
+use std::ffi::{c_int, c_void};
 use std::io;
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use crate::sys::wake::wake;
 use crate::sys::{Action, Caught};
@@ -24,36 +29,199 @@ pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
     }
 }
 
+/// What the handler reports each delivery to (one function for every signal).
+static DELIVER: OnceLock<fn(Signal, u64) -> Action> = OnceLock::new();
+
+/// The disposition a caught signal had before on-exit's handler, which the handler chains to:
+/// one per raw signal number, written once when the handler is installed.
+struct Previous {
+    ready: AtomicBool,
+    action: UnsafeCell<MaybeUninit<libc::sigaction>>,
+}
+
+// SAFETY: `action` is written only by `catch`, before `ready` is set (Release) and before the
+// handler that reads it is installed; the handler reads it only after seeing `ready` (Acquire).
+unsafe impl Sync for Previous {}
+
+static PREVIOUS: [Previous; 32] = {
+    #[allow(clippy::declare_interior_mutable_const)] // only to build the array below
+    const NOT_YET: Previous = Previous {
+        ready: AtomicBool::new(false),
+        action: UnsafeCell::new(MaybeUninit::uninit()),
+    };
+    [NOT_YET; 32]
+};
+
+fn signal_of(raw: c_int) -> Option<Signal> {
+    [
+        Signal::Interrupt,
+        Signal::Terminate,
+        Signal::Hangup,
+        Signal::Quit,
+    ]
+    .into_iter()
+    .find(|signal| raw_number(*signal) == Some(raw))
+}
+
 /// Installs the handler for `signal`, unless the process started with it ignored.
 ///
 /// In the handler, `deliver` records the delivery in the state machine (atomics only) and
-/// answers what to do: wake the signal thread, nothing, or end the process now.
+/// answers what to do: wake the signal thread, nothing, end the process now, or pass (as if
+/// on-exit were not there). The handler installed before on-exit's, if any, runs first, as
+/// signal-hook's registry runs the handler it found; one installed after it (signal-hook's
+/// registry, tokio's) runs on-exit's first the same way.
 pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
     let raw = raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
-    if is_ignored(raw)? {
+    let previous = PREVIOUS
+        .get(usize::try_from(raw).unwrap_or(usize::MAX))
+        .ok_or(io::ErrorKind::Unsupported)?;
+    let current = disposition(raw)?;
+    if current.sa_sigaction == libc::SIG_IGN {
         return Ok(Caught::IgnoredByParent);
     }
-    let action = move || match deliver(signal, now_ns()) {
-        Action::Wake => wake(),
-        Action::Nothing => {}
-        Action::Die => die_by(signal),
+    if current.sa_sigaction == handler as Handler as libc::sighandler_t {
+        return Ok(Caught::Yes);
+    }
+    DELIVER.get_or_init(|| deliver);
+    // SAFETY: only `catch` writes `action`, once per signal (the handler is not installed yet,
+    // so nothing reads it); `ready` publishes it.
+    unsafe { (*previous.action.get()).write(current) };
+    previous.ready.store(true, Ordering::Release);
+    let mut ours = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: `ours` is a zeroed sigaction whose handler, flags and mask are set before
+    // sigaction reads it.
+    let installed = unsafe {
+        let new = ours.as_mut_ptr();
+        (*new).sa_sigaction = handler as Handler as libc::sighandler_t;
+        (*new).sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut (*new).sa_mask);
+        libc::sigaction(raw, ours.as_ptr(), ptr::null_mut())
     };
-    // SAFETY: `action` runs inside a signal handler and is async-signal-safe: `deliver` only
-    // touches atomics and calls getpid, `now_ns` calls clock_gettime, `wake` calls sem_post
-    // (or write on a non-blocking pipe), and `die_by` calls only sigaction, pthread_sigmask, raise, getpid and
-    // _exit, all on POSIX's list of async-signal-safe functions. None of them allocates or
-    // takes a lock.
-    unsafe { signal_hook::low_level::register(raw, action) }?;
+    if installed != 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(Caught::Yes)
+}
+
+type Handler = extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void);
+
+/// The handler of every caught signal. Async-signal-safe: it saves and restores `errno`,
+/// calls the previous handler, and `deliver` only touches atomics; `now_ns` calls
+/// `clock_gettime`, `wake` `sem_post` (or `write` on a non-blocking pipe), `die_by`
+/// `sigaction`, `pthread_sigmask`, `raise` and `_exit`; none allocates or takes a lock.
+extern "C" fn handler(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let errno = errno::get();
+    let previous = chain(raw, info, context);
+    if let (Some(signal), Some(deliver)) = (signal_of(raw), DELIVER.get()) {
+        match deliver(signal, now_ns()) {
+            Action::Wake => wake(),
+            Action::Die => die_by(signal),
+            // As if on-exit were not there: the previous handler ran; with none, the default
+            // action, unless a handler installed after on-exit's is the one now (it runs its
+            // own after calling this one).
+            Action::Pass if previous == libc::SIG_DFL && installed_is_ours(raw) => die_by(signal),
+            Action::Nothing | Action::Pass => {}
+        }
+    }
+    errno::set(errno);
+}
+
+/// Runs the handler that was installed before on-exit's, if it was one; returns what it was
+/// (`SIG_DFL` when there was none to run).
+fn chain(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_void) -> libc::sighandler_t {
+    let Some(previous) = PREVIOUS.get(usize::try_from(raw).unwrap_or(usize::MAX)) else {
+        return libc::SIG_DFL;
+    };
+    if !previous.ready.load(Ordering::Acquire) {
+        return libc::SIG_DFL;
+    }
+    // SAFETY: `ready` says `catch` wrote the value, and nothing writes it again.
+    let previous = unsafe { (*previous.action.get()).assume_init_ref() };
+    let address = previous.sa_sigaction;
+    if address == libc::SIG_DFL || address == libc::SIG_IGN {
+        return address;
+    }
+    let function = address as *const ();
+    if previous.sa_flags & libc::SA_SIGINFO == 0 {
+        // SAFETY: without SA_SIGINFO, the address is a handler taking the signal number, as
+        // the installer gave it to sigaction; it is called the way the kernel would call it.
+        let function = unsafe { std::mem::transmute::<*const (), extern "C" fn(c_int)>(function) };
+        function(raw);
+    } else {
+        // SAFETY: with SA_SIGINFO, the address is a three-argument handler; it gets the
+        // kernel's own arguments.
+        let function = unsafe { std::mem::transmute::<*const (), Handler>(function) };
+        function(raw, info, context);
+    }
+    address
+}
+
+/// Whether on-exit's handler is the one installed for `raw` (no handler was installed over it).
+fn installed_is_ours(raw: c_int) -> bool {
+    disposition(raw)
+        .is_ok_and(|current| current.sa_sigaction == handler as Handler as libc::sighandler_t)
+}
+
+/// The current disposition of `raw`. Async-signal-safe.
+fn disposition(raw: c_int) -> io::Result<libc::sigaction> {
+    let mut current = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action makes sigaction only read the current one into `current`,
+    // which points to writable memory of the right type.
+    if unsafe { libc::sigaction(raw, ptr::null(), current.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: sigaction succeeded, so it filled `current`; all-zero was already a valid value.
+    Ok(unsafe { current.assume_init() })
+}
+
+/// `errno`, which a signal handler must leave as it found it.
+mod errno {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn location() -> *mut libc::c_int {
+        // SAFETY: returns the calling thread's errno; no preconditions.
+        unsafe { libc::__errno_location() }
+    }
+
+    #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
+    fn location() -> *mut libc::c_int {
+        // SAFETY: returns the calling thread's errno; no preconditions.
+        unsafe { libc::__error() }
+    }
+
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd"
+    )))]
+    fn location() -> *mut libc::c_int {
+        std::ptr::null_mut()
+    }
+
+    pub(super) fn get() -> libc::c_int {
+        let location = location();
+        if location.is_null() {
+            return 0;
+        }
+        // SAFETY: a non-null location is the thread's errno, valid for the thread's life.
+        unsafe { *location }
+    }
+
+    pub(super) fn set(value: libc::c_int) {
+        let location = location();
+        if !location.is_null() {
+            // SAFETY: as above.
+            unsafe { *location = value };
+        }
+    }
 }
 
 /// Runs `install` with `signals` blocked on this thread, then restores the thread's mask.
 ///
-/// signal-hook's registry installs the `sigaction` a moment before it stores the action; a
-/// signal delivered in between finds no action and, with `SIG_DFL` before it, is dropped. A
-/// signal blocked meanwhile stays pending and is delivered to the installed handler when the
-/// mask is restored. (Only this thread blocks it: on the first statement of `main` it is
-/// usually the only one.)
+/// A signal sent while the handlers are being installed stays pending and is delivered once
+/// all of them are in place, so that a burst of two signals at the first statement of `main`
+/// never meets one handler installed and the other not yet. (Only this thread blocks them: on
+/// the first statement of `main` it is usually the only one.)
 pub(crate) fn holding<R>(signals: &[Signal], install: impl FnOnce() -> R) -> R {
     let mut held = MaybeUninit::<libc::sigset_t>::zeroed();
     let mut previous = MaybeUninit::<libc::sigset_t>::zeroed();
@@ -72,20 +240,6 @@ pub(crate) fn holding<R>(signals: &[Signal], install: impl FnOnce() -> R) -> R {
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, previous.as_ptr(), ptr::null_mut()) };
     }
     result
-}
-
-/// Whether `raw` is set to `SIG_IGN`: inherited from the parent, since nothing before `main`'s
-/// first statement could have set it.
-fn is_ignored(raw: i32) -> io::Result<bool> {
-    let mut current = MaybeUninit::<libc::sigaction>::zeroed();
-    // SAFETY: a null new action makes sigaction only read the current one into `current`,
-    // which points to writable memory of the right type.
-    if unsafe { libc::sigaction(raw, ptr::null(), current.as_mut_ptr()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: sigaction succeeded, so it filled `current`; all-zero was already a valid value.
-    let current = unsafe { current.assume_init() };
-    Ok(current.sa_sigaction == libc::SIG_IGN)
 }
 
 /// Monotonic time in nanoseconds. Async-signal-safe.
@@ -127,9 +281,9 @@ pub(crate) fn die_by(signal: Signal) -> ! {
         let mut only_this = MaybeUninit::<libc::sigset_t>::zeroed();
         // SAFETY: all calls are async-signal-safe and get valid pointers to local memory. An
         // all-zero sigaction is SIG_DFL with no flags; sigemptyset fills `only_this` before
-        // sigaddset and pthread_sigmask read it. Resetting the disposition behind signal-hook's
-        // back is fine: the process is ending. Once unblocked, the raised signal is delivered
-        // before raise returns, and its default action ends the whole process.
+        // sigaddset and pthread_sigmask read it. Resetting the disposition (over whatever
+        // handler is installed) is fine: the process is ending. Once unblocked, the raised
+        // signal is delivered before raise returns, and its default action ends the process.
         unsafe {
             (*default.as_mut_ptr()).sa_sigaction = libc::SIG_DFL;
             libc::sigemptyset(&mut (*default.as_mut_ptr()).sa_mask);

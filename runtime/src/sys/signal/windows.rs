@@ -102,6 +102,8 @@ unsafe extern "system" fn console_handler(event: u32) -> BOOL {
         Action::Wake => wake(),
         Action::Nothing => {}
         Action::Die => die_by(signal),
+        // The next handler (by default, the one that ends the process).
+        Action::Pass => return 0,
     }
     if matches!(signal, Signal::Close | Signal::Logoff | Signal::Shutdown) {
         // Returning would end the process now: hold it open while the cleanup runs. The

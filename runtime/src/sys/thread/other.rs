@@ -1,7 +1,7 @@
 //! One process and one thread (wasm32).
 
 /// One process, never forked.
-pub(crate) fn pid() -> u32 {
+pub(crate) fn process() -> u64 {
     1
 }
 

@@ -1,33 +1,67 @@
-//! Which process and thread this is, on Unix.
+//! Which process and thread this is, on Unix, and the one fork handler.
 
-/// The id of this process, without a system call: cached, and refreshed in a forked child by
-/// a `pthread_atfork` handler (registered by the first call). Async-signal-safe once called.
-pub(crate) fn pid() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::Once;
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::Once;
 
-    static PID: AtomicU32 = AtomicU32::new(0);
-    static WATCH_FORKS: Once = Once::new();
-    /// Runs in the child right after `fork`, while it has one thread.
-    extern "C" fn refresh() {
-        PID.store(std::process::id(), Ordering::Relaxed);
+/// Forks seen by this process's line of descent: each child counts one more than its parent.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+/// This process's id, refreshed in a forked child; 0 until the fork handler is registered.
+static PID: AtomicU32 = AtomicU32::new(0);
+/// A descriptor that a forked child closes at once (the guardian's channel, see
+/// [`close_in_forked_child`]); -1 for none.
+static CLOSED_IN_CHILD: AtomicI32 = AtomicI32::new(-1);
+/// The one `pthread_atfork` registration of the runtime.
+static WATCH_FORKS: Once = Once::new();
+
+/// Runs in the child right after `fork`, while it has one thread: only atomics, `getpid` and
+/// `close`, all async-signal-safe.
+extern "C" fn forked() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+    PID.store(std::process::id(), Ordering::Relaxed);
+    let fd = CLOSED_IN_CHILD.swap(-1, Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: the descriptor is the child's copy of one that belongs to the parent and
+        // that nothing in the child uses (its owner checks `process()` first).
+        unsafe { libc::close(fd) };
     }
+}
 
-    let pid = PID.load(Ordering::Relaxed);
-    if pid != 0 {
-        return pid;
-    }
-    let mut watching = false;
+/// Registers [`forked`] once; whether it is registered.
+fn watch_forks() -> bool {
     WATCH_FORKS.call_once(|| {
-        // SAFETY: `refresh` only calls getpid and stores an atomic, which is allowed in the
-        // child of a multi-threaded fork; the other two handlers are absent.
-        watching = unsafe { libc::pthread_atfork(None, None, Some(refresh)) } == 0;
+        // SAFETY: `forked` only uses atomics, getpid and close, which are allowed in the child
+        // of a multi-threaded fork; the other two handlers are absent.
+        if unsafe { libc::pthread_atfork(None, None, Some(forked)) } == 0 {
+            PID.store(std::process::id(), Ordering::Relaxed);
+        }
     });
-    let pid = std::process::id();
-    if watching {
-        PID.store(pid, Ordering::Relaxed);
-    }
-    pid
+    PID.load(Ordering::Relaxed) != 0
+}
+
+/// This process, as a number that no other process of the program has had: its id, and the
+/// number of forks between the program's start and it (an id alone may be reused by a
+/// grandchild). Cached: no system call once the fork handler is registered, so
+/// async-signal-safe once called.
+pub(crate) fn process() -> u64 {
+    let pid = match PID.load(Ordering::Relaxed) {
+        0 if watch_forks() => PID.load(Ordering::Relaxed),
+        // The handler could not be registered: ask each time.
+        0 => std::process::id(),
+        pid => pid,
+    };
+    (FORKS.load(Ordering::Relaxed) << 32) | u64::from(pid)
+}
+
+/// Makes a forked child close `fd` at once: a descriptor of the parent's that a child must
+/// not keep open (one at a time: the guardian's channel).
+pub(crate) fn close_in_forked_child(fd: i32) {
+    watch_forks();
+    CLOSED_IN_CHILD.store(fd, Ordering::Relaxed);
+}
+
+/// Undoes [`close_in_forked_child`] for `fd`, if it is still the one.
+pub(crate) fn keep_in_forked_child(fd: i32) {
+    let _ = CLOSED_IN_CHILD.compare_exchange(fd, -1, Ordering::Relaxed, Ordering::Relaxed);
 }
 
 /// A number for the calling thread, unique among the live ones: its kernel thread id on Linux

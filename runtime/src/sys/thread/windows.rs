@@ -1,8 +1,8 @@
 //! Which process and thread this is, on Windows.
 
-/// The id of this process (Windows has no `fork`).
-pub(crate) fn pid() -> u32 {
-    std::process::id()
+/// This process (Windows has no `fork`: it is the program's only one).
+pub(crate) fn process() -> u64 {
+    u64::from(std::process::id())
 }
 
 /// A number for the calling thread, unique among the live ones.

@@ -18,4 +18,4 @@ pub(crate) use self::condvar::{wake, Waker};
 #[cfg(not(any(unix, windows)))]
 mod none;
 #[cfg(not(any(unix, windows)))]
-pub(crate) use self::none::Waker;
+pub(crate) use self::none::{wake, Waker};

@@ -14,3 +14,6 @@ impl Waker {
 
     pub(crate) fn wait(&self, _timeout: Option<Duration>) {}
 }
+
+/// Nothing to wake.
+pub(crate) fn wake() {}

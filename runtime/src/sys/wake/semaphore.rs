@@ -74,7 +74,7 @@ pub(crate) fn wake() {
     if SEMAPHORE_READY.load(Ordering::Acquire) {
         // SAFETY: the semaphore was initialised (SEMAPHORE_READY) and lives in a static;
         // sem_post is async-signal-safe. An overflow (EOVERFLOW) cannot matter: the thread is
-        // awake anyway. signal-hook restores errno after the handler.
+        // awake anyway. The handler restores errno.
         unsafe { libc::sem_post(SEMAPHORE.0.get()) };
     }
 }

@@ -3,8 +3,12 @@
 //! - `workers:N`: a pre-fork pool. `N` workers loop until a signal ends them; with
 //!   `ON_EXIT_WORKER=register`, each registers a cleanup of its own first; with
 //!   `ON_EXIT_WORKER=exit`, each calls `process::exit(0)` at once and the parent waits for
-//!   them, then returns. Otherwise the parent reaps the workers that end, then waits for a
-//!   signal.
+//!   them, then returns; with `ON_EXIT_WORKER=signal-hook` or `tokio`, each handles `SIGTERM`
+//!   itself (a signal-hook flag, or tokio's signal stream), says so and exits 0. Otherwise
+//!   the parent reaps the workers that end, then waits for a signal.
+//! - `scoped`: the parent makes a `scoped` guard, then forks; the child registers two
+//!   cleanups of its own, drops its copy of the parent's guard, and exits. The parent waits
+//!   for it, then drops its guard and returns.
 //! - `daemon`: a double fork. The original process and the middle one leave at once with
 //!   `_exit`; the daemon registers its own cleanup and works until asked to stop.
 //!
@@ -52,6 +56,32 @@ fn worker() -> ! {
         Ok("register") => {
             on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")));
         }
+        Ok("signal-hook") => {
+            let term = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
+                .expect("signal-hook registers");
+            say("worker ready");
+            while !term.load(std::sync::atomic::Ordering::Relaxed) {
+                thread::sleep(Duration::from_millis(10));
+            }
+            say("worker handled SIGTERM");
+            std::process::exit(0)
+        }
+        Ok("tokio") => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime");
+            runtime.block_on(async {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("tokio's signal stream");
+                say("worker ready");
+                term.recv().await;
+            });
+            say("worker handled SIGTERM");
+            std::process::exit(0)
+        }
         _ => {}
     }
     say("worker ready");
@@ -86,7 +116,23 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    assert_eq!(how, "daemon", "ON_EXIT_FORK is workers:N or daemon");
+    if how == "scoped" {
+        let guard = on_exit::scoped(|| say("parent scoped cleanup"));
+        let child = fork();
+        if child == 0 {
+            on_exit::register(|| say("child cleanup A"));
+            on_exit::register(|| say("child cleanup B"));
+            drop(guard);
+            say("child dropped its copy of the parent's guard");
+            std::process::exit(0);
+        }
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a valid integer.
+        unsafe { libc::waitpid(child, &raw mut status, 0) };
+        drop(guard);
+        return ExitCode::SUCCESS;
+    }
+    assert_eq!(how, "daemon", "ON_EXIT_FORK is workers:N, scoped or daemon");
     if fork() != 0 {
         leave_at_once();
     }

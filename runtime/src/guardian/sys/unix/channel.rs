@@ -8,7 +8,6 @@ use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::pidfd::Process;
@@ -27,31 +26,12 @@ pub(crate) struct Link {
     socket: OwnedFd,
 }
 
-/// The descriptor of the live [`Link`], which a forked child closes at once (see
-/// [`forget_link`]).
-static LINK: AtomicI32 = AtomicI32::new(-1);
-
-/// Runs in the child right after `fork`: the link belongs to the parent, and a child that
-/// keeps it open would keep the guardian from seeing the parent's end (on systems without
-/// pidfds). `close` is async-signal-safe.
-extern "C" fn forget_link() {
-    let fd = LINK.swap(-1, Ordering::Relaxed);
-    if fd >= 0 {
-        // SAFETY: the descriptor is the child's copy of the parent's link, which nothing in
-        // the child uses: the guardian module ignores state made by another process.
-        unsafe { libc::close(fd) };
-    }
-}
-
 impl Link {
+    /// The link over `socket`, which a forked child closes at once: the link belongs to the
+    /// parent, and a child that kept it open would keep the guardian from seeing the parent's
+    /// end (on systems without pidfds).
     pub(super) fn new(socket: OwnedFd) -> Link {
-        static WATCH_FORKS: std::sync::Once = std::sync::Once::new();
-        WATCH_FORKS.call_once(|| {
-            // SAFETY: `forget_link` only swaps an atomic and calls close, which is allowed in
-            // the child of a multi-threaded fork.
-            unsafe { libc::pthread_atfork(None, None, Some(forget_link)) };
-        });
-        LINK.store(socket.as_raw_fd(), Ordering::Relaxed);
+        crate::sys::close_in_forked_child(socket.as_raw_fd());
         Link { socket }
     }
 
@@ -75,12 +55,7 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let _ = LINK.compare_exchange(
-            self.socket.as_raw_fd(),
-            -1,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        crate::sys::keep_in_forked_child(self.socket.as_raw_fd());
     }
 }
 
