@@ -1,5 +1,5 @@
-//! A closure handler that owns what it cleans up: here, a child process that must not be
-//! left running when the parent stops, whatever stops it. `timeout` bounds how long the
+//! A closure handler that stops what `main` started: here, a child process (kept in a static
+//! that both reach) that must not be left running when the parent stops, whatever stops it. `timeout` bounds how long the
 //! cleanup may take after a signal.
 //!
 //! ```text

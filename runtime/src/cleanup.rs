@@ -64,7 +64,8 @@ impl<F: FnOnce(Reason) + Send + 'static> Cleanup<(Reason,)> for F {
 ///   end reaches it through `exit`, and the cleanups are told [`Reason::Exited`].
 /// - A cleanup registered after the cleanups started (by another cleanup, or by a thread still
 ///   running during a signal's cleanup) runs at once, on the registering thread, with the
-///   reason the process is ending for. `register` never blocks and never panics.
+///   reason the process is ending for: then `register` returns once that cleanup has run.
+///   `register` never panics, and otherwise returns at once.
 pub fn register<Args>(cleanup: impl Cleanup<Args>) {
     driver::register(cleanup.into_boxed());
 }

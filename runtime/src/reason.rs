@@ -7,7 +7,7 @@ use core::fmt;
 /// A cleanup written as `fn cleanup(reason: Reason)` receives one of these.
 ///
 /// ```
-/// use on_exit_runtime::{Reason, Signal};
+/// use on_exit::{Reason, Signal};
 ///
 /// fn cleanup(reason: Reason) {
 ///     match reason {
@@ -88,7 +88,7 @@ impl Signal {
     /// this platform does not have, such as [`Signal::Close`] on Unix.
     ///
     /// ```
-    /// # use on_exit_runtime::Signal;
+    /// # use on_exit::Signal;
     /// # #[cfg(unix)]
     /// assert_eq!(Signal::Terminate.as_raw(), Some(15));
     /// # #[cfg(unix)]

@@ -9,7 +9,7 @@
 //!   waiting for `main` (escalate), and any later one ends the process at once (force).
 //! - The **phase** half decides who runs the cleanup: the first caller of [`Machine::begin`]
 //!   gets [`Begin::Run`], every later one is told that the cleanup is running (and may wait
-//!   for it with [`Machine::wait_done`]) or that it is over. It uses a mutex and a condition
+//!   for it with [`Machine::wait_done_or`]) or that it is over. It uses a mutex and a condition
 //!   variable and is never touched from a signal handler.
 
 use std::sync::PoisonError;

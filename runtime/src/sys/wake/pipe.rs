@@ -1,12 +1,15 @@
 //! The signal thread's wake-up on Apple's systems, which have no unnamed semaphores: a pipe.
 
 use std::io;
-use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
-use std::sync::OnceLock;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, IntoRawFd as _, OwnedFd};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The write end of the wake-up pipe, for the signal handlers.
-static WAKE: OnceLock<OwnedFd> = OnceLock::new();
+/// The write end of this process's wake-up pipe, for the signal handlers; -1 before.
+static WAKE: AtomicI32 = AtomicI32::new(-1);
+/// The process (`sys::process()`) that made the pipe in [`WAKE`]: a forked child makes its
+/// own, since the inherited one is its parent's (a wake-up there would wake the parent).
+static WAKE_OF: AtomicU64 = AtomicU64::new(0);
 
 /// The read end of the wake-up pipe: the signal thread sleeps on it.
 pub(crate) struct Waker {
@@ -15,6 +18,13 @@ pub(crate) struct Waker {
 
 impl Waker {
     pub(crate) fn new() -> io::Result<Waker> {
+        let process = crate::sys::process();
+        if WAKE_OF.load(Ordering::Acquire) == process {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "already created",
+            ));
+        }
         let mut fds = [-1; 2];
         // SAFETY: pipe writes two new file descriptors into the two-element array.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -26,8 +36,10 @@ impl Waker {
         set_flag(&write, libc::F_GETFD, libc::F_SETFD, libc::FD_CLOEXEC)?;
         // A handler must never block: when the pipe is full, the thread is awake anyway.
         set_flag(&write, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK)?;
-        WAKE.set(write)
-            .map_err(|_| io::Error::new(io::ErrorKind::AlreadyExists, "already created"))?;
+        // The parent's write end, if any, stays open (unused): a handler may be reading it
+        // right now, and a closed number could be reused by another file.
+        WAKE.store(write.into_raw_fd(), Ordering::Release);
+        WAKE_OF.store(process, Ordering::Release);
         Ok(Waker { read })
     }
 
@@ -76,10 +88,11 @@ fn set_flag(fd: &OwnedFd, get: i32, set: i32, flag: i32) -> io::Result<()> {
 
 /// Wakes the signal thread. Async-signal-safe.
 pub(crate) fn wake() {
-    if let Some(write) = WAKE.get() {
-        // SAFETY: the fd is open for the whole process (it lives in a static), the buffer
-        // is one valid byte, and write is async-signal-safe. A full pipe (EAGAIN) is
-        // fine: the thread already has a wake-up waiting.
-        unsafe { libc::write(write.as_raw_fd(), b"!".as_ptr().cast(), 1) };
+    let write = WAKE.load(Ordering::Acquire);
+    if write >= 0 {
+        // SAFETY: the descriptor stays open for the rest of the process (it is never closed),
+        // the buffer is one valid byte, and write is async-signal-safe. A full pipe (EAGAIN)
+        // is fine: the thread already has a wake-up waiting.
+        unsafe { libc::write(write, b"!".as_ptr().cast(), 1) };
     }
 }

@@ -4,7 +4,7 @@
 use std::cell::UnsafeCell;
 use std::io;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The semaphore the handlers post and the signal thread waits on, as ctrlc does: `sem_post`
@@ -18,15 +18,26 @@ unsafe impl Sync for Semaphore {}
 // SAFETY: all-zero bytes are a valid (not yet initialised) sem_t; `sem_init` runs before use.
 static SEMAPHORE: Semaphore = Semaphore(UnsafeCell::new(unsafe { std::mem::zeroed() }));
 static SEMAPHORE_READY: AtomicBool = AtomicBool::new(false);
+/// The process (`sys::process()`) whose waker uses the semaphore: as with the pipe, each
+/// process has its own (a forked child's copy of the semaphore is private to it).
+static SEMAPHORE_OF: AtomicU64 = AtomicU64::new(0);
 
 /// The signal thread's side of the semaphore.
 pub(crate) struct Waker(());
 
 impl Waker {
     pub(crate) fn new() -> io::Result<Waker> {
+        let process = crate::sys::process();
+        if SEMAPHORE_OF.load(Ordering::Acquire) == process {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "already created",
+            ));
+        }
         // A forked child has its own copy of the semaphore, already initialised: it keeps
         // it (posts left from the parent only cost the new thread one extra look).
         if SEMAPHORE_READY.load(Ordering::Acquire) {
+            SEMAPHORE_OF.store(process, Ordering::Release);
             return Ok(Waker(()));
         }
         // SAFETY: the semaphore lives in a static and is initialised once per program
@@ -35,6 +46,7 @@ impl Waker {
             return Err(io::Error::last_os_error());
         }
         SEMAPHORE_READY.store(true, Ordering::Release);
+        SEMAPHORE_OF.store(process, Ordering::Release);
         Ok(Waker(()))
     }
 
