@@ -12,8 +12,8 @@ use std::{fs, io, thread, time::Duration};
 #[on_exit::on_exit(|| eprintln!("cleaned up"))]
 fn main() -> io::Result<()> {
     // A process that must not outlive this one: a test server, an ffmpeg, an ssh tunnel...
-    let helper = sleeper().stdin(Stdio::null()).spawn()?;
-    on_exit::kill_on_exit(&helper)?;
+    let mut helper = sleeper().stdin(Stdio::null()).spawn()?;
+    on_exit::kill_on_exit(&mut helper)?;
 
     // A directory that must not be left behind, with half-written output in it.
     let scratch = std::env::temp_dir().join(format!("no-orphans-{}", std::process::id()));

@@ -34,7 +34,7 @@ fn main() {
         })
         .collect();
 
-    let children: Vec<_> = (0..20)
+    let mut children: Vec<_> = (0..20)
         .map(|_| {
             Command::new("sleep")
                 .arg("30")
@@ -44,7 +44,7 @@ fn main() {
         })
         .collect();
     let kills = children
-        .iter()
+        .iter_mut()
         .map(|child| {
             let start = Instant::now();
             on_exit::kill_on_exit(child).expect("armed");

@@ -25,14 +25,14 @@ mod sys;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use self::protocol::Message;
 pub(crate) use self::serve::serve;
 use crate::per_process::PerProcess;
-use crate::{driver, Reason};
+use crate::{driver, registry, Reason};
 
 /// How long a child has after `SIGTERM` before `SIGKILL`.
 pub(crate) const GRACE: Duration = Duration::from_secs(1);
@@ -44,31 +44,37 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 /// use std::process::Command;
 ///
 /// fn main() -> std::io::Result<()> {
-///     let server = Command::new("python3").args(["-m", "http.server"]).spawn()?;
-///     on_exit::kill_on_exit(&server)?;
+///     let mut server = Command::new("python3").args(["-m", "http.server"]).spawn()?;
+///     on_exit::kill_on_exit(&mut server)?;
 ///     // ... even a `kill -9` of this program stops the server ...
 ///     Ok(())
 /// }
 /// ```
 ///
 /// - If the child leads its own process group (`CommandExt::process_group(0)`) when this is
-///   called, the whole group is signalled, so that its own children go too. (On Windows, its
-///   children started after this call go with it.)
+///   called, the whole group is signalled, so that its own children go too, even once the
+///   child itself has ended and been reaped (Linux 6.9 or later; before, only while the child
+///   has not been reaped). (On Windows, its children started after this call go with it.)
 /// - On an ending the program sees, this runs as a registered cleanup (newest first with the
-///   others, before the `#[on_exit]` handler) and waits for the child to end. On one it does
+///   others, before the `#[on_exit]` handler): the first armed child's turn stops every armed
+///   child at once, and waits for them to end (one grace period for all). On one it does
 ///   not see (`SIGKILL`, the OOM killer, `abort`, a crash), the guardian process started by
 ///   the first call does it within a second of the program's death (on Windows, the job
 ///   object does it at once).
 /// - A child that has already ended, or was already waited for, is not an error, and nothing
-///   is ever sent to it: a pidfd (Linux) or the process handle (Windows) names the process
-///   itself, never a number that another process may have been given since.
+///   is ever sent to it: `try_wait` (which needs the `&mut`) says whether it was waited for,
+///   and a pidfd (Linux) or the process handle (Windows) names the process itself, never a
+///   number that another process may have been given since.
+/// - A child that ends (with its group) is forgotten at the next call: a program that starts
+///   and stops children all its life holds a descriptor only for those still running.
 ///
 /// # Errors
 ///
 /// If the child cannot be watched (Unix systems other than Linux have no pidfds, nor has Linux
 /// before 5.3; on Windows, the child may already be in a job that does not let it join
-/// another), or the guardian process cannot be started. Then nothing is armed.
-pub fn kill_on_exit(child: &Child) -> io::Result<()> {
+/// another), or the guardian process cannot be started, or it cannot take the child (it has no
+/// descriptor left). Then nothing is armed.
+pub fn kill_on_exit(child: &mut Child) -> io::Result<()> {
     match sys::watch(child)? {
         Some(process) => arm(Item::Child(process)),
         None => Ok(()),
@@ -165,6 +171,21 @@ impl<T> ById<T> {
         Some(self.0.remove(at).1)
     }
 
+    /// Takes out every value `wanted` picks, oldest first.
+    pub(crate) fn take_where(&mut self, mut wanted: impl FnMut(&T) -> bool) -> Vec<(u64, T)> {
+        let mut taken = Vec::new();
+        let mut kept = Vec::with_capacity(self.0.len());
+        for (id, value) in self.0.drain(..) {
+            if wanted(&value) {
+                taken.push((id, value));
+            } else {
+                kept.push((id, value));
+            }
+        }
+        self.0 = kept;
+        taken
+    }
+
     /// Oldest first.
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> {
         self.0.iter().map(|(id, value)| (*id, value))
@@ -180,6 +201,8 @@ impl<T> ById<T> {
 struct Armed {
     link: Option<sys::Link>,
     items: ById<Item>,
+    /// The registered cleanup of each item, taken back when a child is forgotten.
+    cleanups: ById<registry::Id>,
     next: u64,
 }
 
@@ -191,27 +214,78 @@ fn armed() -> &'static Mutex<Armed> {
     ARMED.get_or_make(|| Mutex::new(Armed::default()))
 }
 
+/// This process's [`Armed`], locked (consistent after every statement: a panic elsewhere
+/// cannot break it).
+fn lock() -> MutexGuard<'static, Armed> {
+    armed().lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn arm(item: Item) -> io::Result<()> {
-    let mut armed = armed().lock().unwrap_or_else(PoisonError::into_inner);
+    let mut armed = lock();
+    let forgotten = armed.forget_ended();
     let id = armed.next;
     armed.next += 1;
-    if let Some(message) = item.message(id) {
-        armed.tell(&message, item.process())?;
+    let told = match item.message(id) {
+        Some(message) => armed.tell(&message, item.process()),
+        None => Ok(()),
+    };
+    if told.is_ok() {
+        armed.items.insert(id, item);
     }
-    armed.items.insert(id, item);
     drop(armed);
-    driver::register(Box::new(move |_: Reason| done_here(id)));
+    for cleanup in forgotten {
+        drop(driver::unregister(cleanup));
+    }
+    told?;
+    let cleanup = driver::register(Box::new(move |_: Reason| done_here(id)));
+    if let Some(cleanup) = cleanup {
+        let mut armed = lock();
+        if armed.items.iter().any(|(armed_id, _)| armed_id == id) {
+            armed.cleanups.insert(id, cleanup);
+        }
+    }
     Ok(())
 }
 
 impl Armed {
+    /// Forgets the children that have ended (with their groups), here and in the guardian,
+    /// so that their descriptors are closed in both. Their registered cleanups, to take back.
+    fn forget_ended(&mut self) -> Vec<registry::Id> {
+        let ended = self
+            .items
+            .take_where(|item| item.process().is_some_and(sys::Process::has_exited));
+        let mut cleanups = Vec::with_capacity(ended.len());
+        for (id, _) in ended {
+            cleanups.extend(self.cleanups.remove(id));
+            self.tell_done(id);
+        }
+        cleanups
+    }
+
+    /// Tells the guardian that item `id` needs nothing more from it.
+    fn tell_done(&mut self, id: u64) {
+        if let Some(link) = &mut self.link {
+            let _ = link.send(&protocol::encode(&Message::Done { id }), None);
+        }
+    }
+
     /// Sends `message` to the guardian, starting one first if there is none, or if the one
-    /// there was is gone (then everything still armed is sent to the new one too).
+    /// there was is gone (then everything still armed is sent to the new one too). An error
+    /// if the guardian cannot be started, or refuses a child (it has no descriptor left).
     fn tell(&mut self, message: &Message, process: Option<&sys::Process>) -> io::Result<()> {
         let frame = protocol::encode(message);
         if let Some(link) = &mut self.link {
-            if link.send(&frame, process).is_ok() {
-                return Ok(());
+            match link.send(&frame, process) {
+                Ok(taken) => return refused_unless(taken),
+                // Alive but not answering (stopped?): dropping its channel would make it stop
+                // every child now, so it is kept.
+                Err(error) if error.kind() == io::ErrorKind::TimedOut => {
+                    return Err(io::Error::new(
+                        error.kind(),
+                        "on-exit's guardian process did not answer",
+                    ))
+                }
+                Err(_) => {} // gone: another one is started
             }
         }
         self.link = None;
@@ -223,34 +297,62 @@ impl Armed {
         })?;
         for (id, item) in self.items.iter() {
             if let Some(message) = item.message(id) {
-                link.send(&protocol::encode(&message), item.process())?;
+                if !link.send(&protocol::encode(&message), item.process())? {
+                    driver::warn(format_args!(
+                        "on-exit's new guardian process could not take a child armed before"
+                    ));
+                }
             }
         }
-        link.send(&frame, process)?;
+        let taken = link.send(&frame, process)?;
         self.link = Some(link);
-        Ok(())
+        refused_unless(taken)
     }
 }
 
-/// The registered cleanup of item `id`: does it here, then tells the guardian.
+/// The error of a child the guardian could not take.
+fn refused_unless(taken: bool) -> io::Result<()> {
+    if taken {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "on-exit's guardian process could not take the child: it has no descriptor left (RLIMIT_NOFILE)",
+        ))
+    }
+}
+
+/// The registered cleanup of item `id`: does it here, then tells the guardian. A child's
+/// turn stops every armed child at once, so that all share one grace period.
 fn done_here(id: u64) {
-    let item = armed()
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .items
-        .remove(id);
+    let mut armed = lock();
+    let Some(item) = armed.items.remove(id) else {
+        return;
+    };
+    let mut done = vec![id];
     match item {
-        Some(Item::Child(process)) => stop(&[process]),
-        Some(Item::Path(path)) => {
+        Item::Child(process) => {
+            let mut children = vec![process];
+            for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
+                done.push(other);
+                children.extend(match item {
+                    Item::Child(process) => Some(process),
+                    Item::Path(_) => None,
+                });
+            }
+            drop(armed);
+            stop(&children);
+        }
+        Item::Path(path) => {
+            drop(armed);
             if let Err(error) = remove(&path) {
                 driver::warn(format_args!("could not remove {}: {error}", path.display()));
             }
         }
-        None => return,
     }
-    let mut armed = armed().lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(link) = &mut armed.link {
-        let _ = link.send(&protocol::encode(&Message::Done { id }), None);
+    let mut armed = lock();
+    for id in done {
+        armed.cleanups.remove(id);
+        armed.tell_done(id);
     }
 }
 

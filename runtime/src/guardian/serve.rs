@@ -9,6 +9,9 @@ use super::{remove, stop, ById};
 
 /// The guardian's life, from the first frame to the program's end and the work after it.
 pub(crate) fn serve(mut inbox: sys::Inbox) {
+    // A pidfd for each armed child: as many as the limit allows, and the program hears of a
+    // child this guardian could not take.
+    sys::raise_descriptor_limit();
     let mut bytes = Vec::new();
     // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
     let mut children: ById<sys::Process> = ById::default();
@@ -18,7 +21,9 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
         while let Some(message) = protocol::decode(&mut bytes) {
             match message {
                 Message::Child { id, pid, group } => {
-                    if let Some(process) = inbox.process(pid, group) {
+                    let process = inbox.process(pid, group);
+                    inbox.answer(process.is_some());
+                    if let Some(process) = process {
                         children.insert(id, process);
                     }
                 }

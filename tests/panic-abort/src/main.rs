@@ -25,12 +25,12 @@ fn main() {
             panic!("main panics after its own hook");
         }
         Ok("armed") => {
-            let child = std::process::Command::new("sh")
+            let mut child = std::process::Command::new("sh")
                 .args(["-c", "trap '' TERM; exec sleep 1000"])
                 .spawn()
                 .expect("sh starts");
             eprintln!("child {}", child.id());
-            on_exit::kill_on_exit(&child).expect("the child is armed");
+            on_exit::kill_on_exit(&mut child).expect("the child is armed");
             let path = std::env::var_os("ON_EXIT_REMOVE").expect("ON_EXIT_REMOVE is set");
             on_exit::remove_on_exit(path).expect("the path is armed");
             panic!("main panics with a child and a path armed");

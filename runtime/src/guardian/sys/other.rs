@@ -8,7 +8,7 @@ pub(crate) const GUARDIAN_KILLS: bool = false;
 
 pub(crate) use super::Unwatchable as Process;
 
-pub(crate) fn watch(_child: &std::process::Child) -> io::Result<Option<Process>> {
+pub(crate) fn watch(_child: &mut std::process::Child) -> io::Result<Option<Process>> {
     Err(io::ErrorKind::Unsupported.into())
 }
 
@@ -16,10 +16,12 @@ pub(crate) enum Link {}
 
 #[allow(clippy::unused_self)]
 impl Link {
-    pub(crate) fn send(&mut self, _frame: &[u8], _process: Option<&Process>) -> io::Result<()> {
+    pub(crate) fn send(&mut self, _frame: &[u8], _process: Option<&Process>) -> io::Result<bool> {
         match *self {}
     }
 }
+
+pub(crate) fn raise_descriptor_limit() {}
 
 pub(crate) fn start_guardian() -> io::Result<Link> {
     Err(io::Error::new(
@@ -33,6 +35,9 @@ pub(crate) enum Inbox {}
 #[allow(clippy::unused_self)]
 impl Inbox {
     pub(crate) fn receive(&mut self, _bytes: &mut Vec<u8>) -> io::Result<bool> {
+        match *self {}
+    }
+    pub(crate) fn answer(&mut self, _taken: bool) {
         match *self {}
     }
     pub(crate) fn process(&mut self, _pid: i32, _group: bool) -> Option<Process> {

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{DuplicateHandle, DUPLICATE_SAME_ACCESS, WAIT_OBJECT_0};
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
-    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
-    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
+    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
+    TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
     ExitProcess, GetCurrentProcess, GetProcessId, WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB,
@@ -43,7 +44,7 @@ pub(crate) struct Process {
 }
 
 /// The child, in its job, or `None` if it has already ended.
-pub(crate) fn watch(child: &Child) -> io::Result<Option<Process>> {
+pub(crate) fn watch(child: &mut Child) -> io::Result<Option<Process>> {
     let handle = child.as_raw_handle();
     // SAFETY: the child's process handle is open while `child` is borrowed.
     if unsafe { WaitForSingleObject(handle, 0) } == WAIT_OBJECT_0 {
@@ -121,9 +122,29 @@ impl Process {
         self.stop();
     }
 
+    /// Whether it has ended, and so has every process in its job.
     pub(crate) fn has_exited(&self) -> bool {
         // SAFETY: the handle is open.
-        unsafe { WaitForSingleObject(self.process.as_raw_handle(), 0) == WAIT_OBJECT_0 }
+        let ended = unsafe { WaitForSingleObject(self.process.as_raw_handle(), 0) };
+        if ended != WAIT_OBJECT_0 {
+            return false;
+        }
+        // SAFETY: all-zero is a valid JOBOBJECT_BASIC_ACCOUNTING_INFORMATION.
+        let mut accounting: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
+        let size = u32::try_from(std::mem::size_of_val(&accounting)).unwrap_or(u32::MAX);
+        // SAFETY: the job handle is open; `accounting` is the structure the class names, of
+        // `size` bytes; no length is asked back.
+        let queried = unsafe {
+            QueryInformationJobObject(
+                self.job.as_raw_handle(),
+                JobObjectBasicAccountingInformation,
+                ptr::addr_of_mut!(accounting).cast(),
+                size,
+                ptr::null_mut(),
+            )
+        };
+        // Unknown: kept, since forgetting it closes the job, which kills what is in it.
+        queried != 0 && accounting.ActiveProcesses == 0
     }
 }
 
@@ -151,10 +172,14 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn send(&mut self, frame: &[u8], _process: Option<&Process>) -> io::Result<()> {
-        self.stdin.write_all(frame)
+    /// Sends `frame`; always taken (no child is sent to the guardian here).
+    pub(crate) fn send(&mut self, frame: &[u8], _process: Option<&Process>) -> io::Result<bool> {
+        self.stdin.write_all(frame).map(|()| true)
     }
 }
+
+/// Nothing to raise: handles have no per-process limit like Unix descriptors.
+pub(crate) fn raise_descriptor_limit() {}
 
 /// Starts the guardian: a copy of the program's own executable, which the hook below turns
 /// into the guardian before its `main`, with no console (so that closing the program's
@@ -252,6 +277,10 @@ impl Inbox {
             Err(error) => Err(error),
         }
     }
+
+    /// No child is sent to the guardian here, so there is nothing to answer.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn answer(&mut self, _taken: bool) {}
 
     /// No child is sent to the guardian here.
     #[allow(clippy::unused_self)]

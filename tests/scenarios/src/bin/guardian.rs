@@ -3,9 +3,11 @@
 //!
 //! - `ON_EXIT_CHILDREN`: the children, comma-separated: `plain` (`sleep`), `deaf` (ignores
 //!   `SIGTERM`), `group` (leads its own process group, with a `sleep` of its own), `deafgroup`
-//!   (the same, all ignoring `SIGTERM`), `reaped` (already ended and waited for), `zombie`
-//!   (ended, not waited for), `spare` (a `sleep` that is not armed: it must survive),
-//!   `N*kind` for N of them.
+//!   (the same, all ignoring `SIGTERM`), `deafmember` (leads its own group and goes on
+//!   `SIGTERM`, but its `sleep` ignores it), `reapedgroup` (leads its own group, whose `sleep`
+//!   ignores `SIGTERM`; once everything is armed it ends and the program reaps it, logging
+//!   `reaped PID`), `reaped` (already ended and waited for), `zombie` (ended, not waited
+//!   for), `spare` (a `sleep` that is not armed: it must survive), `N*kind` for N of them.
 //! - `ON_EXIT_LATER`: if set, a `sleep` started and armed after the guardian is running
 //!   (`later PID`).
 //! - `ON_EXIT_REMOVE`: paths, comma-separated (a relative one is resolved at the call).
@@ -17,12 +19,16 @@
 //!   children itself).
 //! - `ON_EXIT_NOFILE`: lower the descriptor limit to this before arming (the guardian cannot
 //!   start): the calls' errors are logged and `main` goes on.
+//! - `ON_EXIT_NOFILE_SOFT`: lower only the soft limit to this before arming; then, once the
+//!   first child is armed (the guardian runs), raise it back to the hard limit, as a program
+//!   that raises its own limit does.
+//! - `ON_EXIT_GUARDIAN_NOFILE`: once the first child is armed, lower the guardian's limit to
+//!   this (`prlimit`), so that it cannot take every child.
 //! - `ON_EXIT_END`: `wait` (the test kills the program), `abort`, `crash` (a write to an
 //!   invalid address), `return`, `panic`, `exit:N`.
 //!
-//! Logs `child PID`, `grandchild PID` (for the group kinds), `spare PID`, `armed` or
-//! `error ...`, then
-//! `ready`. The attribute's handler, which runs after the registered cleanups, logs
+//! Logs `program PID`, `child PID`, `grandchild PID` (for the group kinds), `spare PID`,
+//! `refused PID` for each child whose call failed, `armed` or `error ...`, then `ready`. The attribute's handler, which runs after the registered cleanups, logs
 //! `handler: N alive` (children and grandchildren not yet ended) and `handler: N left` (paths
 //! still there).
 #![deny(warnings)]
@@ -82,6 +88,16 @@ mod unix {
             "deaf" => shell("trap '' TERM; exec sleep 1000", false),
             "group" => shell("sleep 1000 & echo $!; wait", true),
             "deafgroup" => shell("trap '' TERM; sleep 1000 & echo $!; wait", true),
+            "deafmember" => shell("(trap '' TERM; exec sleep 1000) & echo $!; wait", true),
+            "reapedgroup" => {
+                let mut command = Command::new("sh");
+                command
+                    .args(["-c", "trap '' TERM; sleep 1000 & echo $!; read line"])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped());
+                std::os::unix::process::CommandExt::process_group(&mut command, 0);
+                command.spawn().expect("sh starts")
+            }
             "reaped" | "zombie" => {
                 let mut child = Command::new("true").spawn().expect("true starts");
                 if kind == "reaped" {
@@ -97,20 +113,50 @@ mod unix {
         }
     }
 
-    pub(crate) fn main() {
-        if let Ok(limit) = setting("ON_EXIT_NOFILE").parse::<libc::rlim_t>() {
-            let limit = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            // SAFETY: setrlimit reads one valid rlimit.
-            let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
-            assert_eq!(set, 0);
+    /// Sets the soft descriptor limit of process `pid` (0: this one) to `soft`, and the hard
+    /// one to `hard` (`None`: unchanged).
+    fn descriptor_limit(pid: libc::pid_t, soft: libc::rlim_t, hard: Option<libc::rlim_t>) {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: prlimit reads and fills valid rlimits.
+        unsafe {
+            assert_eq!(
+                libc::prlimit(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &raw mut limit),
+                0
+            );
+            limit.rlim_cur = soft.min(hard.unwrap_or(limit.rlim_max));
+            limit.rlim_max = hard.unwrap_or(limit.rlim_max);
+            let set = libc::prlimit(
+                pid,
+                libc::RLIMIT_NOFILE,
+                &raw const limit,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
         }
-        if setting("ON_EXIT_SIGCHLD") == "ignore" {
-            // SAFETY: sets a disposition; no handler runs.
-            unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
-        }
+    }
+
+    /// The guardian of this program: the process whose environment names it.
+    fn guardian() -> libc::pid_t {
+        let wanted = format!("ON_EXIT_GUARDIAN=v1:{}:", std::process::id());
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .find_map(|entry| {
+                let pid = entry.file_name().to_str()?.parse().ok()?;
+                let environ = std::fs::read(entry.path().join("environ")).ok()?;
+                environ
+                    .split(|byte| *byte == 0)
+                    .any(|variable| variable.starts_with(wanted.as_bytes()))
+                    .then_some(pid)
+            })
+            .expect("a guardian runs")
+    }
+
+    /// The children `ON_EXIT_CHILDREN` names, started (and logged), not armed yet.
+    fn spawn_all() -> Vec<Child> {
         let mut children = Vec::new();
         let kinds = setting("ON_EXIT_CHILDREN");
         for word in kinds.split(',').filter(|word| !word.is_empty()) {
@@ -141,10 +187,49 @@ mod unix {
                 children.push(child);
             }
         }
+        children
+    }
+
+    pub(crate) fn main() {
+        log(&format!("program {}", std::process::id()));
+        if let Ok(soft) = setting("ON_EXIT_NOFILE_SOFT").parse() {
+            descriptor_limit(0, soft, None);
+        }
+        if let Ok(limit) = setting("ON_EXIT_NOFILE").parse::<libc::rlim_t>() {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: setrlimit reads one valid rlimit.
+            let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) };
+            assert_eq!(set, 0);
+        }
+        if setting("ON_EXIT_SIGCHLD") == "ignore" {
+            // SAFETY: sets a disposition; no handler runs.
+            unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        }
+        let mut children = spawn_all();
         let mut errors = Vec::new();
-        for child in &children {
+        for (index, child) in children.iter_mut().enumerate() {
             if let Err(error) = on_exit::kill_on_exit(child) {
+                log(&format!("refused {}", child.id()));
                 errors.push(error);
+            }
+            if index == 0 {
+                if setting("ON_EXIT_NOFILE_SOFT").parse::<u64>().is_ok() {
+                    descriptor_limit(0, libc::RLIM_INFINITY, None);
+                }
+                if let Ok(limit) = setting("ON_EXIT_GUARDIAN_NOFILE").parse() {
+                    descriptor_limit(guardian(), limit, Some(limit));
+                }
+            }
+        }
+        for child in &mut children {
+            if let Some(stdin) = child.stdin.take() {
+                // A `reapedgroup`: it ends, and is reaped here; its `sleep` goes on.
+                drop(stdin);
+                child.wait().expect("sh ends");
+                log(&format!("reaped {}", child.id()));
             }
         }
         for path in setting("ON_EXIT_REMOVE")
@@ -158,9 +243,9 @@ mod unix {
             WATCHED.lock().unwrap().1.push(absolute);
         }
         if std::env::var_os("ON_EXIT_LATER").is_some() {
-            let later = spawn("plain");
+            let mut later = spawn("plain");
             log(&format!("later {}", later.id()));
-            if let Err(error) = on_exit::kill_on_exit(&later) {
+            if let Err(error) = on_exit::kill_on_exit(&mut later) {
                 errors.push(error);
             }
             WATCHED.lock().unwrap().0.push(later.id());

@@ -7,12 +7,12 @@
 fn main() {
     use on_exit_scenarios::log;
 
-    let child = std::process::Command::new("sh")
+    let mut child = std::process::Command::new("sh")
         .args(["-c", "trap '' TERM; exec sleep 1000"])
         .spawn()
         .expect("sh starts");
     log(&format!("child {}", child.id()));
-    on_exit::kill_on_exit(&child).expect("the child is armed");
+    on_exit::kill_on_exit(&mut child).expect("the child is armed");
     let path = std::env::var_os("ON_EXIT_REMOVE").expect("ON_EXIT_REMOVE is set");
     on_exit::remove_on_exit(path).expect("the path is armed");
     log("ready");

@@ -92,12 +92,12 @@ mod windows {
         let mut errors = Vec::new();
         let mut children = Vec::new();
         for index in 0..count {
-            let child = Command::new(std::env::current_exe().unwrap())
+            let mut child = Command::new(std::env::current_exe().unwrap())
                 .env("ON_EXIT_ROLE", "child")
                 .env("ON_EXIT_NAME", format!("child{index}"))
                 .spawn()
                 .expect("the child starts");
-            if let Err(error) = on_exit::kill_on_exit(&child) {
+            if let Err(error) = on_exit::kill_on_exit(&mut child) {
                 errors.push(error);
             }
             children.push(child);

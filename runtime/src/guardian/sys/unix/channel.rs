@@ -35,8 +35,10 @@ impl Link {
         Link { socket }
     }
 
-    /// Sends `frame`, with the pidfd of `process` attached.
-    pub(crate) fn send(&mut self, frame: &[u8], process: Option<&Process>) -> io::Result<()> {
+    /// Sends `frame`, with the pidfd of `process` attached. With a pidfd, waits for the
+    /// guardian's answer: whether it took the child (it may have no descriptor left for the
+    /// pidfd, which the kernel then drops).
+    pub(crate) fn send(&mut self, frame: &[u8], process: Option<&Process>) -> io::Result<bool> {
         let mut attached = process.map(Process::pidfd);
         let mut sent = 0;
         while sent < frame.len() {
@@ -49,9 +51,31 @@ impl Link {
                 Err(error) => return Err(error),
             }
         }
-        Ok(())
+        if process.is_none() {
+            return Ok(true);
+        }
+        wait_readable(&self.socket, ANSWER)?;
+        let mut answer = 0_u8;
+        loop {
+            // SAFETY: reads at most one byte into `answer`.
+            let read =
+                unsafe { libc::read(self.socket.as_raw_fd(), ptr::addr_of_mut!(answer).cast(), 1) };
+            match read {
+                1 => return Ok(answer == TAKEN),
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                _ => return Err(io::Error::last_os_error()),
+            }
+        }
     }
 }
+
+/// The guardian's answer to a child's frame: it took the pidfd.
+const TAKEN: u8 = b'T';
+/// Or it did not (no descriptor left).
+const REFUSED: u8 = b'N';
+/// How long the program waits for that answer: only there to catch a hang.
+const ANSWER: Duration = Duration::from_secs(10);
 
 impl Drop for Link {
     fn drop(&mut self) {
@@ -270,6 +294,14 @@ impl Inbox {
         }
         bytes.extend_from_slice(&buffer[..read]);
         Ok(read)
+    }
+
+    /// Answers the child's frame just read: whether its pidfd was taken.
+    pub(crate) fn answer(&mut self, taken: bool) {
+        let answer = if taken { TAKEN } else { REFUSED };
+        // SAFETY: writes one byte from a valid buffer. (The guardian ignores SIGPIPE: a
+        // program already gone makes this fail, which is fine.)
+        unsafe { libc::write(self.socket.as_raw_fd(), ptr::addr_of!(answer).cast(), 1) };
     }
 
     /// The child the program armed as `pid`, with the pidfd that came with that message.

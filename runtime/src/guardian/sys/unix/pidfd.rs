@@ -15,6 +15,31 @@ use std::ptr;
 /// Whether the guardian stops the children (here it does; on Windows a job object does).
 pub(crate) const GUARDIAN_KILLS: bool = true;
 
+/// `pidfd_send_signal`'s flag for the process group of the pidfd's process (Linux 6.9).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const PIDFD_SIGNAL_PROCESS_GROUP: libc::c_uint = 1 << 2;
+
+/// `pidfd_send_signal(pidfd, signal, NULL, flags)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send(pidfd: &OwnedFd, signal: i32, flags: libc::c_uint) -> io::Result<()> {
+    // SAFETY: pidfd_send_signal takes an open pidfd, a signal number (0: only checks), a null
+    // siginfo (meaning "as kill would") and flags.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            ptr::null::<libc::siginfo_t>(),
+            flags,
+        )
+    };
+    if sent == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// A child process watched with a pidfd, which names the process itself and not its number:
 /// once the child is reaped, signals through it fail instead of reaching a process that got
 /// the number later.
@@ -51,24 +76,35 @@ impl Process {
         self.signal(libc::SIGKILL);
     }
 
-    /// Sends `signal` through the pidfd, then to the group. Once the child has been reaped the
-    /// first send fails, and the group is left alone: its number may be another's by then.
-    /// Until then (running, or a zombie) the number is taken, so the group is this one.
+    /// Sends `signal` through the pidfd, then to its group if it leads one. Once the child
+    /// has been reaped the first send fails, and the group is still reached while it has
+    /// members (see [`Process::signal_group`]).
     fn signal(&self, signal: i32) {
-        // SAFETY: pidfd_send_signal takes an open pidfd, a signal number, a null siginfo
-        // (meaning "as kill would") and no flags.
-        let sent = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                signal,
-                ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if sent == 0 && self.group {
-            // SAFETY: kill with a negative number signals that process group; no memory.
-            unsafe { libc::kill(-self.pid, signal) };
+        let _ = send(&self.pidfd, signal, 0);
+        if self.group {
+            self.signal_group(signal);
+        }
+    }
+
+    /// Sends `signal` to the group the child led; whether a member (a zombie counts) was
+    /// there to receive it.
+    ///
+    /// A group's id is its leader's number, and the kernel keeps that number, and with it the
+    /// pid object the pidfd holds, from being given to another process while any member of
+    /// the group lives, even after the leader was reaped. From Linux 6.9 the pidfd signals
+    /// the group of that object (`PIDFD_SIGNAL_PROCESS_GROUP`): the members, for as long as
+    /// there are any, and never a group made later by a process that got the number (a
+    /// group of another pid object). Before 6.9 the group is signalled by number, and only
+    /// while the leader is not reaped and so still holds the number.
+    fn signal_group(&self, signal: i32) -> bool {
+        match send(&self.pidfd, signal, PIDFD_SIGNAL_PROCESS_GROUP) {
+            Ok(()) => true,
+            Err(error) if error.raw_os_error() == Some(libc::EINVAL) => {
+                // SAFETY: kill with a negative number signals that process group; no memory.
+                // The leader was not reaped just before, so the number is still its group's.
+                send(&self.pidfd, 0, 0).is_ok() && unsafe { libc::kill(-self.pid, signal) } == 0
+            }
+            Err(_) => false,
         }
     }
 
@@ -81,7 +117,9 @@ impl Process {
         };
         // SAFETY: one valid pollfd for an open pidfd, which polls readable once it has ended.
         let polled = unsafe { libc::poll(ptr::addr_of_mut!(ready), 1, 0) };
-        polled == 1 && !(self.group && group_has_live_members(self.pid))
+        // The group is looked up by number only once the signal proved it is still there:
+        // while it is, the number is its own.
+        polled == 1 && !(self.group && self.signal_group(0) && group_has_live_members(self.pid))
     }
 
     /// The pidfd, to pass to the guardian.
@@ -121,10 +159,19 @@ fn group_has_live_members(group: libc::pid_t) -> bool {
 
 /// The child, watched, or `None` if it has already ended (or been reaped).
 ///
-/// Its pidfd is opened first, then checked to be this program's child not yet reaped: if it
-/// was reaped before, the number may already name another process, which is not our child.
+/// Only `try_wait` knows whether `child` was already waited for: std keeps that to itself, and
+/// by then its number may be another child's, which every question asked by number would
+/// answer for. Not waited for, the number is still the child's (std reaps it only through
+/// `child`, borrowed here), so its pidfd is opened then, and checked to be this program's
+/// child not yet reaped (with `SIGCHLD` ignored the kernel reaps without std).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn watch(child: &Child) -> io::Result<Option<Process>> {
+pub(crate) fn watch(child: &mut Child) -> io::Result<Option<Process>> {
+    match child.try_wait() {
+        Ok(Some(_)) => return Ok(None),
+        Err(error) if error.raw_os_error() == Some(libc::ECHILD) => return Ok(None),
+        Err(error) => return Err(error),
+        Ok(None) => {}
+    }
     let pid = libc::pid_t::try_from(child.id()).map_err(|_| io::ErrorKind::InvalidInput)?;
     // SAFETY: pidfd_open takes a process id and no flags; it returns a new descriptor
     // (close-on-exec) or -1.
@@ -189,7 +236,7 @@ impl Process {
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) fn watch(_child: &Child) -> io::Result<Option<Process>> {
+pub(crate) fn watch(_child: &mut Child) -> io::Result<Option<Process>> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "kill_on_exit needs pidfds, which only Linux has",
