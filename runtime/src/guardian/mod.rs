@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use self::protocol::Message;
 pub(crate) use self::serve::serve;
 use crate::per_process::PerProcess;
-use crate::{driver, registry, Reason};
+use crate::{driver, Reason};
 
 /// How long a child has after `SIGTERM` before `SIGKILL`.
 pub(crate) const GRACE: Duration = Duration::from_secs(1);
@@ -202,7 +202,7 @@ struct Armed {
     link: Option<sys::Link>,
     items: ById<Item>,
     /// The registered cleanup of each item, taken back when a child is forgotten.
-    cleanups: ById<registry::Id>,
+    cleanups: ById<driver::Registered>,
     next: u64,
 }
 
@@ -250,7 +250,7 @@ fn arm(item: Item) -> io::Result<()> {
 impl Armed {
     /// Forgets the children that have ended (with their groups), here and in the guardian,
     /// so that their descriptors are closed in both. Their registered cleanups, to take back.
-    fn forget_ended(&mut self) -> Vec<registry::Id> {
+    fn forget_ended(&mut self) -> Vec<driver::Registered> {
         let ended = self
             .items
             .take_where(|item| item.process().is_some_and(sys::Process::has_exited));
