@@ -171,18 +171,18 @@ impl<T> ById<T> {
         Some(self.0.remove(at).1)
     }
 
-    /// Takes out every value `wanted` picks, oldest first.
+    /// Takes out every value `wanted` picks, oldest first. Moves nothing when none is picked
+    /// (the common case, on every call).
     pub(crate) fn take_where(&mut self, mut wanted: impl FnMut(&T) -> bool) -> Vec<(u64, T)> {
         let mut taken = Vec::new();
-        let mut kept = Vec::with_capacity(self.0.len());
-        for (id, value) in self.0.drain(..) {
-            if wanted(&value) {
-                taken.push((id, value));
+        let mut at = 0;
+        while at < self.0.len() {
+            if wanted(&self.0[at].1) {
+                taken.push(self.0.remove(at));
             } else {
-                kept.push((id, value));
+                at += 1;
             }
         }
-        self.0 = kept;
         taken
     }
 
@@ -446,7 +446,7 @@ mod tests {
     use super::ById;
 
     #[test]
-    fn by_id_keeps_the_order_of_ids_whatever_the_order_of_inserts() {
+    fn by_id_keeps_the_order_of_ids_whatever_the_order_of_inserts_and_takes() {
         let mut items = ById::default();
         for id in [3, 1, 4, 0, 2] {
             items.insert(id, id * 10);
@@ -457,6 +457,11 @@ mod tests {
         assert_eq!(items.remove(9), None);
         let ids: Vec<(u64, u64)> = items.iter().rev().map(|(id, v)| (id, *v)).collect();
         assert_eq!(ids, [(4, 41), (3, 30), (2, 20), (0, 0)]);
-        assert_eq!(items.into_values().collect::<Vec<_>>(), [0, 20, 30, 41]);
+        assert_eq!(
+            items.take_where(|v| *v == 20 || *v == 41),
+            [(2, 20), (4, 41)]
+        );
+        assert!(items.take_where(|_| false).is_empty());
+        assert_eq!(items.into_values().collect::<Vec<_>>(), [0, 30]);
     }
 }
