@@ -97,25 +97,31 @@ pub fn kill_on_exit(child: &mut Child) -> io::Result<()> {
 /// ```
 ///
 /// - A relative path is resolved now, against the current directory.
-/// - A symbolic link inside the tree is removed, never followed: what it points to stays.
-///   A path that is already gone at the end is fine.
+/// - The path names the entry itself: a symbolic link is removed, never followed, whether it
+///   is `path` itself (a trailing `/` does not follow it either) or inside the tree; what it
+///   points to stays. A path that is already gone at the end is fine.
 /// - On an ending the program sees, this runs as a registered cleanup (newest first with the
-///   others, before the `#[on_exit]` handler). On one it does not see, the guardian process
-///   started by the first call does it, after stopping the children armed with
-///   [`kill_on_exit`].
+///   others, before the `#[on_exit]` handler), after every child armed with
+///   [`kill_on_exit`] has been stopped. If the removal fails there, the guardian tries again
+///   once the program has ended. On an ending the program does not see, the guardian process
+///   started by the first call does it, after stopping the children.
 ///
 /// # Errors
 ///
-/// If the current directory cannot be read (for a relative path), or the guardian process
-/// cannot be started. Then nothing is armed.
+/// An [`io::ErrorKind::InvalidInput`] error, and nothing armed, for what `rm` refuses and
+/// more (checked again before the removal, in case the name has come to mean one of them):
+///
+/// - the empty path (it would name the current directory: an unset variable is enough);
+/// - a path whose last component is `.` or `..`, trailing separators aside (`dir/.`, `..`);
+/// - a filesystem root: `/` under any name (`//`, a bind mount of it); on Windows a drive root
+///   (`C:\`), `\` or `/` (the current drive's root), a share's root (`\\server\share`);
+/// - the user's home directory, under any name: `$HOME` and the home directory of the real
+///   and effective user in the user database (Windows: `%USERPROFILE%` and `%HOME%`).
+///
+/// Also an error if the current directory cannot be read (for a relative path), or the
+/// guardian process cannot be started. Then nothing is armed.
 pub fn remove_on_exit(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref();
-    let path = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(path)
-    };
-    arm(Item::Path(path))
+    arm(Item::Path(remove::armed_path(path.as_ref())?))
 }
 
 /// Something armed.
@@ -323,32 +329,40 @@ fn refused_unless(taken: bool) -> io::Result<()> {
     }
 }
 
-/// The registered cleanup of item `id`: does it here, then tells the guardian. A child's
-/// turn stops every armed child at once, so that all share one grace period.
+/// The registered cleanup of item `id`: does it here, then tells the guardian. The first
+/// turn of a child or of a path stops every armed child at once: all share one grace period,
+/// and a path goes only once the children that may have files open there, or be writing
+/// into it, are gone. A path that could not be removed stays armed, for the guardian to try
+/// again once the program has ended.
 fn done_here(id: u64) {
     let mut armed = lock();
     let Some(item) = armed.items.remove(id) else {
         return;
     };
     let mut done = vec![id];
-    match item {
+    let mut children = Vec::new();
+    let path = match item {
         Item::Child(process) => {
-            let mut children = vec![process];
-            for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
-                done.push(other);
-                children.extend(match item {
-                    Item::Child(process) => Some(process),
-                    Item::Path(_) => None,
-                });
-            }
-            drop(armed);
-            stop(&children);
+            children.push(process);
+            None
         }
-        Item::Path(path) => {
-            drop(armed);
-            if let Err(error) = remove(&path) {
-                driver::warn(format_args!("could not remove {}: {error}", path.display()));
-            }
+        Item::Path(path) => Some(path),
+    };
+    for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
+        done.push(other);
+        if let Item::Child(process) = item {
+            children.push(process);
+        }
+    }
+    drop(armed);
+    if !children.is_empty() {
+        stop(&children);
+    }
+    if let Some(path) = path {
+        if let Err(error) = remove(&path) {
+            driver::warn(format_args!("could not remove {}: {error}", path.display()));
+            lock().items.insert(id, Item::Path(path));
+            done.retain(|done| *done != id);
         }
     }
     let mut armed = lock();

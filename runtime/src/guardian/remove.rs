@@ -1,12 +1,180 @@
-//! Removing an armed path: the file, link or tree, never following a link.
+//! Removing an armed path: what is refused (what `rm` refuses, and the user's home), and the
+//! removal itself, which never follows a link.
+//!
+//! The refusals are checked twice: when the path is armed (`remove_on_exit` returns the
+//! error and arms nothing) and again just before it is removed, in the program or in the
+//! guardian, since the name may have come to mean something else in between.
 
+use std::ffi::OsStr;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Removes the file, link or tree at `path`, never following a link (std's `remove_dir_all`
-/// removes a link inside the tree, not what it points to). Gone already is fine. Read-only
-/// entries are made writable once if they are in the way.
+/// The path that `remove_on_exit(path)` arms: absolute (a relative one is resolved against
+/// the current directory now), without `.` components, repeated or trailing separators. An
+/// `InvalidInput` error for what is refused: the empty path, a path whose last component is
+/// `.` or `..`, a filesystem root, the user's home directory.
+///
+/// A trailing separator is dropped, not followed: `link/` names the link, and removing it
+/// removes the link, never what it points to (`rm -r link/` would empty the target).
+pub(crate) fn armed_path(path: &Path) -> io::Result<PathBuf> {
+    if path.as_os_str().is_empty() {
+        return Err(refused(
+            path,
+            "the empty path names the current directory (an unset variable?)",
+        ));
+    }
+    if ends_in_dots(path.as_os_str()) {
+        return Err(refused(path, "its last component is `.` or `..`"));
+    }
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    if !absolute.is_absolute() {
+        // Windows: `C:name` is relative to drive C's own current directory.
+        return Err(refused(
+            path,
+            "a path relative to a drive's current directory; name it in full",
+        ));
+    }
+    let normal: PathBuf = absolute.components().collect();
+    check(&normal).map_err(|why| refused(path, why))?;
+    Ok(normal)
+}
+
+/// Why the already normalized, absolute `path` must not be removed, if it must not: a
+/// filesystem root, or the user's home directory (the same directory, under any name; the
+/// last component is never followed, so a link to `/` is only a link).
+pub(crate) fn check(path: &Path) -> Result<(), &'static str> {
+    if path.file_name().is_none() {
+        return Err("it is a filesystem root");
+    }
+    let Ok(target) = std::fs::symlink_metadata(path) else {
+        return Ok(()); // Nothing there (yet): not a root, not a home.
+    };
+    if !target.is_dir() {
+        return Ok(());
+    }
+    let root: &Path = if cfg!(windows) {
+        "\\".as_ref()
+    } else {
+        "/".as_ref()
+    };
+    if identity::same(path, &target, root) {
+        return Err("it is a filesystem root");
+    }
+    if homes()
+        .iter()
+        .any(|home| identity::same(path, &target, home))
+    {
+        return Err("it is the user's home directory");
+    }
+    Ok(())
+}
+
+/// The directories taken for the user's home: `$HOME` and the account's home directory in
+/// the user database, for the real and the effective user (Windows: `%USERPROFILE%` and
+/// `%HOME%`).
+fn homes() -> Vec<PathBuf> {
+    let variables: &[&str] = if cfg!(windows) {
+        &["USERPROFILE", "HOME"]
+    } else {
+        &["HOME"]
+    };
+    let mut homes: Vec<PathBuf> = variables
+        .iter()
+        .filter_map(std::env::var_os)
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    #[cfg(unix)]
+    homes.extend(super::sys::account_homes());
+    homes
+}
+
+#[cfg(unix)]
+mod identity {
+    use std::fs::Metadata;
+    use std::os::unix::fs::MetadataExt as _;
+    use std::path::Path;
+
+    /// Whether `target` (the entry itself, `symlink_metadata`) is the directory `other`
+    /// names (following links): the same device and inode.
+    pub(super) fn same(_path: &Path, target: &Metadata, other: &Path) -> bool {
+        std::fs::metadata(other)
+            .is_ok_and(|other| other.dev() == target.dev() && other.ino() == target.ino())
+    }
+}
+
+#[cfg(not(unix))]
+mod identity {
+    use std::fs::Metadata;
+    use std::path::{Path, PathBuf};
+
+    /// Whether `path` (its parent's links resolved, its last component not followed) is the
+    /// directory `other` names: std has no stable file id on Windows, so the canonical names
+    /// are compared, ignoring ASCII case.
+    pub(super) fn same(path: &Path, _target: &Metadata, other: &Path) -> bool {
+        let entry = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => std::fs::canonicalize(parent).map(|p| p.join(name)),
+            _ => std::fs::canonicalize(path),
+        };
+        let key = |path: PathBuf| path.to_string_lossy().to_ascii_lowercase();
+        match (entry, std::fs::canonicalize(other)) {
+            (Ok(entry), Ok(other)) => key(entry) == key(other),
+            _ => false,
+        }
+    }
+}
+
+/// Whether the last component of `path`, trailing separators aside, is `.` or `..`.
+/// (`Path::components` cannot tell: it drops a trailing `.`.)
+fn ends_in_dots(path: &OsStr) -> bool {
+    let text = path.to_string_lossy();
+    let separators: &[char] = if cfg!(windows) { &['/', '\\'] } else { &['/'] };
+    let trimmed = text.trim_end_matches(separators);
+    let last = trimmed.rsplit(separators).next().unwrap_or("");
+    // Windows: `C:.` and `C:..` are a drive's current directory and its parent.
+    let last = match last.as_bytes() {
+        [drive, b':', ..] if cfg!(windows) && drive.is_ascii_alphabetic() => &last[2..],
+        _ => last,
+    };
+    !trimmed.is_empty() && matches!(last, "." | "..")
+}
+
+fn refused(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("on-exit refuses to remove `{}`: {why}", path.display()),
+    )
+}
+
+/// Removes the file, link or tree at `path` (as [`armed_path`] made it), never following a
+/// link: a link inside the tree is removed, not what it points to. Gone already is fine.
+/// Refused (`InvalidInput`) if [`check`] refuses the path now.
 pub(crate) fn remove(path: &Path) -> io::Result<()> {
+    if let Err(why) = check(path) {
+        return Err(refused(path, why));
+    }
+    let removed = remove_entry(path);
+    match removed {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        result => result,
+    }
+}
+
+/// Unix: a walk that holds a bounded number of descriptors whatever the depth, and checks
+/// each directory it climbs back to (`sys::remove_tree`).
+#[cfg(unix)]
+fn remove_entry(path: &Path) -> io::Result<()> {
+    super::sys::remove_tree(path)
+}
+
+/// Elsewhere: std's `remove_dir_all` (which does not follow links or junctions), and
+/// read-only entries made writable once if they are in the way.
+#[cfg(not(unix))]
+fn remove_entry(path: &Path) -> io::Result<()> {
     match remove_once(path) {
         Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
             make_writable(path);
@@ -16,23 +184,21 @@ pub(crate) fn remove(path: &Path) -> io::Result<()> {
     }
 }
 
+#[cfg(not(unix))]
 fn remove_once(path: &Path) -> io::Result<()> {
-    let removed = match std::fs::symlink_metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
         Ok(_) => std::fs::remove_file(path).or_else(|error| {
             // A link to a directory on Windows is removed as a directory.
             std::fs::remove_dir(path).map_err(|_| error)
         }),
         Err(error) => Err(error),
-    };
-    match removed {
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        result => result,
     }
 }
 
-/// Clears the read-only flag on `path` and, if it is a directory (not a link), on everything
-/// in it.
+/// Clears the read-only attribute on `path` and, if it is a directory (not a link), on
+/// everything in it.
+#[cfg(not(unix))]
 fn make_writable(path: &Path) {
     let Ok(metadata) = std::fs::symlink_metadata(path) else {
         return;
@@ -41,14 +207,6 @@ fn make_writable(path: &Path) {
         return;
     }
     let mut permissions = metadata.permissions();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // Writable (and, for a directory, searchable) by the owner only.
-        let owner = if metadata.is_dir() { 0o700 } else { 0o200 };
-        permissions.set_mode(permissions.mode() | owner);
-    }
-    #[cfg(not(unix))]
     #[allow(clippy::permissions_set_readonly_false)] // Windows: the read-only attribute only
     permissions.set_readonly(false);
     let _ = std::fs::set_permissions(path, permissions);
@@ -56,5 +214,44 @@ fn make_writable(path: &Path) {
         for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
             make_writable(&entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(path: &str) -> Option<io::ErrorKind> {
+        armed_path(Path::new(path)).err().map(|error| error.kind())
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // the file system
+    fn what_rm_refuses_is_refused_without_touching_anything() {
+        for path in [
+            "", ".", "..", "./", "../", "a/.", "a/..", "a/./", "a/../", "a/.//", "/..", "/.", "/",
+            "//", "///",
+        ] {
+            assert_eq!(kind(path), Some(io::ErrorKind::InvalidInput), "{path:?}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // the file system
+    fn names_that_only_look_like_dots_are_fine() {
+        for path in ["...", ".hidden", "a/..b", "a/.b/", "/tmp/x/../y"] {
+            let armed = armed_path(Path::new(path)).unwrap();
+            assert!(armed.is_absolute(), "{path:?}");
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    #[cfg_attr(miri, ignore)] // the file system
+    fn the_armed_path_is_absolute_without_dots_or_trailing_separators() {
+        let armed = armed_path(Path::new("/tmp//a/./b/")).unwrap();
+        assert_eq!(armed, Path::new("/tmp/a/b"));
+        let relative = armed_path(Path::new("x/")).unwrap();
+        assert_eq!(relative, std::env::current_dir().unwrap().join("x"));
     }
 }

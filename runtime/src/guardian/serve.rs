@@ -1,11 +1,14 @@
 //! What the guardian process does: it collects what the program arms until the program ends,
 //! then stops the children and removes the paths that the program did not get to itself.
 
+use std::io;
 use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::protocol::{self, Message};
 use super::sys;
-use super::{remove, stop, ById};
+use super::{remove, stop, ById, GRACE};
 
 /// The guardian's life, from the first frame to the program's end and the work after it.
 pub(crate) fn serve(mut inbox: sys::Inbox) {
@@ -44,7 +47,24 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // newest first: the children may have been writing into them.
     let children: Vec<_> = children.into_values().collect();
     stop(&children);
-    for (_, path) in paths.iter().rev() {
-        let _ = remove(path);
+    let mut left: Vec<PathBuf> = paths.into_values().collect();
+    left.reverse();
+    remove_all(left);
+}
+
+/// Removes `paths` in their order, trying again for up to [`GRACE`] those that fail: what
+/// the program could not remove may still be held for a moment by a process that is ending
+/// (on Windows an open file, or a working directory, keeps a directory from going).
+fn remove_all(mut paths: Vec<PathBuf>) {
+    let deadline = Instant::now() + GRACE;
+    loop {
+        // A refused path (`InvalidInput`) is not tried again.
+        paths.retain(|path| {
+            remove(path).is_err_and(|error| error.kind() != io::ErrorKind::InvalidInput)
+        });
+        if paths.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
     }
 }

@@ -7,7 +7,9 @@
 //! `pid`, `leads_group`, `stop`, `kill`, `has_exited`) and `watch(&Child)`; `GUARDIAN_KILLS`,
 //! whether the guardian stops the children (a job object does on Windows); `Link`, the
 //! program's end of the channel, made by `start_guardian()`; `Inbox`, the guardian's end; and
-//! `path_bytes` / `path_from_bytes`.
+//! `path_bytes` / `path_from_bytes`. Unix also provides `remove_tree(&Path)`, a removal that
+//! holds a bounded number of descriptors however deep the tree, and `account_homes()`, the
+//! home directories in the user database (for `remove_on_exit`'s refusals).
 
 #[cfg(unix)]
 mod unix;

@@ -187,7 +187,11 @@ pub(crate) fn raise_descriptor_limit() {}
 pub(crate) fn start_guardian() -> io::Result<Link> {
     let executable = std::env::current_exe()?;
     let spawn = |flags| {
-        Command::new(&executable)
+        let mut command = Command::new(&executable);
+        if let Some(directory) = guardian_directory() {
+            command.current_dir(directory);
+        }
+        command
             .env(GUARDIAN_VARIABLE, format!("v1:{}", std::process::id()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -216,6 +220,14 @@ pub(crate) fn start_guardian() -> io::Result<Link> {
             Err(io::Error::new(io::ErrorKind::TimedOut, "it did not answer"))
         }
     }
+}
+
+/// Where the guardian runs: the Windows folder (`%SystemRoot%`), never the program's working
+/// directory, which Windows keeps from being removed while a process has it as its own (the
+/// Unix guardian moves to `/`).
+fn guardian_directory() -> Option<PathBuf> {
+    let system = PathBuf::from(std::env::var_os("SystemRoot")?);
+    (system.is_absolute() && system.is_dir()).then_some(system)
 }
 
 /// Run by the C runtime before `main` in every process of a program that links this crate.

@@ -1,0 +1,342 @@
+//! Unix, for the removals (`guardian/remove.rs`, in the program and in the guardian): a tree removed with a
+//! bounded number of open descriptors however deep it is, never following a link and safe
+//! against the tree being moved under it; and the account's home directory.
+//!
+//! std's `remove_dir_all` holds one descriptor per level (it recurses with `openat`, which is
+//! what keeps it from following a link swapped in by someone else, CVE-2022-21658): a tree
+//! deeper than the descriptor limit is left. This walk does as GNU `rm`'s fts does: it reads a
+//! directory's names into memory, keeps the descriptors of only the [`KEEP`] deepest
+//! directories above the one it is in, and climbs back through `..`, checking that it reached
+//! the directory it came from (its device and inode) before it removes anything there.
+
+use std::ffi::{CStr, CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Path, PathBuf};
+
+/// How many directories above the current one keep their descriptor open (more are
+/// reopened through `..` when the walk climbs back to them).
+const KEEP: usize = 8;
+
+/// The home directories of the real and the effective user in the user database.
+pub(crate) fn account_homes() -> Vec<PathBuf> {
+    // SAFETY: getuid and geteuid have no preconditions and cannot fail.
+    let users = unsafe { [libc::getuid(), libc::geteuid()] };
+    let mut homes: Vec<PathBuf> = Vec::new();
+    for user in users {
+        if let Some(home) = account_home(user) {
+            if !homes.contains(&home) {
+                homes.push(home);
+            }
+        }
+    }
+    homes
+}
+
+fn account_home(user: libc::uid_t) -> Option<PathBuf> {
+    let mut buffer = vec![0_u8; 1024];
+    loop {
+        // SAFETY: all-zero is a valid `passwd` (null pointers), which getpwuid_r fills.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `entry` and `found` are valid for writes; `buffer` is valid for
+        // `buffer.len()` bytes and outlives every use of the strings `entry` points into.
+        let error = unsafe {
+            libc::getpwuid_r(
+                user,
+                &mut entry,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut found,
+            )
+        };
+        if error == libc::ERANGE && buffer.len() < 1 << 20 {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if error != 0 || found.is_null() || entry.pw_dir.is_null() {
+            return None;
+        }
+        // SAFETY: getpwuid_r succeeded: `pw_dir` is a C string inside `buffer`.
+        let home = unsafe { CStr::from_ptr(entry.pw_dir) };
+        let home = OsStr::from_bytes(home.to_bytes());
+        return (!home.is_empty()).then(|| PathBuf::from(home));
+    }
+}
+
+/// Removes the entry `path` names: unlinks a file or link, removes a directory with
+/// everything in it. `path` is absolute and has a last component (`armed_path` made it so);
+/// links in the path above it are followed, the last component never is.
+pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    let parent = open(libc::AT_FDCWD, &c_string(parent.as_os_str())?, 0)?;
+    let name = c_string(name)?;
+    match unlink(parent.as_raw_fd(), &name, 0) {
+        Err(error) if is_a_directory(&error) => {}
+        result => return result,
+    }
+    Walk::new(parent).run(name)
+}
+
+/// A directory on the way down: its name in its parent, its identity, the names in it not yet
+/// removed, and its descriptor unless that was closed to keep the count bounded.
+struct Frame {
+    name: CString,
+    id: (libc::dev_t, libc::ino_t),
+    pending: Vec<CString>,
+    fd: Option<OwnedFd>,
+}
+
+struct Walk {
+    /// The directory holding the tree, open for the whole walk.
+    top: OwnedFd,
+    frames: Vec<Frame>,
+    /// The first error; the walk goes on with what it can remove, as `rm` does.
+    error: Option<io::Error>,
+}
+
+impl Walk {
+    fn new(top: OwnedFd) -> Walk {
+        Walk {
+            top,
+            frames: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn failed(&mut self, error: io::Error) {
+        if error.kind() != io::ErrorKind::NotFound {
+            self.error.get_or_insert(error);
+        }
+    }
+
+    fn run(mut self, name: CString) -> io::Result<()> {
+        let top = self.top.as_raw_fd();
+        self.descend(top, name)?;
+        while let Some(frame) = self.frames.last_mut() {
+            let Some(fd) = frame.fd.as_ref().map(AsRawFd::as_raw_fd) else {
+                unreachable!("the current directory is always open");
+            };
+            if let Some(name) = frame.pending.pop() {
+                match unlink(fd, &name, 0) {
+                    Err(error) if is_a_directory(&error) => {
+                        if let Err(error) = self.descend(fd, name) {
+                            self.failed(error);
+                        }
+                    }
+                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {
+                        // The directory is read-only: ours to change, since it goes.
+                        make_writable_fd(fd);
+                        if let Err(error) = unlink(fd, &name, 0) {
+                            self.failed(error);
+                        }
+                    }
+                    Err(error) => self.failed(error),
+                    Ok(()) => {}
+                }
+                continue;
+            }
+            // Everything in it is done: climb back and remove it.
+            if let Err(error) = self.climb() {
+                // The tree moved: nothing above can be reached safely.
+                self.error = Some(error);
+                break;
+            }
+        }
+        self.error.map_or(Ok(()), Err)
+    }
+
+    /// Enters directory `name` of the directory `parent`: opens it (never through a link),
+    /// reads its names, and makes it the current directory.
+    fn descend(&mut self, parent: RawFd, name: CString) -> io::Result<()> {
+        let fd = match open(parent, &name, libc::O_NOFOLLOW) {
+            Err(error) if error.raw_os_error() == Some(libc::EACCES) => {
+                // Not readable or searchable: make it so (never through a link), once.
+                make_writable_at(parent, &name)?;
+                open(parent, &name, libc::O_NOFOLLOW)?
+            }
+            Err(error) if matches!(error.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {
+                // No longer a directory (replaced since): remove what is there now.
+                return unlink(parent, &name, 0);
+            }
+            result => result?,
+        };
+        let id = identity(fd.as_raw_fd())?;
+        let pending = names(&fd)?;
+        self.frames.push(Frame {
+            name,
+            id,
+            pending,
+            fd: Some(fd),
+        });
+        // Keep at most KEEP open above the current one: close the shallowest open one.
+        let open_count = self
+            .frames
+            .iter()
+            .filter(|frame| frame.fd.is_some())
+            .count();
+        if open_count > KEEP + 1 {
+            if let Some(frame) = self.frames.iter_mut().find(|frame| frame.fd.is_some()) {
+                frame.fd = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves the current directory, now empty of what could be removed, and removes it from
+    /// its parent, reopening the parent through `..` if its descriptor was closed: the parent
+    /// reached must be the one the walk came from, or the tree moved (an error).
+    fn climb(&mut self) -> io::Result<()> {
+        let Some(frame) = self.frames.pop() else {
+            return Ok(());
+        };
+        let Some(fd) = frame.fd else {
+            unreachable!("the current directory is always open");
+        };
+        let parent_fd = match self.frames.last_mut() {
+            None => self.top.as_raw_fd(),
+            Some(parent) => {
+                if parent.fd.is_none() {
+                    let reopened = open(fd.as_raw_fd(), c"..", libc::O_NOFOLLOW)?;
+                    if identity(reopened.as_raw_fd())? != parent.id {
+                        return Err(io::Error::other(
+                            "the tree was moved while it was being removed",
+                        ));
+                    }
+                    parent.fd = Some(reopened);
+                }
+                parent.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+            }
+        };
+        drop(fd);
+        if let Err(error) = unlink(parent_fd, &frame.name, libc::AT_REMOVEDIR) {
+            if error.raw_os_error() == Some(libc::EACCES) {
+                make_writable_fd(parent_fd);
+                if let Err(error) = unlink(parent_fd, &frame.name, libc::AT_REMOVEDIR) {
+                    self.failed(error);
+                }
+            } else {
+                self.failed(error);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn c_string(text: &OsStr) -> io::Result<CString> {
+    CString::new(text.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+}
+
+/// Opens directory `name` of `parent` for reading, close-on-exec, with `flags` added.
+fn open(parent: RawFd, name: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | flags;
+    // SAFETY: `name` is a C string; `parent` is an open directory or `AT_FDCWD`.
+    let fd = unsafe { libc::openat(parent, name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: openat returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Removes entry `name` of the open directory `parent` (`flags`: `AT_REMOVEDIR` or 0).
+fn unlink(parent: RawFd, name: &CStr, flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: `parent` is an open directory (the walk holds it) and `name` a C string.
+    if unsafe { libc::unlinkat(parent, name.as_ptr(), flags) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// What `unlinkat` without `AT_REMOVEDIR` answers for a directory: `EISDIR` on Linux, `EPERM`
+/// as POSIX allows elsewhere.
+fn is_a_directory(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::EISDIR | libc::EPERM))
+}
+
+/// The device and inode of the open `fd`.
+fn identity(fd: RawFd) -> io::Result<(libc::dev_t, libc::ino_t)> {
+    let mut status = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fd` is open; `status` is valid for one `stat`.
+    if unsafe { libc::fstat(fd, status.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded and filled it.
+    let status = unsafe { status.assume_init() };
+    Ok((status.st_dev, status.st_ino))
+}
+
+/// The names in directory `fd` but `.` and `..`, read through a copy of the descriptor (the
+/// stream owns and closes its own).
+fn names(fd: &OwnedFd) -> io::Result<Vec<CString>> {
+    let copy = fd.try_clone()?;
+    // SAFETY: `copy` is an open directory descriptor, whose ownership passes to the stream.
+    let stream = unsafe { libc::fdopendir(copy.as_raw_fd()) };
+    if stream.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    std::mem::forget(copy);
+    let mut names = Vec::new();
+    loop {
+        // SAFETY: `stream` is open and only this thread uses it. (A read error ends the
+        // list like its end: what is left makes the directory's own removal fail.)
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: readdir returned an entry whose `d_name` is a C string, valid until the
+        // next readdir on this stream.
+        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+        if name != c"." && name != c".." {
+            names.push(name.to_owned());
+        }
+    }
+    // SAFETY: `stream` is open; closedir closes it and its descriptor.
+    unsafe { libc::closedir(stream) };
+    Ok(names)
+}
+
+/// Adds the owner's read, write and search bits to the open directory `fd`.
+fn make_writable_fd(fd: RawFd) {
+    let mut status = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fd` is open; `status` is valid for one `stat`.
+    if unsafe { libc::fstat(fd, status.as_mut_ptr()) } == 0 {
+        // SAFETY: fstat succeeded and filled it.
+        let mode = unsafe { status.assume_init() }.st_mode;
+        // SAFETY: `fd` is open; fchmod changes only its mode.
+        unsafe { libc::fchmod(fd, (mode & 0o7777) | 0o700) };
+    }
+}
+
+/// The same for directory `name` of `parent`, which cannot be opened yet; never through a
+/// link (`AT_SYMLINK_NOFOLLOW`: a link swapped in since is left as it is).
+fn make_writable_at(parent: RawFd, name: &CStr) -> io::Result<()> {
+    let mut status = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `parent` is open, `name` a C string, `status` valid for one `stat`.
+    if unsafe {
+        libc::fstatat(
+            parent,
+            name.as_ptr(),
+            status.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatat succeeded and filled it.
+    let mode = unsafe { status.assume_init() }.st_mode;
+    if mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
+    }
+    let mode = (mode & 0o7777) | 0o700;
+    // SAFETY: as above; with AT_SYMLINK_NOFOLLOW a link is never followed.
+    if unsafe { libc::fchmodat(parent, name.as_ptr(), mode, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
