@@ -7,10 +7,17 @@
 //!   `SIGTERM`, but its `sleep` ignores it), `reapedgroup` (leads its own group, whose `sleep`
 //!   ignores `SIGTERM`; once everything is armed it ends and the program reaps it, logging
 //!   `reaped PID`), `reaped` (already ended and waited for), `zombie` (ended, not waited
-//!   for), `spare` (a `sleep` that is not armed: it must survive), `N*kind` for N of them.
+//!   for), `spare` (a `sleep` that is not armed: it must survive), `flusher` (on `SIGTERM` it
+//!   writes `tree/last`, making `tree` again if it is gone, as a child flushing its output
+//!   into its scratch directory does), `N*kind` for N of them.
 //! - `ON_EXIT_LATER`: if set, a `sleep` started and armed after the guardian is running
 //!   (`later PID`).
 //! - `ON_EXIT_REMOVE`: paths, comma-separated (a relative one is resolved at the call).
+//! - `ON_EXIT_REFUSE`: more paths, separated by `|` (so that the empty path can be one), each
+//!   logged as `remove "PATH": ok` or `remove "PATH": KIND` (the error's kind); these are not
+//!   errors of the run.
+//! - `ON_EXIT_NOFILE_AFTER`: if set, after arming, the descriptor limit is lowered so that one
+//!   more descriptor can be opened: the program's own removal of a tree fails.
 //! - `ON_EXIT_CHDIR`: where to go after arming.
 //! - `ON_EXIT_FORK`: a path: after arming, the program forks; the child arms this path with
 //!   `remove_on_exit` and kills itself with `SIGKILL` (its own guardian must remove it), and
@@ -98,6 +105,11 @@ mod unix {
                 std::os::unix::process::CommandExt::process_group(&mut command, 0);
                 command.spawn().expect("sh starts")
             }
+            "flusher" => shell(
+                "trap 'mkdir -p tree; echo bye > tree/last; exit 0' TERM; \
+                 while :; do sleep 0.01; done",
+                false,
+            ),
             "reaped" | "zombie" => {
                 let mut child = Command::new("true").spawn().expect("true starts");
                 if kind == "reaped" {
@@ -242,6 +254,14 @@ mod unix {
             let absolute = std::env::current_dir().unwrap().join(path);
             WATCHED.lock().unwrap().1.push(absolute);
         }
+        if let Ok(paths) = std::env::var("ON_EXIT_REFUSE") {
+            for path in paths.split('|') {
+                match on_exit::remove_on_exit(path) {
+                    Ok(()) => log(&format!("remove {path:?}: ok")),
+                    Err(error) => log(&format!("remove {path:?}: {:?}", error.kind())),
+                }
+            }
+        }
         if std::env::var_os("ON_EXIT_LATER").is_some() {
             let mut later = spawn("plain");
             log(&format!("later {}", later.id()));
@@ -254,6 +274,24 @@ mod unix {
         match errors.first() {
             None => log("armed"),
             Some(error) => log(&format!("error {:?}: {error}", error.kind())),
+        }
+        if std::env::var_os("ON_EXIT_NOFILE_AFTER").is_some() {
+            // The lowest free descriptor stays usable, the next one is over the limit.
+            // SAFETY: dup of standard input into the lowest free descriptor, closed at once.
+            let free = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 0) };
+            assert!(free > 0);
+            // SAFETY: closes the descriptor just made.
+            unsafe { libc::close(free) };
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit and setrlimit read and write one valid rlimit.
+            unsafe {
+                assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+                limit.rlim_cur = libc::rlim_t::try_from(free).unwrap() + 1;
+                assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+            }
         }
         if let Ok(path) = std::env::var("ON_EXIT_FORK") {
             // SAFETY: fork; the child only arms a path and kills itself.
