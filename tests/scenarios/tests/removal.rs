@@ -206,7 +206,7 @@ fn a_tree_deeper_than_the_descriptor_limit_goes() {
                     rlim_cur: 1024,
                     rlim_max: 1024,
                 };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                if libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) == 0 {
                     Ok(())
                 } else {
                     Err(std::io::Error::last_os_error())

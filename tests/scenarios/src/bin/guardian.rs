@@ -125,6 +125,27 @@ mod unix {
         }
     }
 
+    /// `ON_EXIT_REFUSE`: arms each path and logs the answer.
+    fn try_each(paths: &str) {
+        for path in paths.split('|') {
+            match on_exit::remove_on_exit(path) {
+                Ok(()) => log(&format!("remove {path:?}: ok")),
+                Err(error) => log(&format!("remove {path:?}: {:?}", error.kind())),
+            }
+        }
+    }
+
+    /// Lowers the soft descriptor limit so that the lowest free descriptor stays usable and
+    /// the next one is over the limit.
+    fn leave_one_descriptor() {
+        // SAFETY: dup of standard input into the lowest free descriptor, closed at once.
+        let free = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 0) };
+        assert!(free > 0);
+        // SAFETY: closes the descriptor just made.
+        unsafe { libc::close(free) };
+        descriptor_limit(0, libc::rlim_t::try_from(free).unwrap() + 1, None);
+    }
+
     /// Sets the soft descriptor limit of process `pid` (0: this one) to `soft`, and the hard
     /// one to `hard` (`None`: unchanged).
     fn descriptor_limit(pid: libc::pid_t, soft: libc::rlim_t, hard: Option<libc::rlim_t>) {
@@ -255,12 +276,7 @@ mod unix {
             WATCHED.lock().unwrap().1.push(absolute);
         }
         if let Ok(paths) = std::env::var("ON_EXIT_REFUSE") {
-            for path in paths.split('|') {
-                match on_exit::remove_on_exit(path) {
-                    Ok(()) => log(&format!("remove {path:?}: ok")),
-                    Err(error) => log(&format!("remove {path:?}: {:?}", error.kind())),
-                }
-            }
+            try_each(&paths);
         }
         if std::env::var_os("ON_EXIT_LATER").is_some() {
             let mut later = spawn("plain");
@@ -276,22 +292,7 @@ mod unix {
             Some(error) => log(&format!("error {:?}: {error}", error.kind())),
         }
         if std::env::var_os("ON_EXIT_NOFILE_AFTER").is_some() {
-            // The lowest free descriptor stays usable, the next one is over the limit.
-            // SAFETY: dup of standard input into the lowest free descriptor, closed at once.
-            let free = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 0) };
-            assert!(free > 0);
-            // SAFETY: closes the descriptor just made.
-            unsafe { libc::close(free) };
-            let mut limit = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: getrlimit and setrlimit read and write one valid rlimit.
-            unsafe {
-                assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-                limit.rlim_cur = libc::rlim_t::try_from(free).unwrap() + 1;
-                assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-            }
+            leave_one_descriptor();
         }
         if let Ok(path) = std::env::var("ON_EXIT_FORK") {
             // SAFETY: fork; the child only arms a path and kills itself.
