@@ -82,15 +82,14 @@ fn homes() -> Vec<PathBuf> {
     } else {
         &["HOME"]
     };
-    let mut homes: Vec<PathBuf> = variables
+    let homes = variables
         .iter()
         .filter_map(std::env::var_os)
         .filter(|home| !home.is_empty())
-        .map(PathBuf::from)
-        .collect();
+        .map(PathBuf::from);
     #[cfg(unix)]
-    homes.extend(super::sys::account_homes());
-    homes
+    let homes = homes.chain(super::sys::account_homes());
+    homes.collect()
 }
 
 #[cfg(unix)]
