@@ -4,13 +4,22 @@
 //! process goes; once the main program has armed it, it starts a grandchild that does the
 //! same (it joins the child's job).
 //!
+//! - `ON_EXIT_CWD`: where the program goes first (before anything is armed).
+//! - `ON_EXIT_USERPROFILE`: the program's `USERPROFILE`, set first (wine sets its own over
+//!   the one it is started with).
 //! - `ON_EXIT_CHILDREN`: how many children.
-//! - `ON_EXIT_REMOVE`: paths, comma-separated.
+//! - `ON_EXIT_CHILD_DIR`: if set, each child runs in this folder and holds a file open in it
+//!   that no one may delete while it is open (`held-NAME`), as a tool working in its scratch
+//!   directory does.
+//! - `ON_EXIT_REMOVE`: paths, comma-separated, armed after the children.
+//! - `ON_EXIT_REFUSE`: more paths, separated by `|` (so that the empty path can be one), each
+//!   logged as `remove "PATH": ok` or `remove "PATH": KIND` (the error's kind); these are not
+//!   errors of the run.
 //! - `ON_EXIT_END`: `terminate` (`TerminateProcess` on itself), `exit:N`
 //!   (`std::process::exit`, which is `ExitProcess`), `return`.
 //!
 //! Logs `armed` (or `error ...`), then `ready`; the attribute's handler logs `handler: N
-//! alive` (markers still there).
+//! alive` (markers still there) and `handler: N left` (paths of `ON_EXIT_REMOVE` still there).
 #![deny(warnings)]
 
 #[cfg(windows)]
@@ -56,6 +65,14 @@ mod windows {
     pub(crate) fn child(role: &str) {
         let name = std::env::var("ON_EXIT_NAME").expect("ON_EXIT_NAME is set");
         let _marker = marker(&name);
+        let _held = std::env::var_os("ON_EXIT_CHILD_DIR").map(|_| {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .share_mode(0)
+                .open(format!("held-{name}"))
+                .expect("the held file is created")
+        });
         let mut grandchild = None;
         if role == "child" {
             wait_for(&alive_dir().join("armed"));
@@ -82,9 +99,31 @@ mod windows {
                 .count()
         });
         log(&format!("handler: {alive} alive"));
+        let paths = std::env::var("ON_EXIT_REMOVE").unwrap_or_default();
+        let left = paths
+            .split(',')
+            .filter(|path| !path.is_empty() && Path::new(path).exists())
+            .count();
+        log(&format!("handler: {left} left"));
+    }
+
+    /// `ON_EXIT_REFUSE`: arms each path and logs the answer.
+    fn try_each(paths: &str) {
+        for path in paths.split('|') {
+            match on_exit::remove_on_exit(path) {
+                Ok(()) => log(&format!("remove {path:?}: ok")),
+                Err(error) => log(&format!("remove {path:?}: {:?}", error.kind())),
+            }
+        }
     }
 
     pub(crate) fn main() {
+        if let Some(profile) = std::env::var_os("ON_EXIT_USERPROFILE") {
+            std::env::set_var("USERPROFILE", profile);
+        }
+        if let Some(directory) = std::env::var_os("ON_EXIT_CWD") {
+            std::env::set_current_dir(directory).expect("ON_EXIT_CWD exists");
+        }
         let count: usize = std::env::var("ON_EXIT_CHILDREN")
             .ok()
             .and_then(|count| count.parse().ok())
@@ -92,11 +131,14 @@ mod windows {
         let mut errors = Vec::new();
         let mut children = Vec::new();
         for index in 0..count {
-            let mut child = Command::new(std::env::current_exe().unwrap())
+            let mut command = Command::new(std::env::current_exe().unwrap());
+            command
                 .env("ON_EXIT_ROLE", "child")
-                .env("ON_EXIT_NAME", format!("child{index}"))
-                .spawn()
-                .expect("the child starts");
+                .env("ON_EXIT_NAME", format!("child{index}"));
+            if let Some(directory) = std::env::var_os("ON_EXIT_CHILD_DIR") {
+                command.current_dir(directory);
+            }
+            let mut child = command.spawn().expect("the child starts");
             if let Err(error) = on_exit::kill_on_exit(&mut child) {
                 errors.push(error);
             }
@@ -107,6 +149,9 @@ mod windows {
             if let Err(error) = on_exit::remove_on_exit(path) {
                 errors.push(error);
             }
+        }
+        if let Ok(paths) = std::env::var("ON_EXIT_REFUSE") {
+            try_each(&paths);
         }
         if count > 0 {
             File::create(alive_dir().join("armed")).unwrap();
