@@ -4,7 +4,8 @@
 //! Each call arms its work twice:
 //!
 //! - as a registered cleanup, for every ending the program sees (the work is done in the
-//!   program, newest first with the other cleanups, and the guardian is told it is done);
+//!   program, newest first with the other cleanups, children before paths, and the guardian
+//!   is told once an item is done; a path that could not be removed stays armed there);
 //! - with the guardian, for the endings no code of the program survives: `SIGKILL`, the OOM
 //!   killer, `abort`, a crash. The guardian is a copy of the program's own executable,
 //!   started by the first call, that the platform layer turns into the guardian before its
@@ -58,8 +59,9 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 ///   child itself has ended and been reaped (Linux 6.9 or later; before, only while the child
 ///   has not been reaped). (On Windows, its children started after this call go with it.)
 /// - On an ending the program sees, this runs as a registered cleanup (newest first with the
-///   others, before the `#[on_exit]` handler): the first armed child's turn stops every armed
-///   child at once, and waits for them to end (one grace period for all). On one it does
+///   others, before the `#[on_exit]` handler): the first turn of an armed child, or of a
+///   path armed with [`remove_on_exit`], stops every armed child at once, and waits for them
+///   to end (one grace period for all; on Windows, for their whole jobs). On one it does
 ///   not see (`SIGKILL`, the OOM killer, `abort`, a crash), the guardian process started by
 ///   the first call does it within a second of the program's death (on Windows, the job
 ///   object does it at once).
