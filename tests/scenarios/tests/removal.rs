@@ -272,3 +272,66 @@ fn a_removal_that_failed_in_the_program_is_done_by_the_guardian() {
     );
     assert_removed_soon(&[folder.path("tree")]);
 }
+
+/// Read-only directories (no write bit, and neither read nor search bits) and files in the
+/// tree do not stop the removal, for a user to whom permissions apply (not root): the program
+/// runs as `nobody`, and removes the tree on its own ending and through its guardian after
+/// `kill -9`.
+#[test]
+fn read_only_directories_do_not_stop_it() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot run the program as another user; skipped");
+        return;
+    }
+    const NOBODY: u32 = 65_534;
+    for end in ["return", "kill"] {
+        let folder = Folder::new(&format!("read-only-{end}"));
+        folder.canary("tree/closed/inner");
+        folder.canary("tree/read-only/inner");
+        let mut modes = Vec::new();
+        for (relative, mode) in [
+            ("tree/closed/inner/canary", 0o444),
+            ("tree/closed/inner", 0o500),
+            ("tree/closed", 0o000),
+            ("tree/read-only/inner", 0o000),
+            ("tree/read-only", 0o500),
+            ("tree", 0o500),
+        ] {
+            modes.push((folder.path(relative), mode));
+        }
+        let owned = std::process::Command::new("chown")
+            .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+            .arg(&folder.0)
+            .status()
+            .unwrap();
+        assert!(owned.success());
+        for (path, mode) in &modes {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(path, fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian"))
+            .env("ON_EXIT_REMOVE", "tree")
+            .env("ON_EXIT_END", if end == "kill" { "wait" } else { end });
+        let command = scenario.command();
+        command.current_dir(&folder.0).uid(NOBODY).gid(NOBODY);
+        let mut running = scenario.spawn();
+        running.wait_for("ready");
+        assert!(
+            running.log().contains(&"armed".to_owned()),
+            "{:?}",
+            running.log()
+        );
+        if end == "kill" {
+            running.signal(libc::SIGKILL);
+        }
+        let outcome = running.finish();
+        if end == "return" {
+            assert!(
+                outcome.log.contains(&"handler: 0 left".to_owned()),
+                "the program's own removal left it: {outcome:#?}"
+            );
+        }
+        assert_removed_soon(&[folder.path("tree")]);
+    }
+}

@@ -88,6 +88,8 @@ struct Frame {
     id: (libc::dev_t, libc::ino_t),
     pending: Vec<CString>,
     fd: Option<OwnedFd>,
+    /// Whether its mode was changed to let the walk remove what is in it.
+    made_writable: bool,
 }
 
 struct Walk {
@@ -127,12 +129,14 @@ impl Walk {
                             self.failed(error);
                         }
                     }
-                    Err(error) if error.raw_os_error() == Some(libc::EACCES) => {
-                        // The directory is read-only: ours to change, since it goes.
+                    Err(error)
+                        if error.raw_os_error() == Some(libc::EACCES) && !frame.made_writable =>
+                    {
+                        // The directory is read-only: ours to change, since it goes. Then
+                        // the same name again (it may be a directory: EACCES came first).
                         make_writable_fd(fd);
-                        if let Err(error) = unlink(fd, &name, 0) {
-                            self.failed(error);
-                        }
+                        frame.made_writable = true;
+                        frame.pending.push(name);
                     }
                     Err(error) => self.failed(error),
                     Ok(()) => {}
@@ -171,6 +175,7 @@ impl Walk {
             id,
             pending,
             fd: Some(fd),
+            made_writable: false,
         });
         // Keep at most KEEP open above the current one: close the shallowest open one.
         let open_count = self
