@@ -279,12 +279,12 @@ fn a_removal_that_failed_in_the_program_is_done_by_the_guardian() {
 /// `kill -9`.
 #[test]
 fn read_only_directories_do_not_stop_it() {
+    const NOBODY: u32 = 65_534;
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("not root: cannot run the program as another user; skipped");
         return;
     }
-    const NOBODY: u32 = 65_534;
     for end in ["return", "kill"] {
         let folder = Folder::new(&format!("read-only-{end}"));
         folder.canary("tree/closed/inner");
