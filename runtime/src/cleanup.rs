@@ -13,6 +13,9 @@ use crate::Reason;
 /// Implemented for every such closure and function; `Args` only tells the two forms apart and
 /// is inferred. A closure that takes the reason needs its type written:
 /// `|reason: on_exit::Reason| ...`.
+///
+/// Sealed: only those two forms are cleanups, and no other type can implement it, so that
+/// new forms can be added without breaking anyone.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as an on-exit cleanup",
     label = "expected a `FnOnce()` or `FnOnce(on_exit::Reason)` returning `()`, `Send + 'static`",
@@ -20,7 +23,7 @@ use crate::Reason;
     note = "a cleanup that returns a value (such as `io::Result<()>`) must handle it itself: `|| if let Err(error) = cleanup() {{ eprintln!(\"cleanup: {{error}}\") }}`",
     note = "an `async fn` cannot be a cleanup, since it may run inside `exit` where nothing can be awaited: do async teardown in `main` with the `graceful` option"
 )]
-pub trait Cleanup<Args>: Sized {
+pub trait Cleanup<Args>: Sized + sealed::Sealed<Args> {
     /// Boxes the cleanup into the one form the runtime stores.
     #[doc(hidden)]
     fn into_boxed(self) -> Box<dyn FnOnce(Reason) + Send + 'static>;
@@ -36,6 +39,23 @@ impl<F: FnOnce(Reason) + Send + 'static> Cleanup<(Reason,)> for F {
     fn into_boxed(self) -> Boxed {
         Box::new(self)
     }
+}
+
+/// Keeps [`Cleanup`] to the two forms above: the trait is public, its module is not.
+mod sealed {
+    use crate::Reason;
+
+    #[allow(unreachable_pub)] // nameable by no one outside: that is the seal
+    #[diagnostic::on_unimplemented(
+        message = "`on_exit::Cleanup` is sealed: `{Self}` cannot implement it",
+        label = "only closures and functions are on-exit cleanups",
+        note = "pass a closure or a function instead, such as `on_exit::register(move || teardown(state))`"
+    )]
+    pub trait Sealed<Args> {}
+
+    impl<F: FnOnce() + Send + 'static> Sealed<()> for F {}
+
+    impl<F: FnOnce(Reason) + Send + 'static> Sealed<(Reason,)> for F {}
 }
 
 /// Adds a cleanup that runs when the process ends, however it ends, exactly once.

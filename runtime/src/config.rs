@@ -37,6 +37,17 @@ pub struct Config {
     graceful: bool,
 }
 
+/// The options, and that a handler is there (a closure has no `Debug`).
+impl core::fmt::Debug for Config {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("signals", &self.signals)
+            .field("timeout", &self.timeout)
+            .field("graceful", &self.graceful)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Config {
     /// The handler and the defaults: the platform's default signals, no timeout, not
     /// graceful. The handler takes the same forms as the attribute's.
@@ -58,8 +69,29 @@ impl Config {
 
     /// The most time a cleanup started by a signal may take; with [`Config::graceful`], also
     /// the most time `main` gets to finish. The attribute's `timeout = "..."`.
+    ///
+    /// A zero timeout is refused, as the attribute refuses `timeout = "0s"` (it would cut off
+    /// every cleanup before it starts): the way the builder refuses an option, the call is
+    /// ignored with a warning on stderr, and the timeout stays what it was.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = on_exit::Config::new(|| {}).timeout(Duration::ZERO);
+    /// assert_eq!(
+    ///     format!("{config:?}"),
+    ///     "Config { signals: None, timeout: None, graceful: false, .. }"
+    /// );
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Config {
-        self.timeout = Some(timeout);
+        if timeout.is_zero() {
+            driver::warn(format_args!(
+                "a timeout of zero is refused (it would cut off every cleanup); the timeout is \
+                 left as it was"
+            ));
+        } else {
+            self.timeout = Some(timeout);
+        }
         self
     }
 
@@ -135,4 +167,23 @@ impl Drop for Guard {
 pub fn exit(code: i32) -> ! {
     driver::conclude(Reason::Exited);
     std::process::exit(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Config;
+
+    #[test]
+    fn a_zero_timeout_is_refused_and_the_earlier_one_kept() {
+        assert_eq!(Config::new(|| {}).timeout(Duration::ZERO).timeout, None);
+        let five = Duration::from_secs(5);
+        let config = Config::new(|| {}).timeout(five).timeout(Duration::ZERO);
+        assert_eq!(config.timeout, Some(five));
+        assert_eq!(
+            format!("{config:?}"),
+            "Config { signals: None, timeout: Some(5s), graceful: false, .. }"
+        );
+    }
 }

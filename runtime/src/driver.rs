@@ -438,7 +438,7 @@ pub(crate) fn die_by(signal: Signal) -> ! {
 }
 
 /// For the project's Windows tests: calls the console handler the way Windows does.
-#[cfg(feature = "test-hooks")]
+#[cfg(feature = "__test-hooks")]
 pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
     sys::run_console_handler(event)
 }

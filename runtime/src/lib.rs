@@ -16,6 +16,7 @@
 //! - `cleanup.rs`, `signalled.rs`, `config.rs`: the public functions for registering
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
+//! - `context.rs`: an `io::Error` saying what failed, with the original as its `source()`.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
 //!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
@@ -36,6 +37,8 @@
 mod cleanup;
 #[cfg(not(on_exit_loom))]
 mod config;
+#[cfg(not(on_exit_loom))]
+mod context;
 #[cfg(not(on_exit_loom))]
 mod driver;
 #[cfg(not(on_exit_loom))]
@@ -90,9 +93,37 @@ pub mod __private {
     /// For the project's Windows tests only: calls the installed console handler with
     /// `event` (`CTRL_CLOSE_EVENT` is 2) on this thread, the way Windows does on a thread it
     /// creates. Whether the handler answered `TRUE`; `None` where there are no console events.
-    #[cfg(feature = "test-hooks")]
+    #[cfg(feature = "__test-hooks")]
     #[must_use]
     pub fn run_console_handler(event: u32) -> Option<bool> {
         driver::run_console_handler(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The runtime has no public features: like the facade's, its test hooks are
+    /// `__`-prefixed, so that no one takes them for an option.
+    #[test]
+    fn every_feature_is_prefixed_as_not_public() {
+        let manifest = include_str!("../Cargo.toml");
+        let features = manifest
+            .split("\n[features]\n")
+            .nth(1)
+            .expect("a [features] table");
+        let features = features.split("\n[").next().unwrap_or(features);
+        let names: Vec<&str> = features
+            .lines()
+            .filter(|line| !line.starts_with('#') && line.contains('='))
+            .filter_map(|line| line.split('=').next())
+            .map(str::trim)
+            .collect();
+        assert!(!names.is_empty(), "{features}");
+        for name in names {
+            assert!(
+                name.starts_with("__"),
+                "the feature `{name}` is not `__`-prefixed"
+            );
+        }
     }
 }

@@ -224,7 +224,6 @@ mod tests {
         }
     }
 
-
     fn queued(registry: &Registry, cleanup: Boxed) -> Id {
         match registry.add(cleanup) {
             Added::Queued(id) => id,
@@ -253,7 +252,10 @@ mod tests {
             let (live, len, capacity) = footprint(&registry);
             assert_eq!(live, 1);
             assert!(len <= 3, "{len} slots for one live cleanup");
-            assert!(capacity <= 4 * MIN_CAPACITY, "capacity {capacity} for one cleanup");
+            assert!(
+                capacity <= 4 * MIN_CAPACITY,
+                "capacity {capacity} for one cleanup"
+            );
         }
         assert!(registry.pop().is_some());
         assert!(registry.pop().is_none());
@@ -270,7 +272,10 @@ mod tests {
         let steps = if cfg!(miri) { 2_000 } else { 200_000 };
         for number in 0..steps {
             let recorded = Arc::clone(&log);
-            let id = queued(&registry, Box::new(move |_| recorded.lock().unwrap().push(number)));
+            let id = queued(
+                &registry,
+                Box::new(move |_| recorded.lock().unwrap().push(number)),
+            );
             live.push((number, id));
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -278,10 +283,15 @@ mod tests {
             // Grows to about 64 live, then holds there.
             let window = 1 + usize::try_from(seed % 128).unwrap();
             while live.len() > window {
-                let (expected, id) = live.swap_remove(usize::try_from(seed % live.len() as u64).unwrap());
+                let (expected, id) =
+                    live.swap_remove(usize::try_from(seed % live.len() as u64).unwrap());
                 seed = seed.rotate_left(7);
                 registry.remove(id).expect("waiting")(Reason::Returned);
-                assert_eq!(log.lock().unwrap().pop(), Some(expected), "the right cleanup");
+                assert_eq!(
+                    log.lock().unwrap().pop(),
+                    Some(expected),
+                    "the right cleanup"
+                );
                 assert!(registry.remove(id).is_none(), "an id takes back once");
                 let (waiting, len, capacity) = footprint(&registry);
                 assert_eq!(waiting, live.len());

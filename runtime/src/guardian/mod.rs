@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use self::protocol::Message;
 pub(crate) use self::remove::remove;
 pub(crate) use self::serve::serve;
+use crate::context::context;
 use crate::per_process::PerProcess;
 use crate::{driver, Reason};
 
@@ -290,21 +291,13 @@ impl Armed {
                 // Alive but not answering (stopped?): dropping its channel would make it stop
                 // every child now, so it is kept.
                 Err(error) if error.kind() == io::ErrorKind::TimedOut => {
-                    return Err(io::Error::new(
-                        error.kind(),
-                        "on-exit's guardian process did not answer",
-                    ))
+                    return Err(context(error, "on-exit's guardian process"))
                 }
                 Err(_) => {} // gone: another one is started
             }
         }
         self.link = None;
-        let mut link = sys::start_guardian().map_err(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("on-exit could not start its guardian process: {error}"),
-            )
-        })?;
+        let mut link = sys::start_guardian().map_err(not_started)?;
         for (id, item) in self.items.iter() {
             if let Some(message) = item.message(id) {
                 if !link.send(&protocol::encode(&message), item.process())? {
@@ -318,6 +311,12 @@ impl Armed {
         self.link = Some(link);
         refused_unless(taken)
     }
+}
+
+/// Why the guardian could not be started, said as the caller sees it, with the cause kept as
+/// the `source()`.
+fn not_started(error: io::Error) -> io::Error {
+    context(error, "on-exit could not start its guardian process")
 }
 
 /// The error of a child the guardian could not take.
@@ -405,7 +404,25 @@ fn ended(children: &[sys::Process], limit: Duration) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::ById;
+    use std::error::Error as _;
+    use std::io;
+
+    use super::{not_started, ById};
+
+    #[test]
+    fn a_guardian_that_cannot_start_keeps_the_cause_as_source() {
+        let cause = io::Error::new(io::ErrorKind::PermissionDenied, "the cause");
+        let error = not_started(cause);
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            error.to_string(),
+            "on-exit could not start its guardian process: the cause"
+        );
+        let source = error.source().expect("the cause is the source");
+        let source = source.downcast_ref::<io::Error>().expect("an io::Error");
+        assert_eq!(source.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(source.to_string(), "the cause");
+    }
 
     #[test]
     fn by_id_keeps_the_order_of_ids_whatever_the_order_of_inserts_and_takes() {

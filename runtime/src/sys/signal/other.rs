@@ -35,7 +35,7 @@ pub(crate) fn die_by(_signal: Signal) -> ! {
     std::process::abort()
 }
 
-#[cfg(feature = "test-hooks")]
+#[cfg(feature = "__test-hooks")]
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
 }

@@ -254,7 +254,7 @@ pub(crate) fn now_ns() -> u64 {
 }
 
 /// Windows console events do not exist here.
-#[cfg(feature = "test-hooks")]
+#[cfg(feature = "__test-hooks")]
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
 }

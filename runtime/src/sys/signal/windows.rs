@@ -122,7 +122,7 @@ unsafe extern "system" fn console_handler(event: u32) -> BOOL {
 /// the thread it creates; for tests, since wine does not deliver `CTRL_CLOSE_EVENT` itself.
 /// Whether the handler answered `TRUE`.
 #[allow(clippy::unnecessary_wraps)] // `None` is the Unix answer
-#[cfg(feature = "test-hooks")]
+#[cfg(feature = "__test-hooks")]
 pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
     // SAFETY: the handler is a plain function of the program; calling it from any thread is
     // what Windows itself does.
