@@ -4,9 +4,10 @@
 //! The registrations in order, each with its serial number. Taking one back (a `scoped` guard
 //! dropped or cancelled) leaves a hole; holes at the end are trimmed at once, and when the
 //! holes outnumber the cleanups still waiting, the list is compacted. So whatever order the
-//! guards are dropped in, the list holds at most twice the waiting cleanups plus one, its
-//! capacity stays within a constant factor of that, and every operation is amortised constant
-//! time (a take-back after a compaction finds its entry by binary search on the serial).
+//! guards are dropped in, the list holds at most twice the waiting cleanups plus one, and its
+//! capacity stays within a constant factor of that. Adding and popping are amortised constant
+//! time; so is taking back, but for an entry a compaction moved, which is found by binary
+//! search on its serial (logarithmic in the waiting cleanups).
 
 use std::sync::PoisonError;
 
