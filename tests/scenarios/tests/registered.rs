@@ -138,7 +138,7 @@ fn register_without_the_attribute_catches_the_default_signals() {
 fn two_million_overlapping_scoped_guards_keep_the_process_small() {
     // Each guard made before the previous one is dropped: before, every slot stayed and the
     // process grew by about 46 MiB.
-    let outcome = Scenario::new(env!("CARGO_BIN_EXE_scoped_overlap")).run();
+    let outcome = Scenario::new(env!("CARGO_BIN_EXE_overlapping_scoped")).run();
     outcome.assert_cleaned_once("Returned");
     outcome.assert_code(0);
     let kib = |word: &str| -> u64 {
