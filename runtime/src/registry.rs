@@ -270,7 +270,7 @@ mod tests {
         let registry = Registry::new();
         let mut live: Vec<(usize, Id)> = Vec::new();
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-        let steps = if cfg!(miri) { 2_000 } else { 200_000 };
+        let steps = if cfg!(miri) { 600 } else { 200_000 };
         for number in 0..steps {
             let recorded = Arc::clone(&log);
             let id = queued(
