@@ -414,3 +414,31 @@ fn sigchld_ignored_changes_nothing() {
     program.running.signal(libc::SIGKILL);
     program.finish(&fixture).assert_killed_by(libc::SIGKILL);
 }
+
+/// `exec` is not death: the process goes on as another program (a launcher handing over), its
+/// channel to the guardian closed (close-on-exec). What it armed stays armed until the process
+/// ends, by itself or by `kill -9` of the new image.
+#[test]
+fn exec_is_not_death() {
+    for (seconds, kill) in [("3", false), ("1000", true)] {
+        let fixture = Fixture::new(&format!("exec-{seconds}"));
+        let program = start(&fixture, "plain,deaf", &format!("exec:{seconds}"));
+        // Long enough for a guardian that took the closed channel for the end to have acted.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            program.armed.iter().all(|pid| !gone(*pid)),
+            "a child was stopped while the process still runs"
+        );
+        assert_eq!(
+            fixture.armed_paths_left().len(),
+            2,
+            "a path was removed while the process still runs"
+        );
+        if kill {
+            program.running.signal(libc::SIGKILL);
+            program.finish(&fixture).assert_killed_by(libc::SIGKILL);
+        } else {
+            program.finish(&fixture).assert_code(0);
+        }
+    }
+}

@@ -32,7 +32,8 @@
 //! - `ON_EXIT_GUARDIAN_NOFILE`: once the first child is armed, lower the guardian's limit to
 //!   this (`prlimit`), so that it cannot take every child.
 //! - `ON_EXIT_END`: `wait` (the test kills the program), `abort`, `crash` (a write to an
-//!   invalid address), `return`, `panic`, `exit:N`.
+//!   invalid address), `return`, `panic`, `exit:N`, `exec:N` (the process goes on as
+//!   `sleep N`: a launcher handing over).
 //!
 //! Logs `program PID`, `child PID`, `grandchild PID` (for the group kinds), `spare PID`,
 //! `refused PID` for each child whose call failed, `armed` or `error ...`, then `ready`. The attribute's handler, which runs after the registered cleanups, logs
@@ -325,6 +326,13 @@ mod unix {
                 if let Some(code) = end.strip_prefix("exit:") {
                     std::process::exit(code.parse().unwrap());
                 }
+                if let Some(seconds) = end.strip_prefix("exec:") {
+                    let error = std::os::unix::process::CommandExt::exec(
+                        Command::new("sleep").arg(seconds),
+                    );
+                    panic!("exec failed: {error}");
+                }
+                assert!(end == "return", "unknown ending {end}");
             }
         }
         drop(children);

@@ -239,11 +239,35 @@ impl Inbox {
                 }
             }
             match self.receive_part(bytes) {
-                Ok(0) => return Ok(false),
+                Ok(0) => {
+                    // The channel's end is not the program's: `exec` closes it (it is
+                    // close-on-exec) and the process goes on. Where there is a pidfd, only
+                    // the process's end counts.
+                    self.wait_for_program();
+                    return Ok(false);
+                }
                 Ok(_) => return Ok(true),
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Waits until the program has ended, if its pidfd says when (else returns at once).
+    fn wait_for_program(&mut self) {
+        let Some(program) = &self.program else {
+            return;
+        };
+        while !self.program_gone {
+            let mut ready = libc::pollfd {
+                fd: program.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the open pidfd; no timeout.
+            if unsafe { libc::poll(ptr::addr_of_mut!(ready), 1, -1) } == 1 {
+                self.program_gone = true;
             }
         }
     }
