@@ -9,8 +9,9 @@
 //! - with the guardian, for the endings no code of the program survives: `SIGKILL`, the OOM
 //!   killer, `abort`, a crash. The guardian is a copy of the program's own executable,
 //!   started by the first call, that the platform layer turns into the guardian before its
-//!   `main` runs (`sys::start_guardian`). It waits, using no CPU, for the program's end, then
-//!   does what was not done ([`serve`]) and exits.
+//!   `main` runs (`sys::start_guardian`). It waits, using no CPU, for the program's end (the
+//!   process's, not its channel's: `exec` keeps the process), then does what was not done
+//!   ([`serve`]), each item as the program was when it armed it, and exits.
 //!
 //! On Windows a child needs no guardian: it is put in a job object that kills it (and its own
 //! children) when the program's last handle to the job closes, however the program ends.
@@ -66,6 +67,8 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 ///   not see (`SIGKILL`, the OOM killer, `abort`, a crash), the guardian process started by
 ///   the first call does it within a second of the program's death (on Windows, the job
 ///   object does it at once).
+/// - The guardian signals it with the rights the program has now (Linux): a child the program
+///   could not signal by then (it dropped root since it started it) is left alone.
 /// - A child that has already ended, or was already waited for, is not an error, and nothing
 ///   is ever sent to it: `try_wait` (which needs the `&mut`) says whether it was waited for,
 ///   and a pidfd (Linux) or the process handle (Windows) names the process itself, never a
@@ -100,9 +103,17 @@ pub fn kill_on_exit(child: &mut Child) -> io::Result<()> {
 /// ```
 ///
 /// - A relative path is resolved now, against the current directory.
+/// - What the path names now is what goes. On Unix the directory that holds it is opened now
+///   and kept open (one descriptor per armed path, in the program and in the guardian): the
+///   entry of that name in that directory is removed, whatever the path means by then (after
+///   a `chroot`, in another mount namespace, after the program moved). So that directory must
+///   exist now; the path itself need not.
 /// - The path names the entry itself: a symbolic link is removed, never followed, whether it
 ///   is `path` itself (a trailing `/` does not follow it either) or inside the tree; what it
 ///   points to stays. A path that is already gone at the end is fine.
+/// - The guardian acts with the rights the program has now (Linux): its effective user and
+///   group, and the supplementary groups and capabilities it can be seen to hold. A path
+///   armed after dropping root is removed as the user the program became, never as root.
 /// - On an ending the program sees, this runs as a registered cleanup (newest first with the
 ///   others, before the `#[on_exit]` handler), after every child armed with
 ///   [`kill_on_exit`] has been stopped. If the removal fails there, the guardian tries again
@@ -121,39 +132,54 @@ pub fn kill_on_exit(child: &mut Child) -> io::Result<()> {
 /// - the user's home directory, under any name: `$HOME` and the home directory of the real
 ///   and effective user in the user database (Windows: `%USERPROFILE%` and `%HOME%`).
 ///
-/// Also an error if the current directory cannot be read (for a relative path), or the
-/// guardian process cannot be started. Then nothing is armed.
+/// Also an error if the current directory cannot be read (for a relative path), the directory
+/// that holds the path cannot be opened (Unix), or the guardian process cannot be started, or
+/// it cannot take the directory (it has no descriptor left). Then nothing is armed.
 pub fn remove_on_exit(path: impl AsRef<Path>) -> io::Result<()> {
-    arm(Item::Path(remove::armed_path(path.as_ref())?))
+    let path = remove::armed_path(path.as_ref())?;
+    let entry = sys::Entry::open(&path)?;
+    arm(Item::Path(path, entry))
 }
 
 /// Something armed.
 enum Item {
     Child(sys::Process),
-    Path(PathBuf),
+    /// The path as armed (for messages), and what it named then.
+    Path(PathBuf, sys::Entry),
 }
 
 impl Item {
     /// The guardian's copy, or `None` where the guardian is not needed (a Windows child).
+    /// With it, the rights the program holds as it sends it.
     fn message(&self, id: u64) -> Option<Message> {
         match self {
             Item::Child(process) if sys::GUARDIAN_KILLS => Some(Message::Child {
                 id,
+                rights: sys::current_rights(),
                 pid: process.pid(),
                 group: process.leads_group(),
             }),
             Item::Child(_) => None,
-            Item::Path(path) => Some(Message::Path {
+            Item::Path(path, _) => Some(Message::Path {
                 id,
+                rights: sys::current_rights(),
                 path: path.clone(),
             }),
+        }
+    }
+
+    /// The descriptor that goes with the message: the child's pidfd, the path's parent.
+    fn descriptor(&self) -> Option<sys::Descriptor<'_>> {
+        match self {
+            Item::Child(process) => process.descriptor(),
+            Item::Path(_, entry) => entry.descriptor(),
         }
     }
 
     fn process(&self) -> Option<&sys::Process> {
         match self {
             Item::Child(process) => Some(process),
-            Item::Path(_) => None,
+            Item::Path(..) => None,
         }
     }
 }
@@ -237,7 +263,7 @@ fn arm(item: Item) -> io::Result<()> {
     let id = armed.next;
     armed.next += 1;
     let told = match item.message(id) {
-        Some(message) => armed.tell(&message, item.process()),
+        Some(message) => armed.tell(&message, item.descriptor()),
         None => Ok(()),
     };
     if told.is_ok() {
@@ -282,11 +308,15 @@ impl Armed {
 
     /// Sends `message` to the guardian, starting one first if there is none, or if the one
     /// there was is gone (then everything still armed is sent to the new one too). An error
-    /// if the guardian cannot be started, or refuses a child (it has no descriptor left).
-    fn tell(&mut self, message: &Message, process: Option<&sys::Process>) -> io::Result<()> {
+    /// if the guardian cannot be started, or refuses an item (it has no descriptor left).
+    fn tell(
+        &mut self,
+        message: &Message,
+        descriptor: Option<sys::Descriptor<'_>>,
+    ) -> io::Result<()> {
         let frame = protocol::encode(message);
         if let Some(link) = &mut self.link {
-            match link.send(&frame, process) {
+            match link.send(&frame, descriptor) {
                 Ok(taken) => return refused_unless(taken),
                 // Alive but not answering (stopped?): dropping its channel would make it stop
                 // every child now, so it is kept.
@@ -300,14 +330,14 @@ impl Armed {
         let mut link = sys::start_guardian().map_err(not_started)?;
         for (id, item) in self.items.iter() {
             if let Some(message) = item.message(id) {
-                if !link.send(&protocol::encode(&message), item.process())? {
+                if !link.send(&protocol::encode(&message), item.descriptor())? {
                     driver::warn(format_args!(
-                        "on-exit's new guardian process could not take a child armed before"
+                        "on-exit's new guardian process could not take a child or path armed before"
                     ));
                 }
             }
         }
-        let taken = link.send(&frame, process)?;
+        let taken = link.send(&frame, descriptor)?;
         self.link = Some(link);
         refused_unless(taken)
     }
@@ -319,13 +349,13 @@ fn not_started(error: io::Error) -> io::Error {
     context(error, "on-exit could not start its guardian process")
 }
 
-/// The error of a child the guardian could not take.
+/// The error of a child or path the guardian could not take.
 fn refused_unless(taken: bool) -> io::Result<()> {
     if taken {
         Ok(())
     } else {
         Err(io::Error::other(
-            "on-exit's guardian process could not take the child: it has no descriptor left (RLIMIT_NOFILE)",
+            "on-exit's guardian process could not take it: it has no descriptor left (RLIMIT_NOFILE)",
         ))
     }
 }
@@ -347,7 +377,7 @@ fn done_here(id: u64) {
             children.push(process);
             None
         }
-        Item::Path(path) => Some(path),
+        Item::Path(path, entry) => Some((path, entry)),
     };
     for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
         done.push(other);
@@ -359,10 +389,10 @@ fn done_here(id: u64) {
     if !children.is_empty() {
         stop(&children);
     }
-    if let Some(path) = path {
-        if let Err(error) = remove(&path) {
+    if let Some((path, entry)) = path {
+        if let Err(error) = remove(&entry, &path) {
             driver::warn(format_args!("could not remove {}: {error}", path.display()));
-            lock().items.insert(id, Item::Path(path));
+            lock().items.insert(id, Item::Path(path, entry));
             done.retain(|done| *done != id);
         }
     }
@@ -379,20 +409,23 @@ pub(crate) fn stop(children: &[sys::Process]) {
     for child in children {
         child.stop();
     }
-    if !ended(children, GRACE) {
+    if !ended(|| children.iter(), GRACE) {
         for child in children {
             child.kill();
         }
-        ended(children, GRACE);
+        ended(|| children.iter(), GRACE);
     }
 }
 
 /// Whether every child has ended within `limit`. Looks every few milliseconds: this only runs
 /// at the end, and a few looks cost less than a thread per child.
-fn ended(children: &[sys::Process], limit: Duration) -> bool {
+fn ended<'a, I>(children: impl Fn() -> I, limit: Duration) -> bool
+where
+    I: Iterator<Item = &'a sys::Process>,
+{
     let deadline = Instant::now() + limit;
     loop {
-        if children.iter().all(sys::Process::has_exited) {
+        if children().all(sys::Process::has_exited) {
             return true;
         }
         if Instant::now() >= deadline {

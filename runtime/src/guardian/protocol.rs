@@ -1,18 +1,30 @@
 //! What the program tells its guardian, as frames on a byte stream: a length (`u32`, little
-//! endian) and then a tag, the item's id (`u64`) and the tag's fields. A child's pidfd travels
+//! endian) and then a tag, the item's id (`u64`) and the tag's fields. An item's frame carries
+//! the rights the program claims when it arms it ([`Rights`]: capabilities as a `u64`, then a
+//! `u32` count of groups and the groups). A child's pidfd and a path's parent directory travel
 //! beside its frame, as a descriptor attached to the frame's first byte (Unix only).
 
 use std::path::PathBuf;
 
-use super::sys;
+use super::sys::{self, Rights};
 
 /// One frame.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Message {
     /// Stop child `pid` (its pidfd comes with the frame) at the end.
-    Child { id: u64, pid: i32, group: bool },
-    /// Remove this path at the end.
-    Path { id: u64, path: PathBuf },
+    Child {
+        id: u64,
+        rights: Rights,
+        pid: i32,
+        group: bool,
+    },
+    /// Remove this path at the end (on Unix its parent directory comes with the frame, and
+    /// the guardian uses only the path's last component).
+    Path {
+        id: u64,
+        rights: Rights,
+        path: PathBuf,
+    },
     /// The program did item `id` itself: forget it.
     Done { id: u64 },
 }
@@ -25,15 +37,22 @@ const DONE: u8 = b'D';
 pub(crate) fn encode(message: &Message) -> Vec<u8> {
     let mut body = Vec::with_capacity(32);
     match message {
-        Message::Child { id, pid, group } => {
+        Message::Child {
+            id,
+            rights,
+            pid,
+            group,
+        } => {
             body.push(CHILD);
             body.extend_from_slice(&id.to_le_bytes());
+            encode_rights(rights, &mut body);
             body.extend_from_slice(&pid.to_le_bytes());
             body.push(u8::from(*group));
         }
-        Message::Path { id, path } => {
+        Message::Path { id, rights, path } => {
             body.push(PATH);
             body.extend_from_slice(&id.to_le_bytes());
+            encode_rights(rights, &mut body);
             body.extend_from_slice(&sys::path_bytes(path));
         }
         Message::Done { id } => {
@@ -47,35 +66,68 @@ pub(crate) fn encode(message: &Message) -> Vec<u8> {
     frame
 }
 
-/// Takes the first whole frame off `bytes`: `None` until one has arrived. A frame that does
-/// not parse is skipped: the program and its guardian are the same build, so that would be a
-/// bug, and the rest of the stream still reads.
-pub(crate) fn decode(bytes: &mut Vec<u8>) -> Option<Message> {
-    loop {
-        let length = usize::try_from(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
-        let body = bytes.get(4..4usize.checked_add(length)?)?;
-        let message = parse(body);
-        bytes.drain(..4 + length);
-        if message.is_some() {
-            return message;
-        }
+fn encode_rights(rights: &Rights, body: &mut Vec<u8>) {
+    body.extend_from_slice(&rights.capabilities.to_le_bytes());
+    let count = u32::try_from(rights.groups.len()).unwrap_or(0);
+    body.extend_from_slice(&count.to_le_bytes());
+    for group in rights.groups.iter().take(count as usize) {
+        body.extend_from_slice(&group.to_le_bytes());
     }
+}
+
+/// Takes the first whole frame off `bytes`: `None` until one has arrived; then the message,
+/// and the frame's length in bytes. A frame that does not parse is no message: the program
+/// and its guardian are the same build, so that would be a bug, and the rest of the stream
+/// still reads.
+pub(crate) fn decode(bytes: &mut Vec<u8>) -> Option<(Option<Message>, usize)> {
+    let length = usize::try_from(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
+    let body = bytes.get(4..4usize.checked_add(length)?)?;
+    let message = parse(body);
+    bytes.drain(..4 + length);
+    Some((message, 4 + length))
 }
 
 fn parse(body: &[u8]) -> Option<Message> {
     let (&tag, rest) = body.split_first()?;
     let id = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
     let rest = &rest[8..];
+    let rights = |rest: &[u8]| -> Option<(Rights, usize)> {
+        let capabilities = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+        let count = usize::try_from(u32::from_le_bytes(rest.get(8..12)?.try_into().ok()?)).ok()?;
+        let end = count.checked_mul(4)?.checked_add(12)?;
+        let groups = rest
+            .get(12..end)?
+            .chunks_exact(4)
+            .map(|group| u32::from_le_bytes([group[0], group[1], group[2], group[3]]))
+            .collect();
+        Some((
+            Rights {
+                groups,
+                capabilities,
+            },
+            end,
+        ))
+    };
     match tag {
-        CHILD if rest.len() == 5 => Some(Message::Child {
-            id,
-            pid: i32::from_le_bytes(rest[..4].try_into().ok()?),
-            group: rest[4] != 0,
-        }),
-        PATH if !rest.is_empty() => Some(Message::Path {
-            id,
-            path: sys::path_from_bytes(rest.to_vec()),
-        }),
+        CHILD => {
+            let (rights, used) = rights(rest)?;
+            let rest = &rest[used..];
+            (rest.len() == 5).then(|| Message::Child {
+                id,
+                rights,
+                pid: i32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]),
+                group: rest[4] != 0,
+            })
+        }
+        PATH => {
+            let (rights, used) = rights(rest)?;
+            let rest = &rest[used..];
+            (!rest.is_empty()).then(|| Message::Path {
+                id,
+                rights,
+                path: sys::path_from_bytes(rest.to_vec()),
+            })
+        }
         DONE if rest.is_empty() => Some(Message::Done { id }),
         _ => None,
     }
@@ -89,16 +141,25 @@ mod tests {
         vec![
             Message::Child {
                 id: 1,
+                rights: Rights {
+                    groups: vec![0, 27, u32::MAX],
+                    capabilities: u64::MAX,
+                },
                 pid: 4242,
                 group: true,
             },
             Message::Path {
                 id: 2,
+                rights: Rights::default(),
                 path: PathBuf::from("/tmp/on-exit ü/x"),
             },
             Message::Done { id: u64::MAX },
             Message::Child {
                 id: 3,
+                rights: Rights {
+                    groups: vec![65534],
+                    capabilities: 1 << 1,
+                },
                 pid: -1,
                 group: false,
             },
@@ -113,8 +174,8 @@ mod tests {
             let mut read = Vec::new();
             for part in stream.chunks(chunk) {
                 bytes.extend_from_slice(part);
-                while let Some(message) = decode(&mut bytes) {
-                    read.push(message);
+                while let Some((message, _)) = decode(&mut bytes) {
+                    read.push(message.unwrap());
                 }
             }
             assert_eq!(read, messages(), "reads of {chunk} bytes");
@@ -126,7 +187,11 @@ mod tests {
     fn a_frame_that_does_not_parse_is_skipped_and_the_next_one_reads() {
         let mut bytes = vec![3, 0, 0, 0, b'X', 1, 2];
         bytes.extend(encode(&Message::Done { id: 7 }));
-        assert_eq!(decode(&mut bytes), Some(Message::Done { id: 7 }));
+        assert_eq!(decode(&mut bytes), Some((None, 7)));
+        assert_eq!(
+            decode(&mut bytes),
+            Some((Some(Message::Done { id: 7 }), 13))
+        );
         assert_eq!(decode(&mut bytes), None);
         assert!(bytes.is_empty());
     }

@@ -9,6 +9,8 @@ use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::sys;
+
 /// The path that `remove_on_exit(path)` arms: absolute (a relative one is resolved against
 /// the current directory now), without `.` components, repeated or trailing separators. An
 /// `InvalidInput` error for what is refused: the empty path, a path whose last component is
@@ -88,7 +90,7 @@ fn homes() -> Vec<PathBuf> {
         .filter(|home| !home.is_empty())
         .map(PathBuf::from);
     #[cfg(unix)]
-    let homes = homes.chain(super::sys::account_homes());
+    let homes = homes.chain(sys::account_homes());
     homes.collect()
 }
 
@@ -149,31 +151,60 @@ fn refused(path: &Path, why: &str) -> io::Error {
     )
 }
 
-/// Removes the file, link or tree at `path` (as [`armed_path`] made it), never following a
-/// link: a link inside the tree is removed, not what it points to. Gone already is fine.
-/// Refused (`InvalidInput`) if [`check`] refuses the path now.
-pub(crate) fn remove(path: &Path) -> io::Result<()> {
-    if let Err(why) = check(path) {
+/// Removes the file, link or tree `entry` names (armed as `path`, as [`armed_path`] made it),
+/// never following a link: a link inside the tree is removed, not what it points to. Gone
+/// already is fine. Refused (`InvalidInput`) if [`check`] refuses it now.
+pub(crate) fn remove(entry: &sys::Entry, path: &Path) -> io::Result<()> {
+    if let Err(why) = check_entry(entry, path) {
         return Err(refused(path, why));
     }
-    let removed = remove_entry(path);
+    let removed = remove_entry(entry);
     match removed {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         result => result,
     }
 }
 
-/// Unix: a walk that holds a bounded number of descriptors whatever the depth, and checks
-/// each directory it climbs back to (`sys::remove_tree`).
+/// [`check`] for what `entry` names. Unix: the entry in its held directory, never the path
+/// looked up again (after a `chroot` or in the guardian it would name another tree); it is
+/// never a root by name (its last component is a name), but may be one as a directory.
 #[cfg(unix)]
-fn remove_entry(path: &Path) -> io::Result<()> {
-    super::sys::remove_tree(path)
+fn check_entry(entry: &sys::Entry, _path: &Path) -> Result<(), &'static str> {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let Some((device, inode)) = entry.directory_identity() else {
+        return Ok(()); // Nothing there, or not a directory: not a root, not a home.
+    };
+    let same = |other: &Path| {
+        std::fs::metadata(other).is_ok_and(|other| other.dev() == device && other.ino() == inode)
+    };
+    if same(Path::new("/")) {
+        return Err("it is a filesystem root");
+    }
+    if homes().iter().any(|home| same(home)) {
+        return Err("it is the user's home directory");
+    }
+    Ok(())
 }
 
-/// Elsewhere: std's `remove_dir_all` (which does not follow links or junctions), and
-/// read-only entries made writable once if they are in the way.
 #[cfg(not(unix))]
-fn remove_entry(path: &Path) -> io::Result<()> {
+fn check_entry(_entry: &sys::Entry, path: &Path) -> Result<(), &'static str> {
+    check(path)
+}
+
+/// Unix: through the directory held since the call, with a walk that holds a bounded number
+/// of descriptors whatever the depth, and checks each directory it climbs back to
+/// (`sys::Entry::remove`).
+#[cfg(unix)]
+fn remove_entry(entry: &sys::Entry) -> io::Result<()> {
+    entry.remove()
+}
+
+/// Elsewhere: by its path, with std's `remove_dir_all` (which does not follow links or
+/// junctions), and read-only entries made writable once if they are in the way.
+#[cfg(not(unix))]
+fn remove_entry(entry: &sys::Entry) -> io::Result<()> {
+    let path = entry.path();
     match remove_once(path) {
         Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
             make_writable(path);

@@ -1,5 +1,7 @@
 //! What the guardian process does: it collects what the program arms until the program ends,
-//! then stops the children and removes the paths that the program did not get to itself.
+//! then stops the children and removes the paths that the program did not get to itself,
+//! each as the program was when it armed it: with its user, groups and capabilities, and
+//! through the directory it named.
 
 use std::io;
 use std::path::PathBuf;
@@ -8,30 +10,59 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{self, Message};
 use super::sys;
-use super::{remove, stop, ById, GRACE};
+use super::{ended, remove, ById, GRACE};
 
 /// The guardian's life, from the first frame to the program's end and the work after it.
 pub(crate) fn serve(mut inbox: sys::Inbox) {
-    // A pidfd for each armed child: as many as the limit allows, and the program hears of a
-    // child this guardian could not take.
+    // A descriptor for each armed child and path: as many as the limit allows, and the
+    // program hears of one this guardian could not take.
     sys::raise_descriptor_limit();
     let mut bytes = Vec::new();
     // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
-    let mut children: ById<sys::Process> = ById::default();
-    let mut paths: ById<PathBuf> = ById::default();
+    let mut children: ById<(sys::Process, sys::Identity)> = ById::default();
+    let mut paths: ById<(sys::Entry, sys::Identity, PathBuf)> = ById::default();
     loop {
         let open = inbox.receive(&mut bytes).unwrap_or(false);
-        while let Some(message) = protocol::decode(&mut bytes) {
+        while let Some((message, length)) = protocol::decode(&mut bytes) {
+            // Who sent it, as the kernel says (a frame it does not vouch for is not acted on),
+            // and its descriptor.
+            let frame = inbox.frame(length);
+            let Some(message) = message else {
+                if frame.has_descriptor() {
+                    inbox.answer(false);
+                }
+                continue;
+            };
+            let identity = |inbox: &sys::Inbox, sender, rights| {
+                let alive = || inbox.program_alive();
+                Some(sys::Identity::verified(
+                    sender?,
+                    rights,
+                    inbox.program(),
+                    alive,
+                ))
+            };
             match message {
-                Message::Child { id, pid, group } => {
-                    let process = inbox.process(pid, group);
-                    inbox.answer(process.is_some());
-                    if let Some(process) = process {
-                        children.insert(id, process);
+                Message::Child {
+                    id,
+                    rights,
+                    pid,
+                    group,
+                } => {
+                    let identity = identity(&inbox, frame.sender, &rights);
+                    let process = frame.process(pid, group);
+                    inbox.answer(process.is_some() && identity.is_some());
+                    if let (Some(process), Some(identity)) = (process, identity) {
+                        children.insert(id, (process, identity));
                     }
                 }
-                Message::Path { id, path } => {
-                    paths.insert(id, path);
+                Message::Path { id, rights, path } => {
+                    let identity = identity(&inbox, frame.sender, &rights);
+                    let entry = frame.entry(&path);
+                    inbox.answer(entry.is_some() && identity.is_some());
+                    if let (Some(entry), Some(identity)) = (entry, identity) {
+                        paths.insert(id, (entry, identity, path));
+                    }
                 }
                 Message::Done { id } => {
                     children.remove(id);
@@ -46,25 +77,43 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // All children at once (each grace period would otherwise add up), then the paths,
     // newest first: the children may have been writing into them.
     let children: Vec<_> = children.into_values().collect();
-    stop(&children);
-    let mut left: Vec<PathBuf> = paths.into_values().collect();
+    stop_as(&children);
+    let mut left: Vec<_> = paths.into_values().collect();
     left.reverse();
     remove_all(left);
 }
 
-/// Removes `paths` in their order, trying again for up to [`GRACE`] those that fail: what
-/// the program could not remove may still be held for a moment by a process that is ending
-/// (on Windows an open file, or a working directory, keeps a directory from going).
-fn remove_all(mut paths: Vec<PathBuf>) {
+/// Removes `paths` in their order, each as the program was when it armed it, trying again
+/// for up to [`GRACE`] those that fail: what the program could not remove may still be held
+/// for a moment by a process that is ending (on Windows an open file, or a working directory,
+/// keeps a directory from going).
+fn remove_all(mut paths: Vec<(sys::Entry, sys::Identity, PathBuf)>) {
     let deadline = Instant::now() + GRACE;
     loop {
-        // A refused path (`InvalidInput`) is not tried again.
-        paths.retain(|path| {
-            remove(path).is_err_and(|error| error.kind() != io::ErrorKind::InvalidInput)
+        // A refused path (`InvalidInput`) is not tried again, nor one the guardian cannot act
+        // on as the program.
+        paths.retain(|(entry, identity, path)| {
+            identity.act(|| remove(entry, path)).is_some_and(|removed| {
+                removed.is_err_and(|error| error.kind() != io::ErrorKind::InvalidInput)
+            })
         });
         if paths.is_empty() || Instant::now() >= deadline {
             return;
         }
         thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// [`super::stop`], each child signalled as the program was when it armed it.
+fn stop_as(children: &[(sys::Process, sys::Identity)]) {
+    for (child, identity) in children {
+        identity.act(|| child.stop());
+    }
+    let processes = || children.iter().map(|(child, _)| child);
+    if !ended(processes, GRACE) {
+        for (child, identity) in children {
+            identity.act(|| child.kill());
+        }
+        ended(processes, GRACE);
     }
 }

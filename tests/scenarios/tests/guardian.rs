@@ -262,8 +262,8 @@ fn parent_of(pid: i32) -> i32 {
 }
 
 /// The guardian is not the program's child (never its zombie), holds only its channel, the
-/// program's pidfd and `/dev/null`, gives a child started later nothing, and ends with the
-/// program.
+/// program's pidfd, `/dev/null` and a descriptor for each item armed, gives a child started
+/// later nothing, and ends with the program.
 #[test]
 fn the_guardian_holds_nothing_of_the_program_and_ends_with_it() {
     let fixture = Fixture::new("hygiene");
@@ -272,11 +272,18 @@ fn the_guardian_holds_nothing_of_the_program_and_ends_with_it() {
     });
     let guardian = guardian_of(program.running.pid()).expect("a guardian runs");
     assert_ne!(parent_of(guardian), program.running.pid());
+    // The guardian reads what was sent in its own time: wait until it holds all of it.
+    let start = Instant::now();
+    while descriptors(guardian).len() < 8 && start.elapsed() < WITHIN {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let held: Vec<_> = descriptors(guardian)
         .into_iter()
         .map(|(fd, target)| {
             let kind = if target.starts_with("socket:") {
                 "socket"
+            } else if Path::new(&target) == fixture.root {
+                "root"
             } else {
                 target.as_str()
             };
@@ -291,9 +298,12 @@ fn the_guardian_holds_nothing_of_the_program_and_ends_with_it() {
             "2 /dev/null",
             "3 anon_inode:[pidfd]",
             "4 anon_inode:[pidfd]",
-            "5 anon_inode:[pidfd]",
+            "5 root",
+            "6 root",
+            "7 anon_inode:[pidfd]",
         ],
-        "the program's pidfd, then one for each armed child (the plain one and the later one)"
+        "the program's pidfd, then in the order armed: the plain child's pidfd, the directory \
+         that holds each armed path (`tree` and `file.txt`), the later child's pidfd"
     );
     let later = pids(&program.running.log(), &["later"])[0];
     // (It may inherit what the test harness leaks, such as cargo's jobserver pipe.)

@@ -4,17 +4,40 @@
 //! `unsafe` code.
 //!
 //! Each platform provides `Process` (a child watched with a pidfd, or a job object on Windows:
-//! `pid`, `leads_group`, `stop`, `kill`, `has_exited`) and `watch(&Child)`; `GUARDIAN_KILLS`,
-//! whether the guardian stops the children (a job object does on Windows); `Link`, the
-//! program's end of the channel, made by `start_guardian()`; `Inbox`, the guardian's end; and
-//! `path_bytes` / `path_from_bytes`. Unix also provides `remove_tree(&Path)`, a removal that
-//! holds a bounded number of descriptors however deep the tree, and `account_homes()`, the
-//! home directories in the user database (for `remove_on_exit`'s refusals).
+//! `pid`, `leads_group`, `stop`, `kill`, `has_exited`, `descriptor`) and `watch(&Child)`;
+//! `GUARDIAN_KILLS`, whether the guardian stops the children (a job object does on Windows);
+//! `Entry`, what an armed path names (its parent directory held open on Unix, `by_path.rs`
+//! elsewhere); `Descriptor`, what travels beside a frame; `Link`, the program's end of the
+//! channel, made by `start_guardian()`; `Inbox`, the guardian's end (frames, descriptors, and
+//! who sent them); `Sender`, `Identity` and `current_rights()`, the program's identity and the
+//! guardian acting as it (Linux; `as_itself.rs` elsewhere); and `path_bytes` /
+//! `path_from_bytes`. Unix also provides `account_homes()`, the home directories in the user
+//! database (for `remove_on_exit`'s refusals); its `Entry` removes a tree with a bounded
+//! number of descriptors however deep it is (`unix/remove.rs`).
+
+/// What the program claims, with each frame, to hold besides its user and group (which the
+/// kernel vouches for where it can): its supplementary groups and effective capabilities
+/// (Linux; empty elsewhere). The guardian believes no more of it than it can check.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rights {
+    pub(crate) groups: Vec<u32>,
+    pub(crate) capabilities: u64,
+}
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
 pub(crate) use self::unix::*;
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod as_itself;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) use self::as_itself::*;
+
+#[cfg(not(unix))]
+mod by_path;
+#[cfg(not(unix))]
+pub(crate) use self::by_path::*;
 
 #[cfg(windows)]
 mod windows;
@@ -43,6 +66,14 @@ impl Unwatchable {
     }
     pub(crate) fn stop(&self) {}
     pub(crate) fn kill(&self) {}
+    #[cfg(unix)]
+    pub(crate) fn descriptor(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        match *self {}
+    }
+    #[cfg(not(unix))]
+    pub(crate) fn descriptor(&self) -> Option<Descriptor<'_>> {
+        match *self {}
+    }
     pub(crate) fn has_exited(&self) -> bool {
         match *self {}
     }

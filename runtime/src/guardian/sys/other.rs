@@ -16,7 +16,11 @@ pub(crate) enum Link {}
 
 #[allow(clippy::unused_self)]
 impl Link {
-    pub(crate) fn send(&mut self, _frame: &[u8], _process: Option<&Process>) -> io::Result<bool> {
+    pub(crate) fn send(
+        &mut self,
+        _frame: &[u8],
+        _descriptor: Option<super::Descriptor<'_>>,
+    ) -> io::Result<bool> {
         match *self {}
     }
 }
@@ -40,7 +44,13 @@ impl Inbox {
     pub(crate) fn answer(&mut self, _taken: bool) {
         match *self {}
     }
-    pub(crate) fn process(&mut self, _pid: i32, _group: bool) -> Option<Process> {
+    pub(crate) fn frame(&mut self, _length: usize) -> Frame {
+        match *self {}
+    }
+    pub(crate) fn program(&self) -> i32 {
+        match *self {}
+    }
+    pub(crate) fn program_alive(&self) -> bool {
         match *self {}
     }
 }
@@ -53,4 +63,22 @@ pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
     String::from_utf8(bytes)
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
         .into()
+}
+
+/// A frame's company: none, since no frame comes.
+pub(crate) struct Frame {
+    pub(crate) sender: Option<super::Sender>,
+}
+
+#[allow(clippy::unused_self)]
+impl Frame {
+    pub(crate) fn has_descriptor(&self) -> bool {
+        false
+    }
+    pub(crate) fn process(self, _pid: i32, _group: bool) -> Option<Process> {
+        None
+    }
+    pub(crate) fn entry(self, _path: &std::path::Path) -> Option<super::Entry> {
+        None
+    }
 }

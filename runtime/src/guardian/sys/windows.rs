@@ -100,6 +100,11 @@ pub(crate) fn watch(child: &mut Child) -> io::Result<Option<Process>> {
 }
 
 impl Process {
+    #[allow(clippy::unused_self)]
+    pub(crate) fn descriptor(&self) -> Option<super::Descriptor<'_>> {
+        None
+    }
+
     pub(crate) fn pid(&self) -> i32 {
         // SAFETY: the handle is open.
         i32::try_from(unsafe { GetProcessId(self.process.as_raw_handle()) }).unwrap_or(0)
@@ -172,8 +177,12 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Sends `frame`; always taken (no child is sent to the guardian here).
-    pub(crate) fn send(&mut self, frame: &[u8], _process: Option<&Process>) -> io::Result<bool> {
+    /// Sends `frame`; always taken (no descriptor is sent to the guardian here).
+    pub(crate) fn send(
+        &mut self,
+        frame: &[u8],
+        _descriptor: Option<super::Descriptor<'_>>,
+    ) -> io::Result<bool> {
         self.stdin.write_all(frame).map(|()| true)
     }
 }
@@ -290,13 +299,51 @@ impl Inbox {
         }
     }
 
-    /// No child is sent to the guardian here, so there is nothing to answer.
+    /// No descriptor is sent to the guardian here, so there is nothing to answer.
     #[allow(clippy::unused_self)]
     pub(crate) fn answer(&mut self, _taken: bool) {}
 
+    /// What came with the next frame: nothing vouches for a sender here (the guardian acts
+    /// as itself), and no descriptor travels.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn frame(&mut self, _length: usize) -> Frame {
+        Frame {
+            sender: Some(super::Sender),
+        }
+    }
+
+    #[allow(clippy::unused_self)]
+    pub(crate) fn program(&self) -> i32 {
+        0
+    }
+
+    #[allow(clippy::unused_self)]
+    pub(crate) fn program_alive(&self) -> bool {
+        false
+    }
+}
+
+/// A frame's company: here only the sender, whom nothing vouches for.
+pub(crate) struct Frame {
+    pub(crate) sender: Option<super::Sender>,
+}
+
+impl Frame {
+    /// No descriptor travels here.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn has_descriptor(&self) -> bool {
+        false
+    }
+
     /// No child is sent to the guardian here.
     #[allow(clippy::unused_self)]
-    pub(crate) fn process(&mut self, _pid: i32, _group: bool) -> Option<Process> {
+    pub(crate) fn process(self, _pid: i32, _group: bool) -> Option<Process> {
         None
+    }
+
+    /// The path the program sent.
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)]
+    pub(crate) fn entry(self, path: &Path) -> Option<super::Entry> {
+        Some(super::Entry::adopt(path))
     }
 }

@@ -224,6 +224,31 @@ mod unix {
         children
     }
 
+    /// The ending `ON_EXIT_END` names (a return if it names none that leaves here).
+    fn end(how: &str) {
+        match how {
+            "wait" => std::thread::sleep(Duration::from_mins(1)),
+            "abort" => std::process::abort(),
+            "crash" => {
+                // SAFETY: none: this write to an invalid address is the crash under test.
+                unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u8>().wrapping_add(8), 1) };
+            }
+            "panic" => panic!("main panics on purpose"),
+            end => {
+                if let Some(code) = end.strip_prefix("exit:") {
+                    std::process::exit(code.parse().unwrap());
+                }
+                if let Some(seconds) = end.strip_prefix("exec:") {
+                    let error = std::os::unix::process::CommandExt::exec(
+                        Command::new("sleep").arg(seconds),
+                    );
+                    panic!("exec failed: {error}");
+                }
+                assert!(end == "return", "unknown ending {end}");
+            }
+        }
+    }
+
     pub(crate) fn main() {
         log(&format!("program {}", std::process::id()));
         if let Ok(soft) = setting("ON_EXIT_NOFILE_SOFT").parse() {
@@ -314,27 +339,7 @@ mod unix {
             std::env::set_current_dir(directory).unwrap();
         }
         log("ready");
-        match setting("ON_EXIT_END").as_str() {
-            "wait" => std::thread::sleep(Duration::from_mins(1)),
-            "abort" => std::process::abort(),
-            "crash" => {
-                // SAFETY: none: this write to an invalid address is the crash under test.
-                unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u8>().wrapping_add(8), 1) };
-            }
-            "panic" => panic!("main panics on purpose"),
-            end => {
-                if let Some(code) = end.strip_prefix("exit:") {
-                    std::process::exit(code.parse().unwrap());
-                }
-                if let Some(seconds) = end.strip_prefix("exec:") {
-                    let error = std::os::unix::process::CommandExt::exec(
-                        Command::new("sleep").arg(seconds),
-                    );
-                    panic!("exec failed: {error}");
-                }
-                assert!(end == "return", "unknown ending {end}");
-            }
-        }
+        end(&setting("ON_EXIT_END"));
         drop(children);
     }
 }

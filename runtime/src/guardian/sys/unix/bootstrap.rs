@@ -194,6 +194,7 @@ fn become_guardian(program: libc::pid_t) -> ! {
             _ => libc::_exit(0),
         }
     }
+    let program_pid = program;
     // SAFETY: setsid, signal and dup2 take plain numbers. A session of its own: the signals
     // for the terminal or the program's group (Ctrl-C, a closed terminal, `kill -- -PGID`)
     // are not for the guardian, which ends by itself once the program has. SIGPIPE ignored:
@@ -214,6 +215,7 @@ fn become_guardian(program: libc::pid_t) -> ! {
         Inbox::new(
             OwnedFd::from_raw_fd(0),
             program.map(|fd| OwnedFd::from_raw_fd(fd)),
+            program_pid,
         )
     };
     // SAFETY: writes one byte from a valid buffer.

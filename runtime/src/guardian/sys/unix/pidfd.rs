@@ -3,9 +3,10 @@
 use std::io;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::mem::MaybeUninit;
-use std::os::fd::RawFd;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+use std::os::fd::{AsFd as _, AsRawFd as _, FromRawFd as _, OwnedFd};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::os::fd::{BorrowedFd, RawFd};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::os::unix::ffi::OsStrExt as _;
 use std::process::Child;
@@ -123,8 +124,9 @@ impl Process {
     }
 
     /// The pidfd, to pass to the guardian.
-    pub(super) fn pidfd(&self) -> RawFd {
-        self.pidfd.as_raw_fd()
+    #[allow(clippy::unnecessary_wraps)] // the same signature on every platform
+    pub(crate) fn descriptor(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.pidfd.as_fd())
     }
 }
 
@@ -226,14 +228,6 @@ pub(crate) fn watch(child: &mut Child) -> io::Result<Option<Process>> {
 /// that got its number, so `kill_on_exit` says so.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) use crate::guardian::sys::Unwatchable as Process;
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-#[allow(clippy::unused_self)]
-impl Process {
-    pub(super) fn pidfd(&self) -> RawFd {
-        match *self {}
-    }
-}
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) fn watch(_child: &mut Child) -> io::Result<Option<Process>> {

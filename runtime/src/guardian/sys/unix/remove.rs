@@ -11,9 +11,9 @@
 
 use std::ffi::{CStr, CString, OsStr};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How many directories above the current one keep their descriptor open (more are
 /// reopened through `..` when the walk climbs back to them).
@@ -65,20 +65,15 @@ fn account_home(user: libc::uid_t) -> Option<PathBuf> {
     }
 }
 
-/// Removes the entry `path` names: unlinks a file or link, removes a directory with
-/// everything in it. `path` is absolute and has a last component (`armed_path` made it so);
-/// links in the path above it are followed, the last component never is.
-pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
-    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(io::ErrorKind::InvalidInput.into());
-    };
-    let parent = open(libc::AT_FDCWD, &c_string(parent.as_os_str())?, 0)?;
-    let name = c_string(name)?;
-    match unlink(parent.as_raw_fd(), &name, 0) {
+/// Removes entry `name` of directory `parent` (an armed path's directory, held since the
+/// call: `Entry`): unlinks a file or link, removes a directory with everything in it. The
+/// entry itself is never followed, and nothing above it is looked up again.
+pub(super) fn remove_at(parent: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    match unlink(parent.as_raw_fd(), name, 0) {
         Err(error) if is_a_directory(&error) => {}
         result => return result,
     }
-    Walk::new(parent).run(name)
+    Walk::new(parent.try_clone_to_owned()?).run(name.to_owned())
 }
 
 /// A directory on the way down: its name in its parent, its identity, the names in it not yet
@@ -229,10 +224,6 @@ impl Walk {
         }
         Ok(())
     }
-}
-
-fn c_string(text: &OsStr) -> io::Result<CString> {
-    CString::new(text.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
 }
 
 /// Opens directory `name` of `parent` for reading, close-on-exec, with `flags` added.

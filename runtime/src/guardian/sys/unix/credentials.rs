@@ -1,0 +1,329 @@
+//! Who the program was when it armed an item, and the guardian acting as that and no more.
+//!
+//! Each frame travels with the program's effective user and group as `SCM_CREDENTIALS`, which
+//! the kernel checks when they are sent (a process can only claim ids it has, unless it holds
+//! `CAP_SETUID`/`CAP_SETGID`), and carries [`Rights`]: the supplementary groups and effective
+//! capabilities the program claims. The guardian believes those claims only as far as the
+//! kernel shows them to be true of the sender ([`Identity::verified`]), and acts on the item
+//! under that identity ([`Identity::act`]): its ids, groups and capabilities switched for the
+//! work and back after it. (Linux only: elsewhere the guardian acts as itself,
+//! `../as_itself.rs`.)
+
+use super::super::Rights;
+
+/// What the kernel says about a frame's sender (`SCM_CREDENTIALS`), as seen from the
+/// guardian's namespaces: checked by the kernel when it was sent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Sender {
+    pub(crate) pid: libc::pid_t,
+    pub(crate) uid: libc::uid_t,
+    pub(crate) gid: libc::gid_t,
+}
+
+impl Sender {
+    /// This process, as it asks the kernel to vouch for it: its effective ids, which are
+    /// the ones its file operations and signals use.
+    pub(crate) fn this_process() -> Sender {
+        // SAFETY: getpid, geteuid and getegid have no preconditions and cannot fail.
+        unsafe {
+            Sender {
+                pid: libc::getpid(),
+                uid: libc::geteuid(),
+                gid: libc::getegid(),
+            }
+        }
+    }
+}
+
+/// The claim sent with each frame: this thread's supplementary groups and effective
+/// capabilities, now.
+pub(crate) fn current_rights() -> Rights {
+    Rights {
+        groups: groups(),
+        capabilities: capabilities().map_or(0, |sets| sets.effective()),
+    }
+}
+
+/// The identity the guardian acts under for one item.
+pub(crate) struct Identity {
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+    groups: Vec<libc::gid_t>,
+    capabilities: u64,
+}
+
+impl Identity {
+    /// The identity of `sender` (the kernel's word) with the groups and capabilities it
+    /// claimed, each kept only if `/proc` shows the program to hold it as the frame is read
+    /// (`alive` tells whether the program still runs, so that the number was still its own):
+    /// a process without `CAP_SETGID` cannot add groups, and one cannot add capabilities to
+    /// its permitted set but by `exec`, which closes the channel.
+    ///
+    /// - Groups that cannot be checked (the program is gone already) are not believed: then
+    ///   the guardian acts with fewer rights than the program had, never more. A guardian
+    ///   that cannot change its groups (it has not `CAP_SETGID`) started with the program's,
+    ///   which the program could not have changed either: it keeps its own.
+    /// - Capabilities count only for user 0: a program that is not root is acted for without
+    ///   any. For user 0, those claimed and held (or, if that cannot be checked, those the
+    ///   guardian holds: a process of user 0 owns the system's files whatever its
+    ///   capabilities).
+    pub(crate) fn verified(
+        sender: Sender,
+        claimed: &Rights,
+        program: libc::pid_t,
+        alive: impl FnOnce() -> bool,
+    ) -> Identity {
+        let own = capabilities().unwrap_or_default();
+        let may_set_groups = own.permitted() & (1 << CAP_SETGID) != 0;
+        // Only what the guardian could grant needs a look (a guardian without `CAP_SETGID`,
+        // acting for a user other than 0, keeps its groups and uses no capabilities).
+        let look = may_set_groups || sender.uid == 0;
+        let seen = (look && sender.pid == program)
+            .then(|| observed(sender.pid))
+            .flatten()
+            .filter(|_| alive());
+        let groups = match (&seen, may_set_groups) {
+            (Some(seen), _) => intersection(&claimed.groups, &seen.groups),
+            (None, true) => Vec::new(),
+            (None, false) => groups(),
+        };
+        let held = seen.as_ref().map_or(own.permitted(), |seen| seen.permitted);
+        let capabilities = if sender.uid == 0 {
+            claimed.capabilities & held
+        } else {
+            0
+        };
+        Identity {
+            uid: sender.uid,
+            gid: sender.gid,
+            groups,
+            capabilities,
+        }
+    }
+
+    /// Runs `work` as this identity: the effective (and real) user and group, the groups
+    /// and the effective capabilities switched for it, then switched back. `None`, and
+    /// `work` not run, if the guardian cannot become it (it never runs with more).
+    pub(crate) fn act<R>(&self, work: impl FnOnce() -> R) -> Option<R> {
+        let before = Saved::now()?;
+        if self.is_already(&before) {
+            return Some(work());
+        }
+        let switched = self.become_it(&before);
+        let result = switched.then(work);
+        before.restore();
+        result
+    }
+
+    /// Whether the guardian already is this identity, or less.
+    fn is_already(&self, now: &Saved) -> bool {
+        now.uid == [self.uid; 2]
+            && now.gid[1] == self.gid
+            && sorted(&now.groups) == sorted(&self.groups)
+            && now.capabilities.effective() & !self.capabilities == 0
+    }
+
+    fn become_it(&self, before: &Saved) -> bool {
+        // Groups first, while the guardian may still change them.
+        if sorted(&before.groups) != sorted(&self.groups) && !set_groups(&self.groups) {
+            return false;
+        }
+        // SAFETY: setresgid and setresuid take numbers (`KEEP`: unchanged). The guardian has
+        // one thread, whose capabilities `capset` changes below. The saved ids stay the
+        // guardian's, so that it can switch back.
+        let switched = unsafe {
+            libc::setresgid(KEEP, self.gid, KEEP) == 0
+                && libc::setresuid(self.uid, self.uid, KEEP) == 0
+        };
+        if !switched {
+            return false;
+        }
+        // Leaving user 0 cleared the effective capabilities; for user 0, keep only those
+        // the program had.
+        let Some(mut now) = capabilities() else {
+            return false;
+        };
+        now.set_effective(now.effective() & self.capabilities);
+        set_capabilities(&now)
+            && capabilities().is_some_and(|now| now.effective() & !self.capabilities == 0)
+    }
+}
+
+/// The guardian's identity before it switched.
+struct Saved {
+    uid: [libc::uid_t; 2],
+    gid: [libc::gid_t; 2],
+    groups: Vec<libc::gid_t>,
+    capabilities: Capabilities,
+}
+
+impl Saved {
+    fn now() -> Option<Saved> {
+        let (mut uid, mut gid) = ([0; 3], [0; 3]);
+        // SAFETY: getresuid and getresgid write three ids each into valid places.
+        let read = unsafe {
+            libc::getresuid(&mut uid[0], &mut uid[1], &mut uid[2]) == 0
+                && libc::getresgid(&mut gid[0], &mut gid[1], &mut gid[2]) == 0
+        };
+        if !read {
+            return None;
+        }
+        Some(Saved {
+            uid: [uid[0], uid[1]],
+            gid: [gid[0], gid[1]],
+            groups: groups(),
+            capabilities: capabilities()?,
+        })
+    }
+
+    /// Switches back: the user first (which gives back the capabilities), then the
+    /// capabilities, the group and the groups.
+    fn restore(&self) {
+        // SAFETY: as in `become_it`; the saved ids were never changed, so these are ids
+        // the thread may take again.
+        unsafe {
+            libc::setresuid(self.uid[0], self.uid[1], KEEP);
+        }
+        set_capabilities(&self.capabilities);
+        // SAFETY: as above.
+        unsafe {
+            libc::setresgid(self.gid[0], self.gid[1], KEEP);
+        }
+        if sorted(&groups()) != sorted(&self.groups) {
+            set_groups(&self.groups);
+        }
+    }
+}
+
+/// What `/proc/PID/status` shows of a process: its groups and permitted capabilities.
+struct Observed {
+    groups: Vec<libc::gid_t>,
+    permitted: u64,
+}
+
+fn observed(pid: libc::pid_t) -> Option<Observed> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(str::trim)
+    };
+    let groups = field("Groups:")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<Vec<libc::gid_t>, _>>()
+        .ok()?;
+    let permitted = u64::from_str_radix(field("CapPrm:")?, 16).ok()?;
+    Some(Observed { groups, permitted })
+}
+
+fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {
+    claimed
+        .iter()
+        .copied()
+        .filter(|group| seen.contains(group))
+        .collect()
+}
+
+fn sorted(groups: &[libc::gid_t]) -> Vec<libc::gid_t> {
+    let mut groups = groups.to_vec();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
+/// This thread's supplementary groups.
+fn groups() -> Vec<libc::gid_t> {
+    loop {
+        // SAFETY: with a size of 0, getgroups only counts.
+        let count = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+        let Ok(size) = usize::try_from(count) else {
+            return Vec::new();
+        };
+        let mut groups = vec![0; size];
+        // SAFETY: `groups` has room for `count` ids.
+        let read = unsafe { libc::getgroups(count, groups.as_mut_ptr()) };
+        if let Ok(read) = usize::try_from(read) {
+            groups.truncate(read);
+            return groups;
+        }
+        // The groups changed in between: count again.
+    }
+}
+
+fn set_groups(groups: &[libc::gid_t]) -> bool {
+    // SAFETY: setgroups reads `groups.len()` ids.
+    unsafe { libc::setgroups(groups.len(), groups.as_ptr()) == 0 }
+}
+
+/// An id that `setresuid`/`setresgid` leave as it is.
+const KEEP: u32 = u32::MAX;
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+/// The capability to change one's groups (`linux/capability.h`).
+const CAP_SETGID: u32 = 6;
+
+#[repr(C)]
+struct CapabilityHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// A thread's capability sets, as `capget` gives them: two words of 32 bits each.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapabilityWord {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Capabilities([CapabilityWord; 2]);
+
+impl Capabilities {
+    fn effective(&self) -> u64 {
+        u64::from(self.0[0].effective) | u64::from(self.0[1].effective) << 32
+    }
+    fn permitted(&self) -> u64 {
+        u64::from(self.0[0].permitted) | u64::from(self.0[1].permitted) << 32
+    }
+    #[allow(clippy::cast_possible_truncation)] // the two halves of a 64-bit mask
+    fn set_effective(&mut self, mask: u64) {
+        self.0[0].effective = mask as u32;
+        self.0[1].effective = (mask >> 32) as u32;
+    }
+}
+
+/// This thread's capability sets.
+fn capabilities() -> Option<Capabilities> {
+    let mut header = CapabilityHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut sets = Capabilities::default();
+    // SAFETY: capget reads the header and writes two words (version 3) into `sets`.
+    let read = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            std::ptr::addr_of_mut!(header),
+            sets.0.as_mut_ptr(),
+        )
+    };
+    (read == 0).then_some(sets)
+}
+
+fn set_capabilities(sets: &Capabilities) -> bool {
+    let mut header = CapabilityHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: capset reads the header and two words (version 3); it changes this thread.
+    unsafe {
+        libc::syscall(
+            libc::SYS_capset,
+            std::ptr::addr_of_mut!(header),
+            sets.0.as_ptr(),
+        ) == 0
+    }
+}
