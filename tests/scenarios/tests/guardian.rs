@@ -227,14 +227,14 @@ fn a_child_that_already_ended_is_not_an_error() {
 
 /// The guardian of `program`: the process whose environment names it.
 fn guardian_of(program: i32) -> Option<i32> {
-    // `v1:PID:OFFSET`: see `guardian_value` in runtime/src/sys/unix.rs.
-    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}:");
+    // `v1:PID`: see `guardian_value` in runtime/src/guardian/sys/unix/bootstrap.rs.
+    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
     fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
         let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
         let environ = fs::read(entry.path().join("environ")).ok()?;
         environ
             .split(|byte| *byte == 0)
-            .any(|variable| variable.starts_with(wanted.as_bytes()))
+            .any(|variable| variable == wanted.as_bytes())
             .then_some(pid)
     })
 }
