@@ -414,3 +414,25 @@ fn sigchld_ignored_changes_nothing() {
     program.running.signal(libc::SIGKILL);
     program.finish(&fixture).assert_killed_by(libc::SIGKILL);
 }
+
+/// The guardian has a name of its own (`comm` and `argv[0]`), so that `pkill NAME` of the
+/// program does not match it, and ignores `SIGTERM`, `SIGINT` and `SIGHUP` (systemd's stop
+/// sends `SIGTERM` to every process of the unit): after all three, a `kill -9` of the program
+/// still finds it there to do its work.
+#[test]
+fn the_guardian_has_its_own_name_and_outlives_the_signals_meant_for_the_program() {
+    let fixture = Fixture::new("signals");
+    let program = start(&fixture, "deaf,group", "wait");
+    let guardian = guardian_of(program.running.pid()).expect("a guardian runs");
+    let comm = fs::read_to_string(format!("/proc/{guardian}/comm")).unwrap();
+    assert_eq!(comm, "on-exit-guard\n");
+    let cmdline = fs::read(format!("/proc/{guardian}/cmdline")).unwrap();
+    assert_eq!(cmdline, b"on-exit-guard\0");
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        send(guardian, signal);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!gone(guardian), "a signal ended the guardian");
+    program.running.signal(libc::SIGKILL);
+    program.finish(&fixture).assert_killed_by(libc::SIGKILL);
+}
