@@ -126,7 +126,14 @@ fn a_setgid_program_is_left_alone_and_starts_no_guardian() {
     }
     let root = scratch("setgid");
     let copy = root.join("guardian_once");
-    fs::copy(ONCE, &copy).unwrap();
+    // Copied by `cp`: a descriptor open for writing here could be inherited by a process
+    // another test forks meanwhile, and exec would fail with ETXTBSY.
+    assert!(Command::new("cp")
+        .arg(ONCE)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
     let path = std::ffi::CString::new(copy.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: chown and chmod on a NUL-terminated path we made.
     unsafe {
