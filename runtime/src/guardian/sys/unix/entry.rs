@@ -43,6 +43,7 @@ pub(super) fn keep() {
 /// The guardian's entry, or `None` in a program that never starts a guardian (and so was not
 /// linked with it).
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[allow(clippy::unnecessary_wraps)] // the signature of the Linux one
 pub(super) fn find() -> Option<Run> {
     Some(super::bootstrap::become_guardian)
 }
@@ -53,7 +54,6 @@ pub(super) fn find() -> Option<Run> {
 pub(super) fn find() -> Option<Run> {
     use std::ffi::c_void;
 
-    let mut found: Option<Run> = None;
     /// Looks through the first object only: the executable (which the loader lists first).
     unsafe extern "C" fn first(
         info: *mut libc::dl_phdr_info,
@@ -82,6 +82,7 @@ pub(super) fn find() -> Option<Run> {
         }
         1
     }
+    let mut found: Option<Run> = None;
     // SAFETY: `first` has the signature dl_iterate_phdr expects and only reads the headers
     // and the mapped segments they describe.
     unsafe { libc::dl_iterate_phdr(Some(first), std::ptr::addr_of_mut!(found).cast()) };

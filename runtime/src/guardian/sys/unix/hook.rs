@@ -214,6 +214,7 @@ mod tests {
     use super::parse;
 
     #[test]
+    #[cfg_attr(miri, ignore)] // no unsafe code to check, and slow there
     fn the_variable_is_v1_and_a_pid_and_nothing_else() {
         assert_eq!(parse(b"v1:1234"), Some(1234));
         assert_eq!(parse(b"v1:1"), Some(1));
@@ -240,6 +241,7 @@ mod tests {
     /// yields a pid. Random and mutated values; `ON_EXIT_HOOK_CASES` sets how many
     /// (`.ci/reliability` runs a million).
     #[test]
+    #[cfg_attr(miri, ignore)] // no unsafe code to check, and slow there
     fn the_parser_never_panics_whatever_the_variable_holds() {
         let cases: u64 = std::env::var("ON_EXIT_HOOK_CASES")
             .ok()
