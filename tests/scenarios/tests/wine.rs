@@ -400,7 +400,10 @@ fn a_forged_or_leaked_guardian_variable_changes_nothing() {
             "{value}, frame {frame}: {outcome:#?}"
         );
         outcome.assert_windows_code(0);
-        assert!(root.join("keep/file.txt").exists(), "{value}, frame {frame}");
+        assert!(
+            root.join("keep/file.txt").exists(),
+            "{value}, frame {frame}"
+        );
     }
     let _ = fs::remove_dir_all(&root);
 }

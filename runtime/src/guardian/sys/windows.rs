@@ -23,12 +23,12 @@ use windows_sys::Win32::System::JobObjects::{
     TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
+use windows_sys::Win32::System::Pipes::GetNamedPipeServerProcessId;
 use windows_sys::Win32::System::Threading::{
     ExitProcess, GetCurrentProcess, GetProcessId, OpenProcess, QueryFullProcessImageNameW,
     WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
     PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
 };
-use windows_sys::Win32::System::Pipes::GetNamedPipeServerProcessId;
 
 /// Whether the guardian stops the children: not here, where a job object does it.
 pub(crate) const GUARDIAN_KILLS: bool = false;
