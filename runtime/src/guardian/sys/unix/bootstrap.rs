@@ -31,7 +31,7 @@ pub(crate) fn start_guardian() -> io::Result<Link> {
     if secure_execution() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "the program runs with privileges it was not started with (setuid, setgid or file capabilities), where no guardian is started",
+            "the program runs in secure-execution mode (setuid, setgid or file capabilities), where on-exit starts no guardian",
         ));
     }
     if !hook_in_executable() {
