@@ -272,27 +272,36 @@ fn the_guardian_holds_nothing_of_the_program_and_ends_with_it() {
     });
     let guardian = guardian_of(program.running.pid()).expect("a guardian runs");
     assert_ne!(parent_of(guardian), program.running.pid());
-    let held: Vec<_> = descriptors(guardian)
-        .into_iter()
-        .map(|(fd, target)| {
-            let kind = if target.starts_with("socket:") {
-                "socket"
-            } else {
-                target.as_str()
-            };
-            format!("{fd} {kind}")
-        })
-        .collect();
+    let held = || -> Vec<_> {
+        descriptors(guardian)
+            .into_iter()
+            .map(|(fd, target)| {
+                let kind = if target.starts_with("socket:") {
+                    "socket"
+                } else {
+                    target.as_str()
+                };
+                format!("{fd} {kind}")
+            })
+            .collect()
+    };
+    let expected = [
+        "0 socket",
+        "1 /dev/null",
+        "2 /dev/null",
+        "3 anon_inode:[pidfd]",
+        "4 anon_inode:[pidfd]",
+        "5 anon_inode:[pidfd]",
+    ];
+    // The calls have returned once the frames are sent; the guardian takes the children's
+    // pidfds when it reads them, a moment later.
+    let asked = Instant::now();
+    while held() != expected && asked.elapsed() < WITHIN {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     assert_eq!(
-        held,
-        [
-            "0 socket",
-            "1 /dev/null",
-            "2 /dev/null",
-            "3 anon_inode:[pidfd]",
-            "4 anon_inode:[pidfd]",
-            "5 anon_inode:[pidfd]",
-        ],
+        held(),
+        expected,
         "the program's pidfd, then one for each armed child (the plain one and the later one)"
     );
     let later = pids(&program.running.log(), &["later"])[0];
