@@ -65,17 +65,21 @@ pub(super) fn find() -> Option<Run> {
         unsafe {
             let info = &*info;
             let found = &mut *found.cast::<Option<Run>>();
-            for index in 0..usize::from(info.dlpi_phnum) {
-                let header = &*info.dlpi_phdr.add(index);
-                let readable = header.p_flags & libc::PF_R != 0;
-                if header.p_type == libc::PT_LOAD && readable && header.p_flags & libc::PF_X == 0 {
-                    #[allow(clippy::useless_conversion, clippy::cast_possible_truncation)]
-                    let start = (info.dlpi_addr as usize).wrapping_add(header.p_vaddr as usize);
-                    #[allow(clippy::useless_conversion, clippy::cast_possible_truncation)]
-                    let size = header.p_memsz as usize;
-                    *found = search(start, size);
-                    if found.is_some() {
-                        break;
+            // The writable segments first: the entry holds relocated pointers, so it is in
+            // the relocated data (`.data.rel.ro`), and the read-only data need not be read.
+            for writable in [libc::PF_W, 0] {
+                for index in 0..usize::from(info.dlpi_phnum) {
+                    let header = &*info.dlpi_phdr.add(index);
+                    let flags = header.p_flags & (libc::PF_R | libc::PF_W | libc::PF_X);
+                    if header.p_type == libc::PT_LOAD && flags == libc::PF_R | writable {
+                        #[allow(clippy::useless_conversion, clippy::cast_possible_truncation)]
+                        let start = (info.dlpi_addr as usize).wrapping_add(header.p_vaddr as usize);
+                        #[allow(clippy::useless_conversion, clippy::cast_possible_truncation)]
+                        let size = header.p_memsz as usize;
+                        *found = search(start, size);
+                        if found.is_some() {
+                            return 1;
+                        }
                     }
                 }
             }
