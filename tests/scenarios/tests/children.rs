@@ -153,13 +153,13 @@ fn a_number_given_to_another_child_is_never_armed() {
 
 /// The guardian of `program`: the process whose environment names it.
 fn guardian_of(program: i32) -> Option<i32> {
-    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}:");
+    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
     fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
         let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
         let environ = fs::read(entry.path().join("environ")).ok()?;
         environ
             .split(|byte| *byte == 0)
-            .any(|variable| variable.starts_with(wanted.as_bytes()))
+            .any(|variable| variable == wanted.as_bytes())
             .then_some(pid)
     })
 }

@@ -227,14 +227,14 @@ fn a_child_that_already_ended_is_not_an_error() {
 
 /// The guardian of `program`: the process whose environment names it.
 fn guardian_of(program: i32) -> Option<i32> {
-    // `v1:PID:OFFSET`: see `guardian_value` in runtime/src/sys/unix.rs.
-    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}:");
+    // `v1:PID`: see `guardian_value` in runtime/src/guardian/sys/unix/bootstrap.rs.
+    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
     fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
         let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
         let environ = fs::read(entry.path().join("environ")).ok()?;
         environ
             .split(|byte| *byte == 0)
-            .any(|variable| variable.starts_with(wanted.as_bytes()))
+            .any(|variable| variable == wanted.as_bytes())
             .then_some(pid)
     })
 }
@@ -451,4 +451,26 @@ fn exec_is_not_death() {
             program.finish(&fixture).assert_code(0);
         }
     }
+}
+
+/// The guardian has a name of its own (`comm` and `argv[0]`), so that `pkill NAME` of the
+/// program does not match it, and ignores `SIGTERM`, `SIGINT` and `SIGHUP` (systemd's stop
+/// sends `SIGTERM` to every process of the unit): after all three, a `kill -9` of the program
+/// still finds it there to do its work.
+#[test]
+fn the_guardian_has_its_own_name_and_outlives_the_signals_meant_for_the_program() {
+    let fixture = Fixture::new("signals");
+    let program = start(&fixture, "deaf,group", "wait");
+    let guardian = guardian_of(program.running.pid()).expect("a guardian runs");
+    let comm = fs::read_to_string(format!("/proc/{guardian}/comm")).unwrap();
+    assert_eq!(comm, "on-exit-guard\n");
+    let cmdline = fs::read(format!("/proc/{guardian}/cmdline")).unwrap();
+    assert_eq!(cmdline, b"on-exit-guard\0");
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        send(guardian, signal);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!gone(guardian), "a signal ended the guardian");
+    program.running.signal(libc::SIGKILL);
+    program.finish(&fixture).assert_killed_by(libc::SIGKILL);
 }

@@ -357,3 +357,53 @@ fn children_and_paths_go_however_the_windows_program_ends() {
         let _ = fs::remove_dir_all(&root);
     }
 }
+
+/// A path frame as the program sends it to its guardian on Windows: length, `P`, id, the
+/// path's UTF-16 units (see runtime/src/guardian/protocol.rs).
+fn path_frame(path: &str) -> Vec<u8> {
+    let mut body = vec![b'P'];
+    body.extend_from_slice(&7_u64.to_le_bytes());
+    body.extend(path.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut frame = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
+    frame.extend(body);
+    frame
+}
+
+/// `ON_EXIT_GUARDIAN` alone makes no guardian: a program that uses only the attribute,
+/// started with the variable forged (and a path frame on its standard input, a pipe from
+/// another process) or leaked (and its standard input at its end), runs `main`, deletes
+/// nothing and exits 0. The guardian needs the program's proof: a pipe whose server end is
+/// the program's, which runs the same executable.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_forged_or_leaked_guardian_variable_changes_nothing() {
+    use std::fs;
+    use std::process::Stdio;
+
+    let root = std::env::temp_dir().join(format!("on-exit-wine-forged-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(root.join("keep")).unwrap();
+    fs::write(root.join("keep/file.txt"), "x").unwrap();
+    for (value, frame) in [("v1:1", true), ("v1:1", false), ("v1:4", false)] {
+        let mut scenario = Scenario::wine("guardian_once").env("ON_EXIT_GUARDIAN", value);
+        if frame {
+            scenario.command().stdin(Stdio::piped());
+        }
+        let mut running = scenario.spawn();
+        if let Some(mut stdin) = running.child.stdin.take() {
+            let _ = stdin.write_all(&path_frame(&windows_path(&root.join("keep"))));
+        }
+        let outcome = running.finish();
+        let lines = program_lines(&outcome);
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("main "),
+            "{value}, frame {frame}: {outcome:#?}"
+        );
+        outcome.assert_windows_code(0);
+        assert!(
+            root.join("keep/file.txt").exists(),
+            "{value}, frame {frame}"
+        );
+    }
+    let _ = fs::remove_dir_all(&root);
+}

@@ -12,22 +12,30 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::ptr;
 use std::time::Duration;
 
-use windows_sys::Win32::Foundation::{DuplicateHandle, DUPLICATE_SAME_ACCESS, WAIT_OBJECT_0};
+use windows_sys::Win32::Foundation::{
+    DuplicateHandle, DUPLICATE_SAME_ACCESS, INVALID_HANDLE_VALUE, WAIT_OBJECT_0,
+};
+use windows_sys::Win32::Storage::FileSystem::{GetFileType, FILE_TYPE_PIPE};
+use windows_sys::Win32::System::Console::{GetStdHandle, STD_INPUT_HANDLE};
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
     JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
     TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
+use windows_sys::Win32::System::Pipes::GetNamedPipeServerProcessId;
 use windows_sys::Win32::System::Threading::{
-    ExitProcess, GetCurrentProcess, GetProcessId, WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB,
-    CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
+    ExitProcess, GetCurrentProcess, GetProcessId, OpenProcess, QueryFullProcessImageNameW,
+    WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
+    PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
 };
 
 /// Whether the guardian stops the children: not here, where a job object does it.
 pub(crate) const GUARDIAN_KILLS: bool = false;
 
-/// The variable that makes a copy of the program its guardian: `v1:` and the program's id.
+/// The variable that tells a copy of the program it is meant to be the guardian: `v1:` and
+/// the program's id. It only says so: the proof is the pipe on its standard input (see
+/// `guardian_hook`).
 const GUARDIAN_VARIABLE: &str = "ON_EXIT_GUARDIAN";
 /// What the guardian writes once it is ready.
 const READY: u8 = b'R';
@@ -247,13 +255,93 @@ fn guardian_directory() -> Option<PathBuf> {
 #[link_section = ".CRT$XCU"]
 static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
 
+/// Turns this process into the guardian only when the program proves it started it: the
+/// variable only says "meant to be the guardian of process N"; the proof is the standard
+/// input, a pipe whose server end belongs to process N (`GetNamedPipeServerProcessId`),
+/// which runs the very executable this process runs. A leaked or forged variable (stdin at
+/// its end, a console, a pipe from another process) changes nothing: `main` runs.
 extern "C" fn guardian_hook() {
     let Some(value) = std::env::var_os(GUARDIAN_VARIABLE) else {
         return;
     };
-    if value.to_str().is_some_and(|value| value.starts_with("v1:")) {
+    let Some(program) = value.to_str().and_then(parse) else {
+        return;
+    };
+    if !claimed(program) {
+        return;
+    }
+    // Meant to be the guardian: never `main`. Without the proof, end quietly.
+    if same_executable(program) {
         become_guardian();
     }
+    // SAFETY: ExitProcess has no preconditions.
+    unsafe { ExitProcess(1) }
+}
+
+/// The program's id in the variable's value, `v1:<id>` and nothing else.
+fn parse(value: &str) -> Option<u32> {
+    let digits = value.strip_prefix("v1:")?;
+    let plain = !digits.starts_with('0') && digits.bytes().all(|byte| byte.is_ascii_digit());
+    plain.then(|| digits.parse().ok()).flatten()
+}
+
+/// Whether the standard input is a pipe whose server end is held by `program`: what the
+/// program gives the copy it starts (std makes the parent's end the server).
+fn claimed(program: u32) -> bool {
+    // SAFETY: GetStdHandle and GetFileType take a number and a handle (maybe invalid, then
+    // they fail); GetNamedPipeServerProcessId writes one u32.
+    unsafe {
+        let stdin = GetStdHandle(STD_INPUT_HANDLE);
+        if stdin.is_null() || stdin == INVALID_HANDLE_VALUE || GetFileType(stdin) != FILE_TYPE_PIPE
+        {
+            return false;
+        }
+        let mut server = 0_u32;
+        GetNamedPipeServerProcessId(stdin, &mut server) != 0 && server == program
+    }
+}
+
+/// Whether process `program` runs the same executable as this one (the full image names,
+/// compared without regard to ASCII case, as Windows names files).
+fn same_executable(program: u32) -> bool {
+    // SAFETY: OpenProcess takes numbers; the handle it returns, if any, is owned below.
+    let handle = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, program) };
+    if handle.is_null() {
+        return false;
+    }
+    // SAFETY: OpenProcess returned a new handle that nothing else owns.
+    let theirs = unsafe { OwnedHandle::from_raw_handle(handle) };
+    // SAFETY: the pseudo-handle of the current process needs no closing.
+    let ours = image(unsafe { GetCurrentProcess() });
+    let theirs = image(theirs.as_raw_handle());
+    match (ours, theirs) {
+        (Some(ours), Some(theirs)) => {
+            ours.len() == theirs.len()
+                && ours.iter().zip(&theirs).all(|(a, b)| {
+                    let lower = |unit: u16| match u8::try_from(unit) {
+                        Ok(byte) => u16::from(byte.to_ascii_lowercase()),
+                        Err(_) => unit,
+                    };
+                    lower(*a) == lower(*b)
+                })
+        }
+        _ => false,
+    }
+}
+
+/// The full path of the executable of the process `handle` names, as UTF-16 units.
+fn image(handle: windows_sys::Win32::Foundation::HANDLE) -> Option<Vec<u16>> {
+    let mut name = vec![0_u16; 32_768];
+    let mut size = u32::try_from(name.len()).unwrap_or(u32::MAX);
+    // SAFETY: `name` has room for `size` units; the handle is open with query rights.
+    let found = unsafe {
+        QueryFullProcessImageNameW(handle, PROCESS_NAME_WIN32, name.as_mut_ptr(), &mut size)
+    };
+    if found == 0 {
+        return None;
+    }
+    name.truncate(usize::try_from(size).ok()?);
+    Some(name)
 }
 
 fn become_guardian() -> ! {

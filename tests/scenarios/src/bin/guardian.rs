@@ -174,7 +174,7 @@ mod unix {
 
     /// The guardian of this program: the process whose environment names it.
     fn guardian() -> libc::pid_t {
-        let wanted = format!("ON_EXIT_GUARDIAN=v1:{}:", std::process::id());
+        let wanted = format!("ON_EXIT_GUARDIAN=v1:{}", std::process::id());
         std::fs::read_dir("/proc")
             .unwrap()
             .flatten()
@@ -183,7 +183,7 @@ mod unix {
                 let environ = std::fs::read(entry.path().join("environ")).ok()?;
                 environ
                     .split(|byte| *byte == 0)
-                    .any(|variable| variable.starts_with(wanted.as_bytes()))
+                    .any(|variable| variable == wanted.as_bytes())
                     .then_some(pid)
             })
             .expect("a guardian runs")

@@ -15,11 +15,11 @@ use std::ptr;
 use std::time::Duration;
 
 use super::channel::{socket_pair, wait_readable, Inbox, Link};
-use crate::sys::ascii::number;
+use super::hook::{secure_execution, GUARDIAN_VARIABLE};
 
-/// The variable that makes a copy of the program its guardian: `v1:` and the program's id,
-/// which the copy checks against its parent's so that an inherited variable does nothing.
-const GUARDIAN_VARIABLE: &CStr = c"ON_EXIT_GUARDIAN";
+/// The guardian's name, as `comm` and `argv[0]`: not the program's, so that `pkill NAME`
+/// of the program does not match it.
+const GUARDIAN_NAME: &CStr = c"on-exit-guard";
 /// What the guardian writes once it is ready.
 const READY: u8 = b'R';
 /// How long the program waits for that: only there to catch a hang.
@@ -28,12 +28,20 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 /// Starts the guardian: a copy of the program's own executable, which the hook below turns
 /// into the guardian before its `main`. Returns once the guardian is ready.
 pub(crate) fn start_guardian() -> io::Result<Link> {
+    if secure_execution() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the program runs in secure-execution mode (setuid, setgid or file capabilities), where on-exit starts no guardian",
+        ));
+    }
     if !hook_in_executable() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "on-exit is not in the program's executable (a shared library?), which the guardian is started from",
         ));
     }
+    as_pid_1_note();
+    super::entry_point::keep();
     let (ours, theirs) = socket_pair()?;
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let executable = PathBuf::from("/proc/self/exe");
@@ -42,7 +50,7 @@ pub(crate) fn start_guardian() -> io::Result<Link> {
     let variable = OsStr::from_bytes(GUARDIAN_VARIABLE.to_bytes());
     // The first copy forks the guardian and exits at once.
     let mut first = Command::new(executable)
-        .arg0("on-exit-guardian")
+        .arg0(OsStr::from_bytes(GUARDIAN_NAME.to_bytes()))
         .env(variable, guardian_value())
         .stdin(Stdio::from(theirs))
         .stdout(Stdio::null())
@@ -79,7 +87,7 @@ fn hook_in_executable() -> bool {
         let mut main = MaybeUninit::<libc::Dl_info>::zeroed();
         // SAFETY: getauxval has no preconditions; AT_ENTRY is the executable's entry point.
         let entry = unsafe { libc::getauxval(libc::AT_ENTRY) } as *const c_void;
-        let hook_address = guardian_hook as extern "C" fn() as *const c_void;
+        let hook_address = super::hook::guardian_hook as extern "C" fn() as *const c_void;
         // SAFETY: dladdr reads the loader's tables and fills the Dl_info it is given.
         let found = unsafe { libc::dladdr(hook_address, hook.as_mut_ptr()) } != 0;
         if !found {
@@ -96,93 +104,46 @@ fn hook_in_executable() -> bool {
     }
 }
 
-/// Run before `main` in every process of a program that links this crate. In all but the
-/// guardian it costs one `getenv` and returns.
-// Left out only by the benchmark harness, to measure what the hook costs.
-#[cfg(not(on_exit_no_guardian_hook))]
-#[cfg_attr(not(target_vendor = "apple"), link_section = ".init_array")]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-#[used]
-static GUARDIAN_HOOK: extern "C" fn() = guardian_hook;
-
-/// The guardian's entry, [`become_guardian`], as the hook reaches it.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-type Entry = fn(libc::pid_t) -> !;
-
-/// Where [`become_guardian`] is, counted from [`guardian_hook`] in the same executable.
-///
-/// On Linux the hook does not name the guardian's code: it jumps by this offset, which the
-/// program passes to the copy it starts. So a program that never starts a guardian does not
-/// carry its code (about 60 KiB of it, with what it needs of std), and one that does carries it
-/// because `start_guardian` names it here. The copy runs `/proc/self/exe`, the very file the
-/// program runs, so the offset is the same in both.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn entry_offset() -> isize {
-    let entry = become_guardian as Entry as usize;
-    let hook = guardian_hook as extern "C" fn() as usize;
-    #[allow(clippy::cast_possible_wrap)] // a difference of two addresses, read back the same way
-    let offset = entry.wrapping_sub(hook) as isize;
-    offset
+/// As PID 1 (a container's entrypoint), says once on stderr what the guardian cannot do
+/// there: when PID 1 dies, the kernel kills every process of its PID namespace, the guardian
+/// with them, and no process can be put outside the namespace from inside it.
+fn as_pid_1_note() {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if std::process::id() == 1 && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::driver::warn(format_args!(
+            "this program is PID 1, and the kernel ends the guardian with it: after a kill -9, abort or crash, paths armed with remove_on_exit are left (armed children end with the PID namespace)"
+        ));
+    }
 }
 
-/// The variable's value for the copy this program starts: `v1:<pid>` and, on Linux, `:<offset>`.
+/// The variable's value for the copy this program starts: `v1:<pid>`. It only says what the
+/// copy is meant to be; the proof is the socket on its standard input (see `hook.rs`).
 fn guardian_value() -> String {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    return format!("v1:{}:{}", std::process::id(), entry_offset());
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    return format!("v1:{}", std::process::id());
+    format!("v1:{}", std::process::id())
 }
 
-extern "C" fn guardian_hook() {
-    // SAFETY: getenv with a NUL-terminated name. Before `main` nothing can be changing the
-    // environment on another thread.
-    let value = unsafe { libc::getenv(GUARDIAN_VARIABLE.as_ptr()) };
-    if value.is_null() {
-        return;
+/// Turns this fresh copy of the program into the guardian of its parent, the program, whose
+/// pidfd is `pidfd` (-1 where there are none). Reached only from the hook, once the program
+/// has proved itself. Never returns: the guardian ends with `_exit` once its work is done.
+///
+/// The program's pidfd polls readable when the program ends, even if a process it forked
+/// still holds its end of the channel. (Without pidfds, the channel's end is the sign.)
+pub(super) fn become_guardian(pidfd: RawFd) -> ! {
+    // SAFETY: signal and prctl take plain numbers and a static NUL-terminated name. The
+    // guardian ends by itself when the program does: the signals a supervisor sends to every
+    // process of the program (systemd's stop, a terminal's Ctrl-C or hangup) are not for it,
+    // and a name of its own keeps `pkill NAME` of the program from matching it (its argv[0]
+    // is the same name, see `start_guardian`). Set before the fork: the guardian inherits them.
+    unsafe {
+        for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGPIPE] {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        libc::prctl(libc::PR_SET_NAME, GUARDIAN_NAME.as_ptr());
     }
-    // SAFETY: getenv returned a NUL-terminated string that lives as long as the environment.
-    let value = unsafe { CStr::from_ptr(value) }.to_bytes();
-    // SAFETY: getppid has no preconditions and cannot fail.
-    let parent = unsafe { libc::getppid() };
-    // Only the copy its parent started: a variable inherited any further does nothing.
-    let Some((pid, rest)) = value.strip_prefix(b"v1:").and_then(number) else {
-        return;
-    };
-    if i64::from(parent) != pid {
-        return;
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if let Some((offset, [])) = rest.strip_prefix(b":").and_then(number) {
-        let Ok(offset) = isize::try_from(offset) else {
-            return;
-        };
-        let entry = (guardian_hook as extern "C" fn() as usize).wrapping_add_signed(offset);
-        // SAFETY: the parent computed `offset` with `entry_offset` from these two functions,
-        // and it runs this very file (we are its `/proc/self/exe`), so `entry` is the address
-        // of `become_guardian` in this process: a valid `Entry`.
-        let entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
-        entry(parent);
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    if rest.is_empty() {
-        become_guardian(parent);
-    }
-}
-
-/// Turns this fresh copy of the program into the guardian of `program`, its parent. Never
-/// returns: the guardian ends with `_exit` once its work is done.
-fn become_guardian(program: libc::pid_t) -> ! {
-    // The program's pidfd polls readable when the program ends, even if a process it forked
-    // still holds its end of the channel. (Without pidfds, the channel's end is the sign.)
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    // SAFETY: pidfd_open takes a process id and no flags. The program is waiting for us, so
-    // the number is still the program's.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, program, 0) };
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let pidfd = {
-        let _ = program;
-        -1
-    };
+    // SAFETY: getppid has no preconditions. The parent is the program, which proved itself
+    // and is waiting for us: its number is its own until it ends.
+    let program_pid = unsafe { libc::getppid() };
     // Fork again and let this copy exit, so that the guardian is never the program's child
     // (nor its zombie).
     // SAFETY: before `main` this process has one thread, so fork is safe; fork and _exit have
@@ -194,18 +155,13 @@ fn become_guardian(program: libc::pid_t) -> ! {
             _ => libc::_exit(0),
         }
     }
-    let program_pid = program;
-    // SAFETY: setsid, signal and dup2 take plain numbers. A session of its own: the signals
-    // for the terminal or the program's group (Ctrl-C, a closed terminal, `kill -- -PGID`)
-    // are not for the guardian, which ends by itself once the program has. SIGPIPE ignored:
-    // a write to the channel after the program's end fails instead.
+    // SAFETY: setsid and dup2 take plain numbers. A session of its own: the signals for the
+    // terminal or the program's group (Ctrl-C, a closed terminal, `kill -- -PGID`) are not
+    // for the guardian, which ends by itself once the program has. (SIGPIPE is ignored: a
+    // write to the channel after the program's end fails instead.)
     let program = unsafe {
         libc::setsid();
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        match RawFd::try_from(pidfd) {
-            Ok(fd) if fd >= 0 && libc::dup2(fd, 3) == 3 => Some(3),
-            _ => None,
-        }
+        (pidfd >= 0 && libc::dup2(pidfd, 3) == 3).then_some(3)
     };
     let _ = std::env::set_current_dir("/");
     close_from(if program.is_some() { 4 } else { 3 });

@@ -2,14 +2,17 @@
 //! carries frames, pidfds and directories (`channel.rs`), the directory of each armed path
 //! (`entry.rs`), who the program was when it armed each item (`credentials.rs`), the
 //! guardian's descriptor limit (`limits.rs`), the copy of the program started before its
-//! `main` (`bootstrap.rs`), and the removal of a tree with a bounded number of descriptors
-//! (`remove.rs`).
+//! `main` (`bootstrap.rs`), the hook that turns it into the guardian once the program has
+//! proved itself (`hook.rs`), how the hook reaches the guardian's code (`entry_point.rs`), and
+//! the removal of a tree with a bounded number of descriptors (`remove.rs`).
 
 mod bootstrap;
 mod channel;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod credentials;
 mod entry;
+mod entry_point;
+mod hook;
 mod limits;
 mod pidfd;
 mod remove;
