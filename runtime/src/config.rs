@@ -150,6 +150,9 @@ impl Drop for Guard {
 /// Ends the process with `code` after the cleanups, on every platform: they run now, told
 /// [`Reason::Exited`], then the process exits.
 ///
+/// What is still in std's stdout buffer (a `print!` without its newline) is written first,
+/// unless a thread holding stdout's lock keeps it from being written within 200 ms.
+///
 /// On Unix `std::process::exit` does the same through the `exit` hook. On Windows it does not:
 /// there `std::process::exit` is `ExitProcess`, which skips every hook, so this is the way to
 /// end early with the cleanup. If a signal already asked the process to end, it dies by that
@@ -166,6 +169,8 @@ impl Drop for Guard {
 /// ```
 pub fn exit(code: i32) -> ! {
     driver::conclude(Reason::Exited);
+    // std's `exit` flushes stdout too, but would wait for ever on a full pipe nobody reads.
+    driver::last_words();
     std::process::exit(code)
 }
 

@@ -20,6 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::per_process::{this_process, PerProcess};
+use crate::output;
 use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
@@ -332,6 +333,8 @@ fn chain_panic_hook() {
     panic::set_hook(Box::new(move |info| {
         previous(info);
         conclude(Reason::Panicked);
+        // The abort that follows is a death by `SIGABRT`: the last output goes first.
+        last_words();
     }));
 }
 
@@ -344,6 +347,7 @@ fn watch(runtime: &Runtime, limit: Duration) {
             // In u64: formatting a u128 would add 1.5 KiB to every binary.
             u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
         ));
+        last_words();
         sys::die_by(signal);
     }
 }
@@ -357,8 +361,16 @@ pub(crate) fn conclude(reason: Reason) {
 
 fn conclude_with(reason: Reason, host: &Process) {
     if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, host)) {
+        last_words();
         sys::die_by(signal);
     }
+}
+
+/// What the process does last before it ends by a signal or through `on_exit::exit`, once
+/// the cleanups are done: the output still in std's stdout buffer is written (bounded: see
+/// [`output::flush_stdout`]).
+pub(crate) fn last_words() {
+    output::flush_stdout();
 }
 
 /// What the ending path needs from this process.
@@ -406,7 +418,7 @@ impl Host for Process {
 
 /// Starts one of the runtime's threads. Every thread goes through this one instance of std's
 /// spawn machinery, which is large: the binary grows by it once, not once per thread.
-fn spawn(name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+pub(crate) fn spawn(name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
     thread::Builder::new()
         .name(name.into())
         .spawn(work)

@@ -47,6 +47,7 @@ mod guardian;
 mod model;
 #[cfg(not(on_exit_loom))]
 mod per_process;
+mod output;
 mod reason;
 mod registry;
 mod runtime;

@@ -14,6 +14,9 @@
 //!   `generate:N` through `GenerateConsoleCtrlEvent`, `generate-twice:N` (again once the
 //!   cleanup has started), or `handler:N`, calling the installed handler routine the way
 //!   Windows does for the events that wine does not deliver.
+//! - `ON_EXIT_STDOUT`: what `main` does with stdout before `ready`: `partial` (`print!`s
+//!   `partial`, without a newline, so it stays in std's buffer), or `stuck` (another thread
+//!   takes stdout's lock and writes to it for ever: blocked once the pipe is full).
 //! - `ON_EXIT_CLEANUP`: how the cleanup behaves: `quick` (the default), `slow:MS`, `panic`,
 //!   `exit:N`, `tokio` (logs whether it runs inside a tokio runtime).
 //!
@@ -92,6 +95,7 @@ pub struct Failure;
 ///
 /// With `ON_EXIT_MAIN=panic`, on purpose.
 pub fn body() -> Result<ExitCode, Failure> {
+    use_stdout(&setting("ON_EXIT_STDOUT"));
     log("ready");
     #[cfg(windows)]
     console::raise_from_another_thread(&setting("ON_EXIT_CONSOLE"), || {
@@ -113,6 +117,23 @@ pub fn body() -> Result<ExitCode, Failure> {
         thread::sleep(Duration::from_mins(1));
     }
     end(&then)
+}
+
+fn use_stdout(how: &str) {
+    match how {
+        "" => {}
+        "partial" => print!("partial"),
+        "stuck" => {
+            thread::spawn(|| {
+                let mut stdout = std::io::stdout().lock();
+                let block = [b'x'; 4096];
+                while stdout.write_all(&block).is_ok() {}
+            });
+            // Long enough to fill any pipe: the writer is then blocked, holding the lock.
+            thread::sleep(Duration::from_millis(300));
+        }
+        other => panic!("unknown ON_EXIT_STDOUT {other}"),
+    }
 }
 
 /// Polls `done` every millisecond for up to a minute; whether it became true.
