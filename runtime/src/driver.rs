@@ -20,11 +20,11 @@ use std::thread;
 use std::time::Duration;
 
 use crate::per_process::{this_process, PerProcess};
-use crate::output;
 use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
-use crate::sys::{self, Action, Caught};
+use crate::sys::{self, Action, Caught, Sender};
+use crate::{exec, output};
 use crate::{Reason, Signal};
 
 /// The runtime of the process.
@@ -86,6 +86,14 @@ pub(crate) fn install(settings: Settings, cleanup: Boxed) {
 pub(crate) struct Registered {
     process: u64,
     id: Id,
+}
+
+/// Installs the runtime with the default settings if the process has none yet (for `exec`,
+/// which must catch the signals it passes on).
+pub(crate) fn ensure_installed() {
+    if runtime().is_none() {
+        let _ = register(Box::new(|_: Reason| {}));
+    }
 }
 
 /// Adds a cleanup, installing the runtime first if the process has none (with the defaults,
@@ -253,11 +261,15 @@ fn start_signal_thread(runtime: &'static Runtime) {
 
 /// Called inside the signal handler: async-signal-safe (atomics, and `getpid` where the
 /// process id is not cached).
-fn deliver(signal: Signal, now_ns: u64) -> Action {
+fn deliver(signal: Signal, now_ns: u64, sender: Sender) -> Action {
     // None: a forked child without a runtime of its own: as if on-exit were not there.
     let Some(runtime) = runtime() else {
         return Action::Pass;
     };
+    // While `exec` runs a child, its ending is the child's: the signal only goes on to it.
+    if let Some(action) = exec::intercept(signal, sender) {
+        return action;
+    }
     if NO_THREAD.load(Ordering::Acquire) == this_process() {
         return Action::Pass;
     }
@@ -360,6 +372,8 @@ pub(crate) fn conclude(reason: Reason) {
 }
 
 fn conclude_with(reason: Reason, host: &Process) {
+    // The program's own ending waits for the child `exec` runs, if another thread runs it.
+    exec::wait_for_child();
     if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, host)) {
         last_words();
         sys::die_by(signal);

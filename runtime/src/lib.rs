@@ -17,6 +17,8 @@
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
 //! - `context.rs`: an `io::Error` saying what failed, with the original as its `source()`.
+//! - `exec.rs`: [`exec`], a command as the program's last act, and the signals passed on to it.
+//! - `output.rs`: std's stdout flushed before the process dies by a signal, bounded.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
 //!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
@@ -42,12 +44,15 @@ mod context;
 #[cfg(not(on_exit_loom))]
 mod driver;
 #[cfg(not(on_exit_loom))]
+mod exec;
+#[cfg(not(on_exit_loom))]
 mod guardian;
 #[cfg(all(test, on_exit_loom))]
 mod model;
 #[cfg(not(on_exit_loom))]
-mod per_process;
 mod output;
+#[cfg(not(on_exit_loom))]
+mod per_process;
 mod reason;
 mod registry;
 mod runtime;
@@ -63,6 +68,8 @@ mod waiters;
 pub use crate::cleanup::{register, scoped, Cleanup, Scoped};
 #[cfg(not(on_exit_loom))]
 pub use crate::config::{exit, Config, Guard};
+#[cfg(not(on_exit_loom))]
+pub use crate::exec::exec;
 #[cfg(not(on_exit_loom))]
 pub use crate::guardian::{kill_on_exit, remove_on_exit};
 pub use crate::reason::{Reason, Signal};

@@ -4,7 +4,7 @@
 //! into the runtime: what a handler does is a function it is given.
 //!
 //! - `signal/`: `raw_number(Signal) -> Option<i32>`; `DEFAULT_SIGNALS`, what is caught when
-//!   the attribute does not say; `catch(Signal, fn(Signal, u64) -> Action) -> io::Result<Caught>`,
+//!   the attribute does not say; `catch(Signal, fn(Signal, u64, Sender) -> Action) -> io::Result<Caught>`,
 //!   which installs the handler that reports each delivery (with a monotonic time in
 //!   nanoseconds) and does what the answer says; `holding(&[Signal], FnOnce() -> R) -> R`,
 //!   which runs the installation with the signals held back, so that none is lost while a
@@ -19,16 +19,22 @@
 //! - `thread/`: `pid()` (cached, refreshed in a forked child), `thread_id()`, and
 //!   `parked_in_exit(u64) -> bool`: whether a thread is parked for ever by std's `exit`
 //!   (Linux, where std parks a second thread that calls `exit`).
+//! - `child/`: for `exec`, `wait_unreaped(&Child)`, which waits for the child to end without
+//!   reaping it (its number stays its own, so a signal passed on cannot reach another
+//!   process), `ended_by(ExitStatus) -> Ending`, how it ended, `pass_on(pid, Signal)` and
+//!   `leads_session()`.
 //! - `ascii.rs`: numbers and paths as bytes, without allocating.
 //! - `published.rs`: [`Published`], a `&'static T` a signal handler can read.
 
 #[cfg(unix)]
 pub(crate) mod ascii;
+mod child;
 mod published;
 mod signal;
 mod thread;
 mod wake;
 
+pub(crate) use self::child::*;
 pub(crate) use self::published::Published;
 pub(crate) use self::signal::*;
 pub(crate) use self::thread::*;
@@ -57,4 +63,29 @@ pub(crate) enum Action {
     /// runtime without its thread): the handler installed before on-exit's ran, or one
     /// installed after it runs; with neither, the signal's default action.
     Pass,
+    /// Send the signal on to this process (the child `exec` runs), and nothing more.
+    #[cfg_attr(not(unix), allow(dead_code))] // only Unix passes signals on
+    Forward(i32),
+}
+
+/// Who sent a signal, as far as the platform tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code))] // Windows' console events all come from the console
+pub(crate) enum Sender {
+    /// The terminal (the kernel's tty driver): Ctrl-C, Ctrl-\\, a hang-up, and Windows'
+    /// console events. They go to the whole foreground process group.
+    Terminal,
+    /// A process, with `kill` (a supervisor's `kill PID`): to this process alone, unless it
+    /// named a group.
+    Process,
+}
+
+/// How a child process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// With this exit code.
+    Code(i32),
+    /// Killed by this signal (its raw number).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Signal(i32),
 }

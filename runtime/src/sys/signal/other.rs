@@ -3,7 +3,7 @@
 
 use std::io;
 
-use crate::sys::{Action, Caught};
+use crate::sys::{Action, Caught, Sender};
 use crate::Signal;
 
 /// Nothing to catch.
@@ -13,7 +13,10 @@ pub(crate) fn raw_number(_signal: Signal) -> Option<i32> {
     None
 }
 
-pub(crate) fn catch(_signal: Signal, _deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
+pub(crate) fn catch(
+    _signal: Signal,
+    _deliver: fn(Signal, u64, Sender) -> Action,
+) -> io::Result<Caught> {
     Err(io::ErrorKind::Unsupported.into())
 }
 
@@ -38,4 +41,10 @@ pub(crate) fn die_by(_signal: Signal) -> ! {
 #[cfg(feature = "__test-hooks")]
 pub(crate) fn run_console_handler(_event: u32) -> Option<bool> {
     None
+}
+
+/// `exec`'s ending like a child killed by a signal: children end with codes here.
+#[allow(dead_code)]
+pub(crate) fn die_like_a_child(_raw: i32) -> ! {
+    std::process::exit(1)
 }

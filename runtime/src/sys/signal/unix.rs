@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use crate::sys::wake::wake;
-use crate::sys::{Action, Caught};
+use crate::sys::{Action, Caught, Sender};
 use crate::Signal;
 
 /// Caught when the attribute does not say: Ctrl-C, `SIGTERM`, and the terminal closing.
@@ -30,7 +30,7 @@ pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
 }
 
 /// What the handler reports each delivery to (one function for every signal).
-static DELIVER: OnceLock<fn(Signal, u64) -> Action> = OnceLock::new();
+static DELIVER: OnceLock<fn(Signal, u64, Sender) -> Action> = OnceLock::new();
 
 /// The disposition a caught signal had before on-exit's handler, which the handler chains to:
 /// one per raw signal number, written once when the handler is installed.
@@ -69,8 +69,12 @@ fn signal_of(raw: c_int) -> Option<Signal> {
 /// answers what to do: wake the signal thread, nothing, end the process now, or pass (as if
 /// on-exit were not there). The handler installed before on-exit's, if any, runs first, as
 /// signal-hook's registry runs the handler it found; one installed after it (signal-hook's
-/// registry, tokio's) runs on-exit's first the same way.
-pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
+/// registry, tokio's) runs on-exit's first the same way. While `exec` runs a child, the answer
+/// may be to forward the signal to it.
+pub(crate) fn catch(
+    signal: Signal,
+    deliver: fn(Signal, u64, Sender) -> Action,
+) -> io::Result<Caught> {
     let raw = raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
     let previous = PREVIOUS
         .get(usize::try_from(raw).unwrap_or(usize::MAX))
@@ -113,9 +117,13 @@ extern "C" fn handler(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_vo
     let errno = errno::get();
     let previous = chain(raw, info, context);
     if let (Some(signal), Some(deliver)) = (signal_of(raw), DELIVER.get()) {
-        match deliver(signal, now_ns()) {
+        match deliver(signal, now_ns(), sender(info)) {
             Action::Wake => wake(),
             Action::Die => die_by(signal),
+            // SAFETY: kill is async-signal-safe and has no memory-safety preconditions.
+            Action::Forward(pid) => unsafe {
+                libc::kill(pid, raw);
+            },
             // As if on-exit were not there: the previous handler ran; with none, the default
             // action, unless a handler installed after on-exit's is the one now (it runs its
             // own after calling this one).
@@ -124,6 +132,26 @@ extern "C" fn handler(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_vo
         }
     }
     errno::set(errno);
+}
+
+/// Who sent the signal: the tty driver sends Ctrl-C, Ctrl-\\ and a hang-up from the kernel
+/// (`SI_KERNEL` on Linux; no sending process elsewhere), `kill` from a process (`SI_USER`,
+/// with its pid). Async-signal-safe: it reads the siginfo the kernel filled.
+fn sender(info: *mut libc::siginfo_t) -> Sender {
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo (null is checked anyway).
+    let Some(info) = (unsafe { info.as_ref() }) else {
+        return Sender::Process;
+    };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let from_kernel = info.si_code == libc::SI_KERNEL;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // SAFETY: si_pid is set for every signal a process sends, and zero otherwise.
+    let from_kernel = info.si_code != libc::SI_USER || unsafe { info.si_pid() } == 0;
+    if from_kernel {
+        Sender::Terminal
+    } else {
+        Sender::Process
+    }
 }
 
 /// Runs the handler that was installed before on-exit's, if it was one; returns what it was
@@ -275,7 +303,24 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
 /// As PID 1 (a container's init) the kernel ignores a signal that has no handler, the re-raise
 /// included, so the process ends with `_exit(128 + N)` instead, never with a crash.
 pub(crate) fn die_by(signal: Signal) -> ! {
-    let raw = raw_number(signal).unwrap_or(libc::SIGTERM);
+    die_by_raw(raw_number(signal).unwrap_or(libc::SIGTERM))
+}
+
+/// Ends the process by the signal numbered `raw`, as [`die_by`] does, without a core dump:
+/// for `exec`, whose child may have ended by any signal (`SIGKILL`, `SIGSEGV`, ...). The
+/// child's core dump, if any, is the one that tells.
+pub(crate) fn die_like_a_child(raw: i32) -> ! {
+    let none = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads one valid rlimit; lowering a limit needs no privilege.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const none) };
+    die_by_raw(raw)
+}
+
+/// [`die_by`] for a raw signal number. Async-signal-safe.
+fn die_by_raw(raw: i32) -> ! {
     if std::process::id() != 1 {
         let mut default = MaybeUninit::<libc::sigaction>::zeroed();
         let mut only_this = MaybeUninit::<libc::sigset_t>::zeroed();

@@ -16,7 +16,7 @@ use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, Sleep, TerminateProcess};
 
 use crate::sys::wake::wake;
-use crate::sys::{Action, Caught};
+use crate::sys::{Action, Caught, Sender};
 use crate::Signal;
 
 /// Ctrl-C, Ctrl-Break, the console window closing and the system shutting down.
@@ -53,7 +53,7 @@ pub(crate) fn raw_number(signal: Signal) -> Option<i32> {
 
 /// The events the handler answers for ([`Signal::code`] bits); others go to the next handler.
 static SELECTED: AtomicU16 = AtomicU16::new(0);
-static DELIVER: OnceLock<fn(Signal, u64) -> Action> = OnceLock::new();
+static DELIVER: OnceLock<fn(Signal, u64, Sender) -> Action> = OnceLock::new();
 static INSTALL: Once = Once::new();
 static START: OnceLock<Instant> = OnceLock::new();
 
@@ -69,7 +69,10 @@ pub(crate) fn now_ns() -> u64 {
 }
 
 /// Answers `signal` in the console handler.
-pub(crate) fn catch(signal: Signal, deliver: fn(Signal, u64) -> Action) -> io::Result<Caught> {
+pub(crate) fn catch(
+    signal: Signal,
+    deliver: fn(Signal, u64, Sender) -> Action,
+) -> io::Result<Caught> {
     raw_number(signal).ok_or(io::ErrorKind::Unsupported)?;
     DELIVER.get_or_init(|| deliver);
     START.get_or_init(Instant::now);
@@ -98,9 +101,10 @@ unsafe extern "system" fn console_handler(event: u32) -> BOOL {
     let Some(deliver) = DELIVER.get() else {
         return 0;
     };
-    match deliver(signal, now_ns()) {
+    // Every console event comes from the console, to every process attached to it.
+    match deliver(signal, now_ns(), Sender::Terminal) {
         Action::Wake => wake(),
-        Action::Nothing => {}
+        Action::Nothing | Action::Forward(_) => {}
         Action::Die => die_by(signal),
         // The next handler (by default, the one that ends the process).
         Action::Pass => return 0,
@@ -159,4 +163,10 @@ pub(crate) fn die_by(_signal: Signal) -> ! {
         // SAFETY: Sleep has no preconditions.
         unsafe { Sleep(u32::MAX) };
     }
+}
+
+/// `exec`'s ending like a child killed by a signal: children end with codes here.
+#[allow(dead_code)]
+pub(crate) fn die_like_a_child(_raw: i32) -> ! {
+    std::process::exit(1)
 }

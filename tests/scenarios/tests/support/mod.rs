@@ -109,6 +109,11 @@ impl Scenario {
         self
     }
 
+    pub(crate) fn arg(mut self, arg: &str) -> Scenario {
+        self.command.arg(arg);
+        self
+    }
+
     pub(crate) fn command(&mut self) -> &mut Command {
         &mut self.command
     }

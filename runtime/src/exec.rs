@@ -1,0 +1,136 @@
+//! [`exec`]: a command as the program's last act, ended the way the command ended.
+//!
+//! While the child runs, the signal handlers do not ask the process to end: a signal the
+//! terminal sent (to the whole foreground group, the child included) is dropped, and one a
+//! process sent to this process alone is passed on to the child, once ([`intercept`]). Every
+//! other ending of the program waits for the child ([`wait_for_child`]). Then the cleanups
+//! run, and the process ends with the child's code or dies by its signal.
+
+use std::io;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crate::sys::{self, Action, Ending, Sender};
+use crate::{driver, Reason, Signal};
+
+/// The child `exec` waits for: 0 when there is none, [`STARTING`] while it is being started,
+/// then its pid until it has ended.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+const STARTING: i32 = -1;
+/// The thread running `exec` (`sys::thread_id`), whose own ending does not wait for itself.
+static RUNNER: AtomicU64 = AtomicU64::new(0);
+/// Whether this process leads its session, as `exec` starts.
+static LEADER: AtomicBool = AtomicBool::new(false);
+/// The signals that came while the child was being started, one bit per [`Signal::code`]:
+/// passed on once it runs.
+static PENDING: AtomicU64 = AtomicU64::new(0);
+
+/// Runs `command` as the program's last act: spawns it, waits for it, runs the cleanups (told
+/// [`Reason::Exited`]), then ends the process the way the child ended: killed by the same
+/// signal (a shell's `$?` is 130 after the child's `SIGINT`), or with its exit code (on
+/// Windows, its exit code). Returns only if the command could not be started.
+///
+/// ```no_run
+/// use std::process::Command;
+///
+/// #[on_exit::on_exit(|| eprintln!("the wrapped command is done"))]
+/// fn main() {
+///     let error = on_exit::exec(Command::new("make").arg("test"));
+///     eprintln!("cannot run make: {error}");
+///     on_exit::exit(127);
+/// }
+/// ```
+///
+/// While the child runs:
+///
+/// - a signal the terminal sent to the whole foreground group (Ctrl-C, Ctrl-\\, a hang-up;
+///   on Windows every console event) reached the child too: it is not sent again, and it
+///   does not end this process: the child decides (a hang-up reaches a session leader
+///   alone: a program that leads its session passes it on);
+/// - a signal sent to this process alone (a supervisor's `kill PID`) is passed on to the
+///   child, once, and does not end this process either;
+/// - any other ending of the program (`process::exit` on another thread, say) waits until
+///   the child has ended.
+///
+/// The signals are those the runtime catches (the attribute's, or the default ones: `exec`
+/// installs the runtime if nothing did). On Linux the two kinds are told apart by who sent
+/// them (`si_code`): a `kill` of the whole process group by another process (as an
+/// interactive shell does to its jobs when its terminal closes) reaches the child twice,
+/// from the group and passed on.
+pub fn exec(command: &mut Command) -> io::Error {
+    driver::ensure_installed();
+    RUNNER.store(sys::thread_id(), Ordering::Release);
+    LEADER.store(sys::leads_session(), Ordering::Release);
+    CHILD.store(STARTING, Ordering::Release);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            CHILD.store(0, Ordering::Release);
+            PENDING.store(0, Ordering::Release);
+            return error;
+        }
+    };
+    let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+    CHILD.store(pid, Ordering::Release);
+    pass_pending(pid);
+    // The child is waited for without being reaped, so that the number a signal is passed on
+    // to stays the child's until `CHILD` no longer names it.
+    let unreaped = sys::wait_unreaped(&child);
+    CHILD.store(0, Ordering::Release);
+    let ending = match unreaped.and_then(|()| child.wait()) {
+        Ok(status) => sys::ended_by(status),
+        Err(error) => {
+            driver::warn(format_args!(
+                "cannot wait for the child process ({error}); ending with exit code 1"
+            ));
+            Ending::Code(1)
+        }
+    };
+    driver::conclude(Reason::Exited);
+    driver::last_words();
+    match ending {
+        Ending::Code(code) => std::process::exit(code),
+        Ending::Signal(raw) => sys::die_like_a_child(raw),
+    }
+}
+
+/// Called in the signal handler (atomics only): what to do with `signal` while `exec` runs a
+/// child, `None` when it does not.
+pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
+    match CHILD.load(Ordering::Acquire) {
+        0 => None,
+        STARTING => {
+            // Whether the child exists yet is unknown: it gets the signal once it runs.
+            PENDING.fetch_or(1_u64 << signal.code(), Ordering::AcqRel);
+            Some(Action::Nothing)
+        }
+        pid => Some(match sender {
+            // A hang-up reaches the session leader alone: the child gets it only once the
+            // leader is gone. Pass it on.
+            Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
+                Action::Forward(pid)
+            }
+            Sender::Terminal => Action::Nothing,
+            Sender::Process => Action::Forward(pid),
+        }),
+    }
+}
+
+/// Passes on the signals that came while the child was being started.
+fn pass_pending(pid: i32) {
+    let pending = PENDING.swap(0, Ordering::AcqRel);
+    for signal in Signal::ALL {
+        if pending & (1_u64 << signal.code()) != 0 {
+            sys::pass_on(pid, signal);
+        }
+    }
+}
+
+/// Waits until the child `exec` runs has ended, unless this is the thread running `exec`.
+pub(crate) fn wait_for_child() {
+    while CHILD.load(Ordering::Acquire) != 0 && RUNNER.load(Ordering::Acquire) != sys::thread_id() {
+        thread::sleep(Duration::from_millis(5));
+    }
+}
