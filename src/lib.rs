@@ -24,8 +24,8 @@
 pub use on_exit_macros::on_exit;
 
 pub use on_exit_runtime::{
-    exec, exit, kill_on_exit, register, remove_on_exit, requested, scoped, signalled, Cleanup,
-    Config, Guard, Reason, Scoped, Signal, Signalled,
+    exec, exit, kill_on_exit, register, remove_on_exit, requested, restore_terminal, scoped,
+    signalled, Cleanup, Config, Guard, Reason, Scoped, Signal, Signalled,
 };
 
 /// Not public API: what the `#[on_exit]` expansion calls. It may change in any release.

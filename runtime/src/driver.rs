@@ -24,7 +24,7 @@ use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
 use crate::sys::{self, Action, Caught, Sender};
-use crate::{exec, output};
+use crate::{exec, output, terminal};
 use crate::{Reason, Signal};
 
 /// The runtime of the process.
@@ -374,8 +374,16 @@ pub(crate) fn conclude(reason: Reason) {
 fn conclude_with(reason: Reason, host: &Process) {
     // The program's own ending waits for the child `exec` runs, if another thread runs it.
     exec::wait_for_child();
-    if let Some(signal) = runtime().and_then(|runtime| runtime.conclude(reason, host)) {
+    let Some(runtime) = runtime() else {
+        return;
+    };
+    let signal = runtime.conclude(reason, host);
+    if signal.is_some() {
         last_words();
+    }
+    // After the cleanups: one that puts the terminal back its own way goes first.
+    terminal::restore();
+    if let Some(signal) = signal {
         sys::die_by(signal);
     }
 }

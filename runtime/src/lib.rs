@@ -18,6 +18,7 @@
 //!   thin wrappers over the driver.
 //! - `context.rs`: an `io::Error` saying what failed, with the original as its `source()`.
 //! - `exec.rs`: [`exec`], a command as the program's last act, and the signals passed on to it.
+//! - `terminal.rs`: [`restore_terminal`], the terminal recorded and put back.
 //! - `output.rs`: std's stdout flushed before the process dies by a signal, bounded.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
@@ -62,6 +63,8 @@ mod state;
 mod sync;
 #[allow(unsafe_code)] // the platform layer: with `guardian/sys/`, the only `unsafe` code
 mod sys;
+#[cfg(not(on_exit_loom))]
+mod terminal;
 mod waiters;
 
 #[cfg(not(on_exit_loom))]
@@ -75,6 +78,8 @@ pub use crate::guardian::{kill_on_exit, remove_on_exit};
 pub use crate::reason::{Reason, Signal};
 #[cfg(not(on_exit_loom))]
 pub use crate::signalled::{requested, signalled, Signalled};
+#[cfg(not(on_exit_loom))]
+pub use crate::terminal::restore_terminal;
 
 /// Not public API: what the `#[on_exit]` expansion calls. May change in any release.
 #[doc(hidden)]

@@ -146,6 +146,10 @@ enum Item {
     Child(sys::Process),
     /// The path as armed (for messages), and what it named then.
     Path(PathBuf, sys::Entry),
+    /// A terminal's recorded state: its descriptor goes with the frame, and the program
+    /// restores it itself (`terminal.rs`), so no cleanup is registered for it.
+    #[cfg(unix)]
+    Terminal(std::os::fd::OwnedFd, Vec<u8>),
 }
 
 impl Item {
@@ -165,6 +169,11 @@ impl Item {
                 rights: sys::current_rights(),
                 path: path.clone(),
             }),
+            #[cfg(unix)]
+            Item::Terminal(_, state) => Some(Message::Terminal {
+                id,
+                state: state.clone(),
+            }),
         }
     }
 
@@ -173,6 +182,11 @@ impl Item {
         match self {
             Item::Child(process) => process.descriptor(),
             Item::Path(_, entry) => entry.descriptor(),
+            #[cfg(unix)]
+            Item::Terminal(terminal, _) => {
+                use std::os::fd::AsFd as _;
+                Some(terminal.as_fd())
+            }
         }
     }
 
@@ -180,8 +194,41 @@ impl Item {
         match self {
             Item::Child(process) => Some(process),
             Item::Path(..) => None,
+            #[cfg(unix)]
+            Item::Terminal(..) => None,
         }
     }
+}
+
+/// Arms the guardian to put `terminal` back after the endings the program does not see, and
+/// returns the id to [`disarm`] once the program has put it back itself. `None` where no
+/// guardian does it (Windows, wasm32).
+#[cfg_attr(not(unix), allow(clippy::unnecessary_wraps))] // Unix's can fail
+pub(crate) fn arm_terminal(terminal: &crate::sys::Terminal) -> io::Result<Option<u64>> {
+    #[cfg(unix)]
+    {
+        let item = Item::Terminal(terminal.fd().try_clone_to_owned()?, terminal.state());
+        let mut armed = lock();
+        let id = armed.next;
+        armed.next += 1;
+        if let Some(message) = item.message(id) {
+            armed.tell(&message, item.descriptor())?;
+        }
+        armed.items.insert(id, item);
+        Ok(Some(id))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = terminal;
+        Ok(None)
+    }
+}
+
+/// The program did `id` itself: the guardian forgets it.
+pub(crate) fn disarm(id: u64) {
+    let mut armed = lock();
+    armed.items.remove(id);
+    armed.tell_done(id);
 }
 
 /// Values by id, in the order of their ids, as a `BTreeMap` would keep them but without its
@@ -378,6 +425,9 @@ fn done_here(id: u64) {
             None
         }
         Item::Path(path, entry) => Some((path, entry)),
+        // Never registered as a cleanup: the driver puts the terminal back after them all.
+        #[cfg(unix)]
+        Item::Terminal(..) => None,
     };
     for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
         done.push(other);

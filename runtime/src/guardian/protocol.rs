@@ -1,8 +1,9 @@
 //! What the program tells its guardian, as frames on a byte stream: a length (`u32`, little
 //! endian) and then a tag, the item's id (`u64`) and the tag's fields. An item's frame carries
 //! the rights the program claims when it arms it ([`Rights`]: capabilities as a `u64`, then a
-//! `u32` count of groups and the groups). A child's pidfd and a path's parent directory travel
-//! beside its frame, as a descriptor attached to the frame's first byte (Unix only).
+//! `u32` count of groups and the groups). A child's pidfd, a path's parent directory and a
+//! terminal travel beside their frame, as a descriptor attached to the frame's first byte
+//! (Unix only).
 
 use std::path::PathBuf;
 
@@ -27,11 +28,15 @@ pub(crate) enum Message {
     },
     /// The program did item `id` itself: forget it.
     Done { id: u64 },
+    /// Put this terminal state back at the end, on the terminal whose descriptor comes with
+    /// the frame (Unix only: the termios as bytes).
+    Terminal { id: u64, state: Vec<u8> },
 }
 
 const CHILD: u8 = b'C';
 const PATH: u8 = b'P';
 const DONE: u8 = b'D';
+const TERMINAL: u8 = b'T';
 
 /// The frame for `message`.
 pub(crate) fn encode(message: &Message) -> Vec<u8> {
@@ -58,6 +63,11 @@ pub(crate) fn encode(message: &Message) -> Vec<u8> {
         Message::Done { id } => {
             body.push(DONE);
             body.extend_from_slice(&id.to_le_bytes());
+        }
+        Message::Terminal { id, state } => {
+            body.push(TERMINAL);
+            body.extend_from_slice(&id.to_le_bytes());
+            body.extend_from_slice(state);
         }
     }
     let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
@@ -129,6 +139,10 @@ fn parse(body: &[u8]) -> Option<Message> {
             })
         }
         DONE if rest.is_empty() => Some(Message::Done { id }),
+        TERMINAL => Some(Message::Terminal {
+            id,
+            state: rest.to_vec(),
+        }),
         _ => None,
     }
 }
@@ -154,6 +168,10 @@ mod tests {
                 path: PathBuf::from("/tmp/on-exit ü/x"),
             },
             Message::Done { id: u64::MAX },
+            Message::Terminal {
+                id: 5,
+                state: vec![0, 1, 2, 255],
+            },
             Message::Child {
                 id: 3,
                 rights: Rights {

@@ -21,6 +21,9 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
     let mut children: ById<(sys::Process, sys::Identity)> = ById::default();
     let mut paths: ById<(sys::Entry, sys::Identity, PathBuf)> = ById::default();
+    // Each terminal's descriptor and recorded state (Unix: none are sent elsewhere).
+    #[cfg(unix)]
+    let mut terminals: ById<(std::os::fd::OwnedFd, Vec<u8>)> = ById::default();
     loop {
         let open = inbox.receive(&mut bytes).unwrap_or(false);
         while let Some((message, length)) = protocol::decode(&mut bytes) {
@@ -64,15 +67,36 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                         paths.insert(id, (entry, identity, path));
                     }
                 }
+                Message::Terminal { id, state } => {
+                    // Only from the program itself (the kernel vouches for the sender).
+                    #[cfg(unix)]
+                    {
+                        let vouched = frame.sender.is_some();
+                        let terminal = frame.terminal();
+                        inbox.answer(vouched && terminal.is_some());
+                        if let (true, Some(terminal)) = (vouched, terminal) {
+                            terminals.insert(id, (terminal, state));
+                        }
+                    }
+                    #[cfg(not(unix))]
+                    let _ = (id, state, frame);
+                }
                 Message::Done { id } => {
                     children.remove(id);
                     paths.remove(id);
+                    #[cfg(unix)]
+                    terminals.remove(id);
                 }
             }
         }
         if !open {
             break;
         }
+    }
+    // The terminal first: the user is looking at it.
+    #[cfg(unix)]
+    for (_, (terminal, state)) in terminals.iter() {
+        crate::sys::restore_terminal_from(terminal, state);
     }
     // All children at once (each grace period would otherwise add up), then the paths,
     // newest first: the children may have been writing into them.

@@ -23,6 +23,10 @@
 //!   reaping it (its number stays its own, so a signal passed on cannot reach another
 //!   process), `ended_by(ExitStatus) -> Ending`, how it ended, `pass_on(pid, Signal)` and
 //!   `leads_session()`.
+//! - `terminal/`: `record_terminal() -> io::Result<Option<Terminal>>` and
+//!   `Terminal::restore` (termios on Unix, console modes on Windows, then the reset bytes);
+//!   on Unix `Terminal::{fd, state}` for the guardian, and `restore_terminal_from`, what the
+//!   guardian does with them.
 //! - `ascii.rs`: numbers and paths as bytes, without allocating.
 //! - `published.rs`: [`Published`], a `&'static T` a signal handler can read.
 
@@ -31,12 +35,16 @@ pub(crate) mod ascii;
 mod child;
 mod published;
 mod signal;
+mod terminal;
 mod thread;
 mod wake;
 
 pub(crate) use self::child::*;
 pub(crate) use self::published::Published;
 pub(crate) use self::signal::*;
+#[cfg(unix)]
+pub(crate) use self::terminal::restore_from as restore_terminal_from;
+pub(crate) use self::terminal::{record as record_terminal, Terminal};
 pub(crate) use self::thread::*;
 pub(crate) use self::wake::{wake, Waker};
 

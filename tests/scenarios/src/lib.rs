@@ -4,7 +4,8 @@
 //!
 //! - `ON_EXIT_LOG`: the file that `main` and the cleanup append their lines to.
 //! - `ON_EXIT_MAIN`: how `main` ends: `return` (the default), `err`, `code:N`, `panic`,
-//!   `exit:N`, `on-exit:N` (`on_exit::exit`), `exit-thread:N` (another thread calls `exit`),
+//!   `exit:N`, `on-exit:N` (`on_exit::exit`), `abort`, `exit-thread:N` (another thread calls
+//!   `exit`),
 //!   `exit-threads:N` (four threads call it at once), `sleep:MS` (then return), `wait` (until
 //!   the cleanup starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or
 //!   60 s).
@@ -183,6 +184,7 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
             unreachable!("the other threads ended the process")
         }
         _ if how == "err" => Err(Failure),
+        _ if how == "abort" => std::process::abort(),
         _ if how == "panic" => panic!("main panics on purpose"),
         _ => Ok(ExitCode::SUCCESS),
     }

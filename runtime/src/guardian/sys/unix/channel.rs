@@ -533,6 +533,11 @@ impl Frame {
         }
     }
 
+    /// The terminal the program armed: the descriptor that came with the frame.
+    pub(crate) fn terminal(self) -> Option<OwnedFd> {
+        self.descriptor
+    }
+
     /// The entry the program armed as `path`: its last component, in the directory that came
     /// with the frame.
     pub(crate) fn entry(self, path: &Path) -> Option<Entry> {

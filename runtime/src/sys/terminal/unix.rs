@@ -1,0 +1,133 @@
+//! Unix: the terminal's termios, through a descriptor of our own (a duplicate of whichever of
+//! stdin, stdout and stderr is a terminal, else `/dev/tty`).
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd as _, BorrowedFd, FromRawFd as _, OwnedFd, RawFd};
+use std::ptr;
+
+use super::RESET;
+
+/// The terminal as the program found it.
+pub(crate) struct Terminal {
+    fd: OwnedFd,
+    state: libc::termios,
+}
+
+/// The program's terminal and its termios now; `None` if it has none.
+pub(crate) fn record() -> io::Result<Option<Terminal>> {
+    let Some(fd) = open()? else {
+        return Ok(None);
+    };
+    let mut state = MaybeUninit::<libc::termios>::zeroed();
+    // SAFETY: `state` is writable memory for one termios; `fd` is open.
+    if unsafe { libc::tcgetattr(fd.as_raw_fd(), state.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: tcgetattr succeeded and filled it (all-zero was already a valid value).
+    let state = unsafe { state.assume_init() };
+    Ok(Some(Terminal { fd, state }))
+}
+
+/// A descriptor of our own for the terminal: a close-on-exec duplicate of the first of
+/// stdin, stdout and stderr that is one, else `/dev/tty` opened; `None` if there is none.
+fn open() -> io::Result<Option<OwnedFd>> {
+    for fd in [0, 1, 2] {
+        // SAFETY: isatty takes any integer.
+        if unsafe { libc::isatty(fd) } == 1 {
+            // SAFETY: fcntl with integer arguments on a descriptor that is open.
+            let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+            if copy < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a new descriptor that nothing else owns.
+            return Ok(Some(unsafe { OwnedFd::from_raw_fd(copy) }));
+        }
+    }
+    // SAFETY: a NUL-terminated path and integer flags.
+    let fd = unsafe {
+        libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        // No controlling terminal (ENXIO), or none that may be opened: not a terminal program.
+        return Ok(None);
+    }
+    // SAFETY: a new descriptor that nothing else owns.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+impl Terminal {
+    /// Puts the recorded modes back, then writes [`RESET`].
+    pub(crate) fn restore(&self) {
+        put_back(self.fd.as_raw_fd(), &self.state);
+    }
+
+    /// The descriptor, for the guardian.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor is open for as long as `self` lives.
+        unsafe { BorrowedFd::borrow_raw(self.fd.as_raw_fd()) }
+    }
+
+    /// The recorded termios as bytes, for the guardian (the same build reads them back).
+    pub(crate) fn state(&self) -> Vec<u8> {
+        let size = std::mem::size_of::<libc::termios>();
+        // SAFETY: termios is plain data of `size` bytes, read as bytes.
+        unsafe { std::slice::from_raw_parts(ptr::addr_of!(self.state).cast::<u8>(), size) }.to_vec()
+    }
+}
+
+/// The guardian's restore: `state` as [`Terminal::state`] gave it, put back on `fd`, then
+/// [`RESET`]. Bytes of the wrong size are ignored (a bug: the program is the same build).
+pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
+    if state.len() != std::mem::size_of::<libc::termios>() {
+        return;
+    }
+    let mut termios = MaybeUninit::<libc::termios>::zeroed();
+    // SAFETY: `state` has exactly the size of a termios, which is plain data; copied into
+    // memory of that type.
+    let termios = unsafe {
+        ptr::copy_nonoverlapping(
+            state.as_ptr(),
+            termios.as_mut_ptr().cast::<u8>(),
+            state.len(),
+        );
+        termios.assume_init()
+    };
+    put_back(fd.as_raw_fd(), &termios);
+}
+
+/// `tcsetattr` at once (not waiting for output to drain: a stopped terminal would hang the
+/// ending), with `SIGTTOU` blocked so that a program in the background is not stopped by it;
+/// then the reset bytes.
+fn put_back(fd: RawFd, state: &libc::termios) {
+    let mut ttou = MaybeUninit::<libc::sigset_t>::zeroed();
+    let mut previous = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigemptyset fills `ttou` before sigaddset and pthread_sigmask read it;
+    // pthread_sigmask fills `previous`, which is only read after a successful call;
+    // tcsetattr reads one valid termios.
+    unsafe {
+        libc::sigemptyset(ttou.as_mut_ptr());
+        libc::sigaddset(ttou.as_mut_ptr(), libc::SIGTTOU);
+        let blocked =
+            libc::pthread_sigmask(libc::SIG_BLOCK, ttou.as_ptr(), previous.as_mut_ptr()) == 0;
+        libc::tcsetattr(fd, libc::TCSANOW, state);
+        if blocked {
+            libc::pthread_sigmask(libc::SIG_SETMASK, previous.as_ptr(), ptr::null_mut());
+        }
+    }
+    let mut written = 0;
+    while written < RESET.len() {
+        // SAFETY: writes from a valid buffer of the given length.
+        let count =
+            unsafe { libc::write(fd, RESET[written..].as_ptr().cast(), RESET.len() - written) };
+        match usize::try_from(count) {
+            Ok(count) if count > 0 => written += count,
+            _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            // The terminal is gone (EIO after a hang-up): nothing more can be done.
+            _ => return,
+        }
+    }
+}
