@@ -1,6 +1,7 @@
 //! The examples a user copies, run for real: the graceful TCP server drains its connections
-//! on `SIGTERM`, the temp-dirs tool leaves no directory behind, and `no_orphans` leaves
-//! neither its helper process nor its scratch directory behind after `kill -9`.
+//! on `SIGTERM`, the temp-dirs tool leaves no directory behind, `no_orphans` leaves neither
+//! its helper process nor its scratch directory behind after `kill -9`, `wrapper` ends the
+//! way its command ended, and `tui` leaves a usable terminal after `kill -9`.
 #![cfg(unix)]
 
 use std::io::{Read as _, Write as _};
@@ -157,4 +158,118 @@ fn no_orphans_leaves_nothing_behind_after_kill_9() {
         );
         thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn wrapper_ends_the_way_its_command_ended() {
+    let run = |script: &str| {
+        Command::new(example("wrapper"))
+            .args(["sh", "-c", script])
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the example runs")
+    };
+    let exited = run("exit 3");
+    assert_eq!(exited.status.code(), Some(3), "{exited:?}");
+    let interrupted = run("kill -INT $$");
+    assert_eq!(
+        interrupted.status.signal(),
+        Some(libc::SIGINT),
+        "{interrupted:?}"
+    );
+    for output in [exited, interrupted] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr, "wrapper: cleaned up\n", "{output:?}");
+    }
+}
+
+/// `tui` on a pseudo-terminal, killed with `kill -9` once it has drawn its screen: the
+/// guardian puts the terminal back (echo, canonical mode, signal keys) and writes the resets.
+#[cfg(target_os = "linux")]
+#[test]
+fn tui_leaves_a_usable_terminal_after_kill_9() {
+    use std::fs::File;
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::os::unix::process::CommandExt as _;
+
+    let lflag = |terminal: &File| {
+        // SAFETY: an all-zero termios is valid for tcgetattr to fill; the master side of a
+        // pseudo-terminal reports its terminal's termios.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid descriptor and valid memory.
+        assert_eq!(
+            unsafe { libc::tcgetattr(terminal.as_raw_fd(), &raw mut termios) },
+            0
+        );
+        termios.c_lflag & (libc::ECHO | libc::ICANON | libc::ISIG)
+    };
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors; null name, termios and size ask for defaults.
+    let opened = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty");
+    // SAFETY: two new descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    let mut command = Command::new(example("tui"));
+    command
+        .stdin(Stdio::from(slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(slave));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut tui = command.spawn().expect("the example starts");
+    drop(command);
+    let terminal = File::from(master);
+    let mut reader = terminal.try_clone().expect("dup");
+    let (seen, screen) = std::sync::mpsc::channel();
+    let bytes = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let mut chunk = [0; 4096];
+        // Until EIO: nobody holds the terminal any more.
+        while let Ok(count) = reader.read(&mut chunk) {
+            if count == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&chunk[..count]);
+            if bytes.windows(8).any(|window| window == b"kill -9 ") {
+                let _ = seen.send(());
+            }
+        }
+        bytes
+    });
+    screen
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the tui draws its screen");
+    assert_eq!(lflag(&terminal), 0, "raw mode is on");
+    kill(tui.id(), libc::SIGKILL);
+    let status = tui.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    let died = Instant::now();
+    while lflag(&terminal) != libc::ECHO | libc::ICANON | libc::ISIG {
+        assert!(died.elapsed() < Duration::from_secs(10), "still raw");
+        thread::sleep(Duration::from_millis(5));
+    }
+    let bytes = bytes.join().expect("the reader");
+    let reset: &[u8] = b"\x1b[?25h\x1b[?1049l";
+    assert!(
+        bytes.windows(reset.len()).any(|window| window == reset),
+        "{:?}",
+        String::from_utf8_lossy(&bytes)
+    );
 }
