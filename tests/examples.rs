@@ -197,10 +197,8 @@ fn tui_leaves_a_usable_terminal_after_kill_9() {
         // pseudo-terminal reports its terminal's termios.
         let mut termios: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: a valid descriptor and valid memory.
-        assert_eq!(
-            unsafe { libc::tcgetattr(terminal.as_raw_fd(), &raw mut termios) },
-            0
-        );
+        let got = unsafe { libc::tcgetattr(terminal.as_raw_fd(), &raw mut termios) };
+        assert_eq!(got, 0, "tcgetattr");
         termios.c_lflag & (libc::ECHO | libc::ICANON | libc::ISIG)
     };
     let (mut master, mut slave) = (-1, -1);
