@@ -74,6 +74,7 @@ fn main() {
     let runs = if quick { 5 } else { 20 };
     eprintln!("guardian calls: {runs} runs...");
     rows.extend(guardian_rows(&bin, runs));
+    rows.push(terminal_row(&bin, runs));
 
     // 7. Idle cost.
     let (ticks, threads) = idle(&bin.join("idle"));
@@ -236,6 +237,55 @@ fn guardian_rows(bin: &Path, runs: usize) -> Vec<Row> {
             true,
         ),
     ]
+}
+
+/// `restore_terminal` on a pseudo-terminal (its stdin), against spawning `true`.
+fn terminal_row(bin: &Path, runs: usize) -> Row {
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+
+    let mut columns: [Vec<u64>; 2] = Default::default();
+    for _ in 0..runs {
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty writes two descriptors; null name, termios and size ask for the
+        // defaults.
+        let opened = unsafe {
+            libc::openpty(
+                &raw mut master,
+                &raw mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(opened, 0, "openpty");
+        // SAFETY: two new descriptors that nothing else owns.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let output = Command::new(bin.join("terminal_calls"))
+            .stdin(Stdio::from(slave))
+            .stderr(Stdio::null())
+            .output()
+            .expect("terminal_calls runs");
+        drop(master);
+        assert!(output.status.success(), "terminal_calls failed");
+        let text = String::from_utf8_lossy(&output.stdout);
+        for (column, value) in columns.iter_mut().zip(text.split_whitespace()) {
+            column.push(value.parse().expect("a number"));
+        }
+    }
+    let [spawn, first] = columns;
+    Row::new(
+        "`restore_terminal` on a terminal (records it, starts the guardian)",
+        format!(
+            "{} (spawning `true`: {})",
+            us(median(&first)),
+            us(median(&spawn))
+        ),
+        "vs spawning and reaping `true` in the same program",
+        ratio(&first, &spawn),
+        "(context)",
+        true,
+    )
 }
 
 /// The rows for dropping 100,000 scoped guards, against 10,000.
