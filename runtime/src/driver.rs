@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
 use crate::state::Delivery;
 use crate::sys::{self, Action, Caught, Sender};
-use crate::{exec, output, terminal};
+use crate::{exec, output};
 use crate::{Reason, Signal};
 
 /// The runtime of the process.
@@ -382,10 +382,22 @@ fn conclude_with(reason: Reason, host: &Process) {
         last_words();
     }
     // After the cleanups: one that puts the terminal back its own way goes first.
-    terminal::restore();
+    if let Some(work) = AFTER_CLEANUPS.get() {
+        work();
+    }
     if let Some(signal) = signal {
         sys::die_by(signal);
     }
+}
+
+/// What every ending does once the cleanups are done, if a feature asked for it (the
+/// terminal's restore): through a pointer, so that a program that never calls
+/// `restore_terminal` does not carry its code (nor the guardian's, which it reaches).
+static AFTER_CLEANUPS: OnceLock<fn()> = OnceLock::new();
+
+/// Sets [`AFTER_CLEANUPS`] (once: one feature uses it).
+pub(crate) fn after_cleanups(work: fn()) {
+    let _ = AFTER_CLEANUPS.set(work);
 }
 
 /// What the process does last before it ends by a signal or through `on_exit::exit`, once

@@ -4,13 +4,11 @@
 //! thread that holds stdout's lock.
 
 use std::io::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::Duration;
 
 use crate::driver;
-use crate::sys;
 
 /// The longest the ending waits for the flush. A thread may hold stdout's lock for ever
 /// (blocked writing to a full pipe nobody reads, or stopped inside `println!` by the signal),
@@ -18,27 +16,26 @@ use crate::sys;
 /// goes on without it after this long.
 pub(crate) const FLUSH_LIMIT: Duration = Duration::from_millis(200);
 
+/// How many flushes have finished: the ending waits for the count to move.
+static FLUSHED: AtomicU32 = AtomicU32::new(0);
+
 /// Flushes std's stdout, waiting at most [`FLUSH_LIMIT`]. After that (or if no thread can be
 /// started) the flush is skipped: the process is ending anyway.
 pub(crate) fn flush_stdout() {
-    let flushed = Arc::new(AtomicBool::new(false));
-    let waiting = thread::current();
-    let done = Arc::clone(&flushed);
-    let flush = move || {
+    let before = FLUSHED.load(Ordering::Acquire);
+    let flush = || {
         let _ = std::io::stdout().flush();
-        done.store(true, Ordering::Release);
-        waiting.unpark();
+        FLUSHED.fetch_add(1, Ordering::AcqRel);
     };
     if driver::spawn("on-exit-flush", Box::new(flush)).is_err() {
         return;
     }
-    // In the platform's monotonic nanoseconds: `Instant` would bring std's clock code.
-    let limit = u64::try_from(FLUSH_LIMIT.as_nanos()).unwrap_or(u64::MAX);
-    let deadline = sys::now_ns().saturating_add(limit);
-    while !flushed.load(Ordering::Acquire) {
-        match deadline.checked_sub(sys::now_ns()) {
-            Some(left) if left > 0 => thread::park_timeout(Duration::from_nanos(left)),
-            _ => return,
-        }
+    // Looks every millisecond: a flush is quick, and a sleep costs the binary less than a
+    // wake-up (this is in every program).
+    let step = Duration::from_millis(1);
+    let mut waited = Duration::ZERO;
+    while FLUSHED.load(Ordering::Acquire) == before && waited < FLUSH_LIMIT {
+        thread::sleep(step);
+        waited += step;
     }
 }

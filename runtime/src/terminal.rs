@@ -65,6 +65,7 @@ pub fn restore_terminal() -> io::Result<()> {
     };
     let guardian = guardian::arm_terminal(&terminal)?;
     driver::ensure_installed();
+    driver::after_cleanups(restore);
     RECORDED.publish(Recorded {
         terminal,
         guardian,
@@ -75,7 +76,7 @@ pub fn restore_terminal() -> io::Result<()> {
 
 /// Puts the recorded terminal back (the driver calls it once the cleanups are done), then
 /// tells the guardian it need not.
-pub(crate) fn restore() {
+fn restore() {
     let Some(recorded) = RECORDED.get() else {
         return;
     };
