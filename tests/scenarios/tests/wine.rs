@@ -406,4 +406,32 @@ fn a_forged_or_leaked_guardian_variable_changes_nothing() {
         );
     }
     let _ = fs::remove_dir_all(&root);
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn exec_ends_with_the_command_s_exit_code() {
+    // `cmd` takes the code as a signed number: 0xC000013A (what Ctrl-C ends a process with)
+    // is -1073741510.
+    for (code, typed) in [(0_u32, "0"), (3, "3"), (0xC000_013A, "-1073741510")] {
+        let outcome = Scenario::wine("exec")
+            .arg("cmd")
+            .arg("/c")
+            .arg(&format!("exit {typed}"))
+            .run();
+        outcome.assert_cleaned_once("Exited");
+        outcome.assert_windows_code(code);
+    }
+}
+
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn restore_terminal_with_or_without_a_console_keeps_every_ending_as_it_was() {
+    // Pipes only: nothing to record, `Ok(())`.
+    let outcome = Scenario::wine("tui").env("TUI_MODE", "none").run();
+    outcome.assert_cleaned_once("Returned");
+    outcome.assert_windows_code(0);
+    // Wine's console on a pseudo-terminal: the console modes are recorded and put back (what
+    // wine shows: the record and the restore do not disturb the ending).
+    let outcome = on_a_console(Scenario::wine("tui").env("TUI_MODE", "none"));
+    outcome.assert_cleaned_once("Returned");
+    outcome.assert_windows_code(0);
 }
