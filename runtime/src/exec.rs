@@ -68,7 +68,8 @@ pub fn exec(command: &mut Command) -> io::Error {
         Ok(child) => child,
         Err(error) => {
             CHILD.store(0, Ordering::Release);
-            PENDING.store(0, Ordering::Release);
+            // There is no child: what came meanwhile is this process's own, as usual.
+            pass_pending(i32::try_from(std::process::id()).unwrap_or(i32::MAX));
             return error;
         }
     };
@@ -118,7 +119,8 @@ pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
     }
 }
 
-/// Passes on the signals that came while the child was being started.
+/// Passes on the signals that came while the child was being started (to this process
+/// itself if it could not start).
 fn pass_pending(pid: i32) {
     let pending = PENDING.swap(0, Ordering::AcqRel);
     for signal in Signal::ALL {
