@@ -134,3 +134,15 @@ fn a_command_that_cannot_start_returns_the_error() {
     outcome.assert_cleaned_once("Exited");
     outcome.assert_code(127);
 }
+
+#[test]
+fn an_exit_on_another_thread_waits_for_the_command() {
+    let outcome = wrapper("sleep:500").env("EXEC_EXIT_AFTER", "50:5").run();
+    let position = |line: &str| outcome.log.iter().position(|logged| logged == line);
+    let exits = position("another thread exits").expect("the thread exits");
+    let done = position("child done").expect("the command ran to its end");
+    let cleanup = position("cleanup Exited").expect("the cleanup ran");
+    assert!(exits < done && done < cleanup, "{outcome:#?}");
+    outcome.assert_cleaned_once("Exited");
+    outcome.assert_code(5);
+}

@@ -12,6 +12,16 @@ fn main() {
     let mut args = std::env::args_os().skip(1);
     let program = args.next().expect("a command to run");
     log("ready");
+    // `EXEC_EXIT_AFTER=MS:N`: another thread calls `process::exit(N)` while the command runs.
+    if let Ok(setting) = std::env::var("EXEC_EXIT_AFTER") {
+        let (ms, code) = setting.split_once(':').expect("MS:N");
+        let (ms, code): (u64, i32) = (ms.parse().expect("ms"), code.parse().expect("a code"));
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            log("another thread exits");
+            std::process::exit(code);
+        });
+    }
     let error = on_exit::exec(Command::new(program).args(args));
     log(&format!("exec returned: {error}"));
     on_exit::exit(127);

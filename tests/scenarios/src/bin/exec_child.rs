@@ -1,6 +1,6 @@
 //! The child that the `exec` scenarios run, without on-exit: it logs each `SIGINT`, `SIGTERM`
 //! and `SIGHUP` it gets (`child got N`), and ends as `EXEC_CHILD` says: `code:N` or `die:N`
-//! at once, or `after-signal:MS:HOW` (MS milliseconds after the first signal, then `HOW`).
+//! at once, `sleep:MS` (then logs `child done` and exits 0), or `after-signal:MS:HOW` (MS milliseconds after the first signal, then `HOW`).
 
 #[cfg(unix)]
 mod unix {
@@ -20,6 +20,11 @@ mod unix {
     fn end(how: &str) -> ! {
         match how.split_once(':') {
             Some(("code", code)) => std::process::exit(code.parse().expect("a code")),
+            Some(("sleep", ms)) => {
+                thread::sleep(Duration::from_millis(ms.parse().expect("milliseconds")));
+                log("child done");
+                std::process::exit(0)
+            }
             Some(("die", signal)) => {
                 let signal: i32 = signal.parse().expect("a signal number");
                 let _ = signal_hook::low_level::emulate_default_handler(signal);
