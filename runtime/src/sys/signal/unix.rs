@@ -136,7 +136,8 @@ extern "C" fn handler(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_vo
 
 /// Who sent the signal: the tty driver sends Ctrl-C, Ctrl-\\ and a hang-up from the kernel
 /// (`SI_KERNEL` on Linux; no sending process elsewhere), `kill` from a process (`SI_USER`,
-/// with its pid). Async-signal-safe: it reads the siginfo the kernel filled.
+/// with its pid). (FreeBSD and macOS are only built, not run: their tty signals are assumed
+/// to carry no sender's pid.) Async-signal-safe: it reads the siginfo the kernel filled.
 fn sender(info: *mut libc::siginfo_t) -> Sender {
     // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo (null is checked anyway).
     let Some(info) = (unsafe { info.as_ref() }) else {
@@ -144,9 +145,10 @@ fn sender(info: *mut libc::siginfo_t) -> Sender {
     };
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let from_kernel = info.si_code == libc::SI_KERNEL;
+    // Elsewhere the terminal's signals name no sending process.
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     // SAFETY: si_pid is set for every signal a process sends, and zero otherwise.
-    let from_kernel = info.si_code != libc::SI_USER || unsafe { info.si_pid() } == 0;
+    let from_kernel = unsafe { info.si_pid() } == 0;
     if from_kernel {
         Sender::Terminal
     } else {
