@@ -19,7 +19,7 @@ pub(crate) fn wait_unreaped(child: &Child) -> io::Result<()> {
             libc::waitid(
                 libc::P_PID,
                 pid,
-                &raw mut info,
+                std::ptr::addr_of_mut!(info),
                 libc::WEXITED | libc::WNOWAIT,
             )
         };

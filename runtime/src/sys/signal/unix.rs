@@ -317,7 +317,7 @@ pub(crate) fn die_like_a_child(raw: i32) -> ! {
         rlim_max: 0,
     };
     // SAFETY: setrlimit reads one valid rlimit; lowering a limit needs no privilege.
-    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const none) };
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, std::ptr::addr_of!(none)) };
     die_by_raw(raw)
 }
 

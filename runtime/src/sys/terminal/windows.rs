@@ -24,7 +24,8 @@ fn mode_of(which: u32) -> Option<(isize, u32)> {
     unsafe {
         let handle = GetStdHandle(which);
         let mut mode = 0;
-        (GetConsoleMode(handle, &raw mut mode) != 0).then_some((handle as isize, mode))
+        (GetConsoleMode(handle, std::ptr::addr_of_mut!(mode)) != 0)
+            .then_some((handle as isize, mode))
     }
 }
 
@@ -45,7 +46,7 @@ impl Terminal {
             // SAFETY: a console handle of this process; GetConsoleMode writes one u32,
             // WriteConsoleA reads `RESET`, SetConsoleMode takes integers.
             unsafe {
-                if GetConsoleMode(handle, &raw mut now) != 0
+                if GetConsoleMode(handle, std::ptr::addr_of_mut!(now)) != 0
                     && now & ENABLE_VIRTUAL_TERMINAL_PROCESSING != 0
                 {
                     let mut written = 0;
@@ -54,7 +55,7 @@ impl Terminal {
                         handle,
                         RESET.as_ptr(),
                         RESET.len() as u32,
-                        &raw mut written,
+                        std::ptr::addr_of_mut!(written),
                         std::ptr::null(),
                     );
                 }
