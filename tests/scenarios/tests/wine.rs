@@ -406,6 +406,8 @@ fn a_forged_or_leaked_guardian_variable_changes_nothing() {
         );
     }
     let _ = fs::remove_dir_all(&root);
+}
+
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn exec_ends_with_the_command_s_exit_code() {
