@@ -14,8 +14,9 @@ use std::process::{Command, Stdio};
 use std::ptr;
 use std::time::Duration;
 
-use super::channel::{socket_pair, wait_readable, Inbox, Link};
+use super::channel::{socket_pair, wait_readable, Link};
 use super::hook::{secure_execution, GUARDIAN_VARIABLE};
+use super::inbox::Inbox;
 
 /// The guardian's name, as `comm` and `argv[0]`: not the program's, so that `pkill NAME`
 /// of the program does not match it.

@@ -13,15 +13,17 @@ mod credentials;
 mod entry;
 mod entry_point;
 mod hook;
+mod inbox;
 mod limits;
 mod pidfd;
 mod remove;
 
 pub(crate) use self::bootstrap::start_guardian;
-pub(crate) use self::channel::{path_bytes, path_from_bytes, Inbox, Link};
+pub(crate) use self::channel::{path_bytes, path_from_bytes, Link};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) use self::credentials::{current_rights, Identity, Sender};
 pub(crate) use self::entry::Entry;
+pub(crate) use self::inbox::Inbox;
 pub(crate) use self::limits::raise_descriptor_limit;
 pub(crate) use self::pidfd::{watch, Process, GUARDIAN_KILLS};
 pub(crate) use self::remove::account_homes;
