@@ -1,0 +1,144 @@
+//! Cold builds of a quick script, with the attribute, the builder and ctrlc.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::measure::run;
+use crate::table::{median, Row};
+
+/// Median cold-build times of the same quick script with the attribute and with ctrlc.
+/// The quick script three ways: the attribute, the builder without the `macros` feature, and
+/// ctrlc by hand. For each job count, a row for each of ours against ctrlc, on CPU time.
+pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
+    let dir = root.join("target/bench-cold");
+    let on_exit = |features: &str| {
+        format!(
+            "on-exit = {{ path = {:?}{features} }}",
+            root.display().to_string()
+        )
+    };
+    let attribute = quick_script(
+        &dir.join("attribute"),
+        &on_exit(""),
+        "#[on_exit::on_exit(cleanup)]\nfn main() {\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let builder = quick_script(
+        &dir.join("builder"),
+        &on_exit(", default-features = false"),
+        "fn main() {\n    let _guard = on_exit::Config::new(cleanup).install();\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let ctrlc = quick_script(
+        &dir.join("ctrlc"),
+        "ctrlc = \"3.5\"",
+        "fn main() {\n    ctrlc::set_handler(cleanup).expect(\"handler\");\n    println!(\"working\");\n    cleanup();\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let mut rows = Vec::new();
+    for jobs in [1, 2] {
+        // Interleaved, so that a change in the machine's load hits the three scripts alike.
+        let mut runs: [Vec<(u64, u64)>; 3] = Default::default();
+        for _ in 0..samples {
+            for (script, runs) in [&attribute, &builder, &ctrlc].into_iter().zip(&mut runs) {
+                runs.push(cold_build(script, jobs));
+            }
+        }
+        let [(attribute_cpu, attribute_wall), (builder_cpu, builder_wall), (ctrlc_cpu, ctrlc_wall)] =
+            runs.map(|runs| {
+                let cpu: Vec<u64> = runs.iter().map(|run| run.0).collect();
+                let wall: Vec<u64> = runs.iter().map(|run| run.1).collect();
+                (median(&cpu), median(&wall))
+            });
+        for (what, cpu, wall, target, limit) in [
+            (
+                if jobs == 1 {
+                    "cold build, `#[on_exit]`, -j1"
+                } else {
+                    "cold build, `#[on_exit]`, -j2"
+                },
+                attribute_cpu,
+                attribute_wall,
+                "CPU ≤ 1.3x",
+                1.3,
+            ),
+            (
+                if jobs == 1 {
+                    "cold build, `Config` without `macros`, -j1"
+                } else {
+                    "cold build, `Config` without `macros`, -j2"
+                },
+                builder_cpu,
+                builder_wall,
+                "CPU ≤ 1.00x",
+                1.0,
+            ),
+        ] {
+            rows.push(Row::new(
+                what,
+                format!(
+                    "CPU {:.2} s, wall {:.2} s (ctrlc: CPU {:.2} s, wall {:.2} s)",
+                    cpu / 1e9,
+                    wall / 1e9,
+                    ctrlc_cpu / 1e9,
+                    ctrlc_wall / 1e9
+                ),
+                "vs the same script with ctrlc",
+                format!(
+                    "{:.2}x CPU, {:.2}x wall",
+                    cpu / ctrlc_cpu,
+                    wall / ctrlc_wall
+                ),
+                target,
+                cpu <= ctrlc_cpu * limit,
+            ));
+        }
+    }
+    rows
+}
+
+pub(crate) fn quick_script(dir: &Path, dependency: &str, main: &str) -> PathBuf {
+    fs::create_dir_all(dir.join("src")).expect("the script's folder");
+    let manifest = format!(
+        "[package]\nname = \"quick-script\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependency}\n\n[workspace]\n"
+    );
+    fs::write(dir.join("Cargo.toml"), manifest).expect("Cargo.toml");
+    fs::write(dir.join("src/main.rs"), main).expect("main.rs");
+    // Fetched once: the measurement is the build, not the download.
+    run(Command::new("cargo").arg("fetch").current_dir(dir));
+    dir.to_path_buf()
+}
+
+/// One cold build of `script` with `jobs` jobs: (CPU time of cargo and the compilers it ran,
+/// wall time), in nanoseconds.
+pub(crate) fn cold_build(script: &Path, jobs: usize) -> (u64, u64) {
+    let target = script.join("target");
+    let _ = fs::remove_dir_all(&target);
+    let before = children_cpu_ns();
+    let start = Instant::now();
+    // Not incremental: on-exit is a path dependency here, and cargo builds path dependencies
+    // incrementally (which costs it about 1.5 s of CPU), but a user gets it from crates.io,
+    // built once like ctrlc. The same for all three scripts.
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "--offline", "-j", &jobs.to_string()])
+        .env("CARGO_INCREMENTAL", "0")
+        .current_dir(script)
+        .stderr(Stdio::null()));
+    let wall = start.elapsed();
+    let cpu = children_cpu_ns().saturating_sub(before);
+    (cpu, u64::try_from(wall.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// User plus system time of every child process waited for so far, in nanoseconds.
+pub(crate) fn children_cpu_ns() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the rusage it is given; zeroed memory is a valid rusage.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let ns = |time: libc::timeval| {
+        u64::try_from(time.tv_sec).unwrap_or(0) * 1_000_000_000
+            + u64::try_from(time.tv_usec).unwrap_or(0) * 1_000
+    };
+    ns(usage.ru_utime) + ns(usage.ru_stime)
+}
