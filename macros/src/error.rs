@@ -53,10 +53,13 @@ impl Error {
     }
 
     /// `::core::compile_error! { "..." }` for each mistake: the path at its start, the braces
-    /// at its end, so that rustc underlines the whole mistake.
+    /// at its end, so that rustc underlines the whole mistake. The path resolves at the
+    /// macro's own site (in an edition-2015 crate, `::core` at the user's would be a path
+    /// from the crate's root).
     pub(crate) fn to_compile_error(&self) -> TokenStream {
         let mut output = TokenStream::new();
         for Message { start, end, text } in &self.messages {
+            let start = &Span::mixed_site().located_at(*start);
             let punct = |char, spacing| {
                 let mut punct = Punct::new(char, spacing);
                 punct.set_span(*start);

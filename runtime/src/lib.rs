@@ -17,6 +17,7 @@
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
 //! - `context.rs`: an `io::Error` saying what failed, with the original as its `source()`.
+//! - `expansion.rs`: what the `#[on_exit]` expansion calls around `main`'s body.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
 //!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
@@ -41,6 +42,8 @@ mod config;
 mod context;
 #[cfg(not(on_exit_loom))]
 mod driver;
+#[cfg(not(on_exit_loom))]
+mod expansion;
 #[cfg(not(on_exit_loom))]
 mod guardian;
 #[cfg(all(test, on_exit_loom))]
@@ -75,6 +78,8 @@ pub mod __private {
     use std::process::Termination;
 
     use crate::{driver, Guard};
+
+    pub use crate::expansion::{finish, hold, start, Main};
 
     /// `main`'s last step, with the value its body produced (every temporary of the body
     /// already dropped). If a signal asked the process to end, `main`'s result is reported
