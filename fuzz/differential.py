@@ -99,7 +99,6 @@ OPTIONS = [
     (", timeout = \"0s\"", None),
     (", timeout = \"5\"", None),
     (", timeout = 5", None),
-    (", timeout = \"\\q\"", None),
     (", bogus", None),
     (", graceful, graceful", None),
     (", graceful = true", None),

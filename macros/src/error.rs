@@ -47,6 +47,12 @@ impl Error {
         }
     }
 
+    /// How many mistakes (for tests and the fuzz target).
+    #[cfg_attr(not(any(test, fuzzing)), allow(dead_code))]
+    pub(crate) fn count(&self) -> usize {
+        self.messages.len()
+    }
+
     /// Adds `other`'s mistakes after these.
     pub(crate) fn combine(&mut self, other: Error) {
         self.messages.extend(other.messages);

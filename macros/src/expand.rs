@@ -1,8 +1,9 @@
 //! Code generation, from the typed inputs only.
 
-use crate::args::{self, is, is_ident, respan, Args};
+use crate::args::{self, Args};
 use crate::error::Error;
 use crate::item::{self, MainFn, Mistake};
+use crate::token::{is, is_ident, respan};
 use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
 /// The whole attribute: parse, then expand the function or the errors. Also what the fuzz
@@ -87,11 +88,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         name.into(),
         code(if is_async { "().await" } else { "()" }, hidden),
     ]);
-    let arguments = join([
-        private.clone(),
-        code("start(),", hidden),
-        call,
-    ]);
+    let arguments = join([private.clone(), code("start(),", hidden), call]);
     let finish = join([
         private,
         code("finish", hidden),
