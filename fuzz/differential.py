@@ -144,6 +144,87 @@ SHAPES = [
     ("", "let x = String::new(); let r = &x; std::mem::drop(x); let _ = r;", None),  # borrowck: both reject
 ]
 
+# Whole programs after the prelude: (first edition, with the attribute, with the builder).
+B = "let _guard = on_exit::Config::new(cleanup)"
+SPECIALS = [
+    ("2015", "macro_rules! m { ($h:expr) => { #[on_exit::on_exit($h)] fn main() {} } } m!(cleanup);",
+     "macro_rules! m { ($h:expr) => { fn main() { let _guard = on_exit::Config::new($h).install(); } } } m!(cleanup);"),
+    ("2015", "macro_rules! m { ($h:expr) => { #[on_exit::on_exit($h, graceful)] fn main() {} } } m!(|| ());",
+     "fn main() { let _guard = on_exit::Config::new(|| ()).graceful().install(); }"),
+    ("2015", "macro_rules! m { ($h:path) => { #[on_exit::on_exit($h)] fn main() {} } } m!(app::cleanup);",
+     "fn main() { let _guard = on_exit::Config::new(app::cleanup).install(); }"),
+    ("2015", "macro_rules! m { ($l:literal) => { #[on_exit::on_exit(cleanup, timeout = $l)] fn main() {} } } m!(\"5s\");",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($l:expr) => { #[on_exit::on_exit(cleanup, timeout = $l)] fn main() {} } } m!(\"5s\");",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($m:meta) => { #[on_exit::on_exit(cleanup, $m)] fn main() {} } } m!(graceful);",
+     "fn main() { %s.graceful().install(); }" % B),
+    ("2015", "macro_rules! m { ($m:meta) => { #[on_exit::on_exit(cleanup, $m)] fn main() {} } } m!(timeout = \"1s\");",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($m:meta) => { #[on_exit::on_exit(cleanup, $m)] fn main() {} } } m!(signals(interrupt));",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($p:path) => { #[on_exit::on_exit(cleanup, crate = $p)] fn main() {} } } m!(on_exit);",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($v:vis) => { #[on_exit::on_exit(cleanup)] $v fn main() {} } } m!(pub);",
+     "pub fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($b:block) => { #[on_exit::on_exit(cleanup)] fn main() $b } } m!({ cleanup(); });",
+     "fn main() { %s.install(); cleanup(); }" % B),
+    ("2015", "macro_rules! m { ($t:ty) => { #[on_exit::on_exit(cleanup)] fn main() -> $t { Ok(()) } } } m!(Result<(), String>);",
+     "fn main() -> Result<(), String> { %s.install(); Ok(()) }" % B),
+    ("2015", "macro_rules! m { ($t:ty) => { #[on_exit::on_exit(cleanup)] fn main() -> $t { Err(Box::new(MyError)) } } } m!(Res);",
+     "fn main() -> Res { %s.install(); Err(Box::new(MyError)) }" % B),
+    ("2015", "macro_rules! m { ($i:item) => { #[on_exit::on_exit(cleanup)] $i } } m!(fn main() {});",
+     "fn main() { %s.install(); }" % B),
+    ("2015", "macro_rules! m { ($($t:tt)*) => { #[on_exit::on_exit($($t)*)] fn main() {} } } m!(cleanup, graceful);",
+     "fn main() { %s.graceful().install(); }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { #![allow(unused)] let x = 1; }",
+     "fn main() { #![allow(unused)] %s.install(); let x = 1; }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] #[inline] fn main() { }",
+     "#[inline] fn main() { %s.install(); }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() where { }",
+     "fn main() where { %s.install(); }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { fn cleanup() {} }",
+     "fn main() { %s.install(); fn cleanup() {} }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let cleanup = 5; let _ = cleanup; }",
+     "fn main() { %s.install(); let cleanup = 5; let _ = cleanup; }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() -> Result<(), std::num::ParseIntError> { let _: u8 = \"1\".parse()?; Ok(()) }",
+     "fn main() -> Result<(), std::num::ParseIntError> { %s.install(); let _: u8 = \"1\".parse()?; Ok(()) }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() -> Result<(), Box<dyn std::error::Error>> { let _: u8 = \"1\".parse()?; Ok(()) }",
+     "fn main() -> Result<(), Box<dyn std::error::Error>> { %s.install(); let _: u8 = \"1\".parse()?; Ok(()) }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let v = vec![1]; let r = &v; drop(v); r.len(); }",
+     "fn main() { %s.install(); let v = vec![1]; let r = &v; drop(v); r.len(); }" % B),
+    ("2018", "#[on_exit::on_exit(cleanup)] #[tokio::main] async fn main() { tokio::task::yield_now().await; }",
+     "#[tokio::main] async fn main() { %s.install(); tokio::task::yield_now().await; }" % B),
+    ("2018", "#[tokio::main] #[on_exit::on_exit(cleanup)] async fn main() { tokio::task::yield_now().await; }",
+     "#[tokio::main] async fn main() { %s.install(); tokio::task::yield_now().await; }" % B),
+    ("2018", "#[on_exit::on_exit(cleanup)] #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> { if 1 > 2 { return Err(Box::new(MyError)); } Ok(()) }",
+     "#[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> { %s.install(); if 1 > 2 { return Err(Box::new(MyError)); } Ok(()) }" % B),
+    ("2018", "#[tokio::main] #[on_exit::on_exit(cleanup)] async fn main() -> Result<(), Box<dyn std::error::Error>> { if 1 > 2 { return Err(Box::new(MyError)); } Ok(()) }",
+     "#[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> { %s.install(); if 1 > 2 { return Err(Box::new(MyError)); } Ok(()) }" % B),
+    ("2018", "#[on_exit::on_exit(cleanup)] #[tokio::main] async fn main() { fn cleanup() {} let m = std::sync::Mutex::new(1); *m.lock().unwrap() += 1 }",
+     "#[tokio::main] async fn main() { %s.install(); fn cleanup() {} let m = std::sync::Mutex::new(1); *m.lock().unwrap() += 1 }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let x = std::sync::Mutex::new(1); *x.lock().unwrap() += 1 }",
+     "fn main() { %s.install(); let x = std::sync::Mutex::new(1); *x.lock().unwrap() += 1 }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() -> u32 { let x = std::sync::Mutex::new(1); let v = *x.lock().unwrap(); v }",
+     "fn main() -> u32 { %s.install(); let x = std::sync::Mutex::new(1); let v = *x.lock().unwrap(); v }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() -> std::process::ExitCode { let x = std::sync::Mutex::new(1); std::process::ExitCode::from(*x.lock().unwrap()) }",
+     "fn main() -> std::process::ExitCode { %s.install(); let x = std::sync::Mutex::new(1); std::process::ExitCode::from(*x.lock().unwrap()) }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let s = String::new(); let l = s.as_str().len(); let _ = l; }",
+     "fn main() { %s.install(); let s = String::new(); let l = s.as_str().len(); let _ = l; }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let c = std::cell::RefCell::new(vec![1]); c.borrow().len(); }",
+     "fn main() { %s.install(); let c = std::cell::RefCell::new(vec![1]); c.borrow().len(); }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let c = std::cell::RefCell::new(vec![1]); c.borrow().len() }",
+     "fn main() { %s.install(); let c = std::cell::RefCell::new(vec![1]); c.borrow().len() }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let c = std::cell::RefCell::new(1); let _n = *c.borrow(); }",
+     "fn main() { %s.install(); let c = std::cell::RefCell::new(1); let _n = *c.borrow(); }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let c = std::cell::RefCell::new(1); match *c.borrow() { _ => () } }",
+     "fn main() { %s.install(); let c = std::cell::RefCell::new(1); match *c.borrow() { _ => () } }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let x = 1; if let Some(_) = Some(&x) { } }",
+     "fn main() { %s.install(); let x = 1; if let Some(_) = Some(&x) { } }" % B),
+    ("2015", "#[on_exit::on_exit(cleanup)] fn main() { let x = std::sync::Mutex::new(Some(1)); if let Some(_) = *x.lock().unwrap() { } }",
+     "fn main() { %s.install(); let x = std::sync::Mutex::new(Some(1)); if let Some(_) = *x.lock().unwrap() { } }" % B),
+]
+
 SIGNATURES = [
     ("fn main()", None),
     ("pub fn main()", None),
@@ -192,12 +273,17 @@ def corpus(limit, seed):
         for name in ["__on_exit_guard", "__on_exit_result"]:
             cases.append((edition, HANDLERS[0], OPTIONS[0], SHAPES[4], SIGNATURES[0],
                           "struct %s;" % name))
+    for edition in EDITIONS:
+        for first, attr, builder in SPECIALS:
+            if int(edition) >= int(first):
+                cases.append((edition, attr, builder))
+    strict = len(cases)
     # Then random combinations.
     everything = list(itertools.product(EDITIONS, HANDLERS, OPTIONS, SHAPES, SIGNATURES))
     rng.shuffle(everything)
     for combo in everything[: max(0, limit - len(cases))]:
         cases.append(combo + ("",))
-    return cases
+    return cases, strict
 
 
 def check(args):
@@ -226,12 +312,18 @@ def main():
     rlib = max(glob.glob(os.path.join(options.deps, "libon_exit-*.rlib")), key=os.path.getmtime)
     base = ["rustc", "--crate-type", "bin", "--crate-name", "case", "--emit=metadata",
             "--extern", "on_exit=" + rlib, "-L", "dependency=" + options.deps]
-    cases = corpus(options.limit, options.seed)
+    cases, strict = corpus(options.limit, options.seed)
     jobs = []
-    for edition, handler, opts, shape, signature, extra in cases:
-        args = base + ["--edition", edition]
-        attr = program(edition, handler, opts, shape, signature, extra, "attr")
-        builder = program(edition, handler, opts, shape, signature, extra, "builder")
+    tokio = glob.glob(os.path.join(options.deps, "libtokio-*.rlib"))
+    if tokio:
+        base += ["--extern", "tokio=" + max(tokio, key=os.path.getmtime)]
+    for case in cases:
+        args = base + ["--edition", case[0]]
+        if len(case) == 3:
+            attr, builder = PRELUDE + case[1], PRELUDE + case[2]
+        else:
+            attr = program(*case, "attr")
+            builder = program(*case, "builder")
         jobs.append((args, attr))
         jobs.append((args, builder))
     with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
@@ -244,11 +336,13 @@ def main():
             disagree.append((case, jobs[2 * index][1], attr[3], builder[3] if builder else ""))
         if attr[1]:
             panics.append((case, jobs[2 * index][1], attr[3]))
-        if builder is None and not attr[0] and attr[2] != 1:
+        # One error per mistake: checked where the attribute is the only mistake.
+        if index < strict and builder is None and not attr[0] and attr[2] != 1:
             noisy.append((case, jobs[2 * index][1], attr[3]))
-    print("programs: %d (x2 compiled), disagreements: %d, panics: %d, "
-          "invalid attributes with other than one error: %d"
-          % (len(cases), len(disagree), len(panics), len(noisy)))
+    accepted = sum(1 for index in range(len(cases)) if results[2 * index][0])
+    print("programs: %d (x2 compiled; %d accepted with the attribute), disagreements: %d, "
+          "panics: %d, invalid attributes (alone) with other than one error: %d"
+          % (len(cases), accepted, len(disagree), len(panics), len(noisy)))
     for title, found in [("DISAGREE", disagree), ("PANIC", panics), ("NOISY", noisy)]:
         for item in found[: options.show]:
             source = item[1].split(PRELUDE, 1)[-1].strip().replace("\n", " ")

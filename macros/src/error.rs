@@ -48,7 +48,7 @@ impl Error {
     }
 
     /// How many mistakes (for tests and the fuzz target).
-    #[cfg_attr(not(any(test, fuzzing)), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn count(&self) -> usize {
         self.messages.len()
     }
@@ -58,31 +58,23 @@ impl Error {
         self.messages.extend(other.messages);
     }
 
-    /// `::core::compile_error! { "..." }` for each mistake: the path at its start, the braces
-    /// at its end, so that rustc underlines the whole mistake. The path resolves at the
-    /// macro's own site (in an edition-2015 crate, `::core` at the user's would be a path
-    /// from the crate's root).
+    /// `compile_error! { "..." }` for each mistake: the name at its start, the braces at its
+    /// end, so that rustc underlines the whole mistake. No `::core::` before it: at the
+    /// user's span that path is one from the crate's root in edition 2015, and at the macro's
+    /// own span every error would carry a note that it comes from the macro. The built-in
+    /// macro is in every crate's prelude.
     pub(crate) fn to_compile_error(&self) -> TokenStream {
         let mut output = TokenStream::new();
         for Message { start, end, text } in &self.messages {
-            let start = &Span::mixed_site().located_at(*start);
-            let punct = |char, spacing| {
-                let mut punct = Punct::new(char, spacing);
-                punct.set_span(*start);
-                TokenTree::Punct(punct)
-            };
+            let mut bang = Punct::new('!', Spacing::Alone);
+            bang.set_span(*start);
             let mut message = Literal::string(text);
             message.set_span(*end);
             let mut braces = Group::new(Delimiter::Brace, TokenTree::Literal(message).into());
             braces.set_span(*end);
             output.extend([
-                punct(':', Spacing::Joint),
-                punct(':', Spacing::Alone),
-                TokenTree::Ident(Ident::new("core", *start)),
-                punct(':', Spacing::Joint),
-                punct(':', Spacing::Alone),
                 TokenTree::Ident(Ident::new("compile_error", *start)),
-                punct('!', Spacing::Alone),
+                TokenTree::Punct(bang),
                 TokenTree::Group(braces),
             ]);
         }

@@ -27,24 +27,33 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     fn __on_exit_main() -> R {                  // `async fn` for an async `main`
-///         ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
-///         BODY
-///     }
 ///     #[allow(unreachable_code)]
-///     { ::on_exit::__private::finish(::on_exit::__private::start(), __on_exit_main()) }
+///     {
+///         ::on_exit::__private::finish(
+///             ::on_exit::__private::start(),
+///             (|| -> R {
+///                 ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
+///                 BODY
+///             })(),
+///         )
+///     }
 /// }
 /// ```
 ///
-/// The body is a function of its own with `main`'s return type and the user's own braces,
-/// and the install is its first statement: it is checked against `main`'s declared type as
-/// without the attribute (coercions, `impl Trait`, `!`), keeps the user's edition's rules for
-/// the temporaries of its last expression, and the handler sees what `main`'s first statement
-/// sees, the items declared in the body included. Every temporary of the body is dropped
-/// before the cleanup, in every edition, and a `return` or `?` in it still reaches `finish`,
-/// which reports an `Err` before a signal's death. The expansion binds no local: a name of
-/// its could be a unit struct of the user's. `finish` takes the guard `hold` parked; if the
-/// body unwinds, `start`'s value drops it.
+/// The body is a closure typed with `main`'s return type, in the user's own braces, and the
+/// install is its first statement: the body is checked against `main`'s declared type as
+/// without the attribute (coercions at a `return`, in arms, through an alias), keeps the
+/// user's edition's rules for the temporaries of its last expression, and the handler sees
+/// what `main`'s first statement sees, the items declared in the body included. `impl Trait`
+/// cannot be written on a closure: there the body's own type is `main`'s. Every temporary of
+/// the body is dropped before the cleanup, in every edition, and a `return` or `?` in it
+/// still reaches `finish`, which reports an `Err` before a signal's death. An `async fn
+/// main` is under a runtime's attribute that makes its body an async block: there the body
+/// is `async { .. }.await`, inferred as that runtime's own block is.
+///
+/// The expansion names nothing: a local's name could be a unit struct of the user's, an
+/// item's could shadow one. `finish` takes the guard `hold` parked; if the body unwinds,
+/// `start`'s value drops it.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let hidden = Span::mixed_site();
     let krate = args
@@ -55,12 +64,12 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let MainFn {
         signature,
         inner_attrs,
+        leading_items,
         statements,
         body_span,
         is_async,
         output,
     } = main;
-    let name = TokenTree::Ident(Ident::new("__on_exit_main", hidden));
     let private = join([krate, code("::__private::", hidden)]);
     let hold = join([
         private.clone(),
@@ -68,26 +77,27 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         group(Delimiter::Parenthesis, install, hidden),
         code(";", hidden),
     ]);
-    let body = group(Delimiter::Brace, join([hold, statements]), body_span);
-    let returns = match output {
-        Some(output) => join([code("->", hidden), output]),
-        None => TokenStream::new(),
+    let body = group(
+        Delimiter::Brace,
+        join([leading_items, hold, statements]),
+        body_span,
+    );
+    // An async `main` is under a runtime's attribute (written below this one), which makes
+    // its body an async block: the body is one too, untyped like that runtime's.
+    let call = if is_async {
+        join([code("async", hidden), body, code(".await", hidden)])
+    } else {
+        // `impl Trait` cannot be written on a closure: there the body's own type is `main`'s.
+        let returns = match output {
+            Some(output) if !mentions_impl(&output) => join([code("->", hidden), output]),
+            _ => TokenStream::new(),
+        };
+        let closure = join([code("||", hidden), returns, body]);
+        join([
+            group(Delimiter::Parenthesis, closure, hidden),
+            code("()", hidden),
+        ])
     };
-    let function = join([
-        code(
-            "#[allow(clippy::items_after_statements, clippy::unnecessary_wraps)]",
-            hidden,
-        ),
-        code(if is_async { "async fn" } else { "fn" }, hidden),
-        name.clone().into(),
-        code("()", hidden),
-        returns,
-        body,
-    ]);
-    let call = join([
-        name.into(),
-        code(if is_async { "().await" } else { "()" }, hidden),
-    ]);
     let arguments = join([private.clone(), code("start(),", hidden), call]);
     let finish = join([
         private,
@@ -98,7 +108,6 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     // makes `finish` unreachable; that is the expansion's business, not the user's.
     let main_body = join([
         inner_attrs,
-        function,
         code("#[allow(unreachable_code)]", hidden),
         group(Delimiter::Brace, finish, hidden),
     ]);
@@ -193,6 +202,14 @@ fn group(delimiter: Delimiter, tokens: TokenStream, span: Span) -> TokenStream {
 
 fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
     parts.into_iter().collect()
+}
+
+/// Whether a type mentions `impl Trait` anywhere, inside groups too.
+fn mentions_impl(output: &TokenStream) -> bool {
+    output.clone().into_iter().any(|token| match &token {
+        TokenTree::Group(group) => mentions_impl(&group.stream()),
+        _ => is_ident(&token, "impl"),
+    })
 }
 
 /// Renames the first `fn NAME` in `item`.

@@ -1,6 +1,7 @@
 //! The item under the attribute: it must be `fn main()`. Only the signature is read; the body
 //! stays opaque tokens.
 
+use crate::body;
 use crate::error::{push, Error};
 use crate::token::{flatten, is, is_group, is_ident, is_punct, string_value, Angles};
 use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
@@ -11,6 +12,8 @@ pub(crate) struct MainFn {
     pub(crate) signature: Vec<TokenTree>,
     /// The body's `#![...]` attributes, which must stay first.
     pub(crate) inner_attrs: TokenStream,
+    /// The items that start the body (before its first statement).
+    pub(crate) leading_items: TokenStream,
     /// The rest of the body.
     pub(crate) statements: TokenStream,
     /// The span of the body's braces.
@@ -56,11 +59,12 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
     }
-    let (inner_attrs, statements) = split_inner_attrs(body.stream());
+    let (inner_attrs, leading_items, statements) = body::split(body.stream());
     let (is_async, output) = async_and_output(&signature);
     Ok(MainFn {
         signature,
         inner_attrs,
+        leading_items,
         statements,
         body_span: body.span(),
         is_async,
@@ -283,22 +287,4 @@ fn names_on_exit(attribute: &Group) -> bool {
         }
     }
     last_ident.is_some_and(|ident| is(&ident, "on_exit"))
-}
-
-/// Splits `#![...]` attributes off the start of the body.
-fn split_inner_attrs(body: TokenStream) -> (TokenStream, TokenStream) {
-    let tokens: Vec<TokenTree> = body.into_iter().collect();
-    let mut end = 0;
-    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(group), ..] =
-        &tokens[end..]
-    {
-        if hash.as_char() != '#' || bang.as_char() != '!' || group.delimiter() != Delimiter::Bracket
-        {
-            break;
-        }
-        end += 3;
-    }
-    let mut tokens = tokens.into_iter();
-    let inner: TokenStream = tokens.by_ref().take(end).collect();
-    (inner, tokens.collect())
 }

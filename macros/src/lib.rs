@@ -3,7 +3,7 @@
 //!
 //! `args.rs` parses the attribute's arguments (`handler.rs` finds where the handler ends,
 //! `path.rs` reads `crate = ...`), `item.rs` reads `fn main`'s signature (its body stays
-//! opaque tokens), `expand.rs` generates code from those typed inputs, `error.rs` turns
+//! opaque tokens, split where the install goes by `body.rs`), `expand.rs` generates code from those typed inputs, `error.rs` turns
 //! mistakes into `compile_error!`s at the user's tokens, and `token.rs` reads single tokens
 //! (names, punctuation, string literals, the invisible groups of `macro_rules!` fragments).
 //!
@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod body;
 mod error;
 mod expand;
 mod handler;

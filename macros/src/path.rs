@@ -23,7 +23,7 @@ fn check_path(tokens: &[TokenTree], end: Span) -> Result<(), Error> {
     let mut at = if is_path_separator(tokens) { 2 } else { 0 };
     loop {
         match tokens.get(at) {
-            Some(TokenTree::Ident(_)) => at += 1,
+            Some(TokenTree::Ident(ident)) if !is_keyword(&ident.to_string()) => at += 1,
             Some(other) => return Err(not_a_path(other.span())),
             None => return Err(not_a_path(end)),
         }
@@ -72,7 +72,7 @@ fn ident(text: &str, span: Span) -> Option<Ident> {
     let valid = (first.is_ascii_alphabetic() || first == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name != "_";
-    if !valid {
+    if !valid || (!raw && is_keyword(name)) {
         return None;
     }
     if raw {
@@ -83,6 +83,19 @@ fn ident(text: &str, span: Span) -> Option<Ident> {
         return Some(Ident::new_raw(name, span));
     }
     Some(Ident::new(name, span))
+}
+
+/// Rust's keywords, strict and reserved, but those a path may hold (`crate`, `self`,
+/// `super`, `Self`).
+fn is_keyword(name: &str) -> bool {
+    const KEYWORDS: [&str; 47] = [
+        "as", "break", "const", "continue", "else", "enum", "extern", "false", "fn", "for", "if",
+        "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+        "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
+        "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+        "typeof", "unsized", "virtual", "yield", "try",
+    ];
+    KEYWORDS.contains(&name)
 }
 
 fn separator(span: Span) -> [TokenTree; 2] {

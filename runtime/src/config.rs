@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 use core::panic::Location;
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::registry::Boxed;
@@ -110,17 +110,22 @@ impl Config {
     ///
     /// # Panics
     ///
-    /// On a second install in the process (two `#[on_exit]` on `main`, one of them under
-    /// another name, or two `install` calls): the message names both places.
+    /// On a second install while the first one's guard is held (two `#[on_exit]` on
+    /// `main`, one of them under another name, or two `install` calls in `main`): the
+    /// message names both places.
     #[track_caller]
     pub fn install(self) -> Guard {
         let here = Location::caller();
-        if let Err(again) = FIRST_INSTALL.set(here) {
-            let first = FIRST_INSTALL.get().unwrap_or(&again);
-            panic!(
-                "on-exit: the runtime is installed twice, at {first} and again at {here}: \
-                 give `main` one `#[on_exit]` (or call `Config::install` once)"
-            );
+        {
+            let mut live = LIVE_INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(first) = *live {
+                drop(live);
+                panic!(
+                    "on-exit: the runtime is installed twice, at {first} and again at {here}: \
+                     give `main` one `#[on_exit]` (or call `Config::install` once)"
+                );
+            }
+            *live = Some(here);
         }
         let defaults = driver::default_settings();
         let settings = Settings {
@@ -136,8 +141,8 @@ impl Config {
     }
 }
 
-/// Where the process's one install was made.
-static FIRST_INSTALL: OnceLock<&'static Location<'static>> = OnceLock::new();
+/// Where the install whose guard is held was made.
+static LIVE_INSTALL: Mutex<Option<&'static Location<'static>>> = Mutex::new(None);
 
 /// Returned by [`Config::install`]: `main` holds it, and its drop is `main` returning (or a
 /// panic unwinding out of `main`), which runs the cleanup.
@@ -163,6 +168,7 @@ impl core::fmt::Debug for Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        *LIVE_INSTALL.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let reason = if std::thread::panicking() {
             Reason::Panicked
         } else {
