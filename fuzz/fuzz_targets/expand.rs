@@ -6,12 +6,13 @@
 //! The input is UTF-8 text: the attribute's arguments on the first line, the item after it.
 //! Properties:
 //!
-//! - never a panic, and always some output: the expanded function (which syn parses as a
-//!   file), or `compile_error!`s next to the original item, never both;
+//! - never a panic, and always some output: the expanded function, or `compile_error!`s
+//!   next to the original item, never both;
 //! - differential, whole attribute and item: when syn parses the item as a `fn main()` the
 //!   macro takes (no generics, no parameters, not `const`, no second `#[on_exit]`) and the
-//!   attribute as a handler expression followed by valid options (`oracle` below), the
-//!   macro expands; when syn parses both but an option is invalid, the macro refuses;
+//!   attribute as a handler expression followed by valid options (`oracle.rs`), the macro
+//!   expands, to code syn parses as a file; when syn parses both but an option is invalid,
+//!   the macro refuses;
 //! - the handler is never cut short: with `, graceful, timeout = "1s"` after a handler that
 //!   syn parses as an expression, the macro reads that handler and those two options.
 //!
@@ -65,16 +66,16 @@ fuzz_target!(|data: &[u8]| {
     let refused = text.contains("compile_error");
     assert!(expanded != refused, "exactly one of code or an error: {text}");
     assert!(!text.is_empty() || was_empty, "no output");
-    if expanded {
-        syn::parse2::<syn::File>(output).unwrap_or_else(|error| {
-            panic!("the expansion does not parse ({error}): {text}")
-        });
-    }
     match verdict {
-        oracle::Verdict::Valid => assert!(
-            expanded,
-            "syn reads a valid attribute and `main`, the macro refused\n{attr}\n{item}\n{text}"
-        ),
+        oracle::Verdict::Valid => {
+            assert!(
+                expanded,
+                "syn reads a valid attribute and `main`, the macro refused\n{attr}\n{item}\n{text}"
+            );
+            syn::parse2::<syn::File>(output).unwrap_or_else(|error| {
+                panic!("the expansion of a valid `main` does not parse ({error}): {text}")
+            });
+        }
         oracle::Verdict::BadOption(why) => assert!(
             refused,
             "an invalid option ({why}) was accepted\n{attr}\n{item}\n{text}"

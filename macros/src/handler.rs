@@ -178,6 +178,14 @@ impl Scan {
                     }
                     return Step::Next(skip);
                 }
+                // `<=` and `<<=` never open generic arguments (`break <<= x`).
+                '<' if joint_with('=') => return Step::Next(at + 2),
+                '<' if joint_with('<')
+                    && is_joint(&tokens[at + 1])
+                    && tokens.get(at + 2).is_some_and(|t| is_punct(t, '=')) =>
+                {
+                    return Step::Next(at + 3);
+                }
                 '<' => self.generics = 1,
                 '?' => self.operand = true,
                 _ => self.operand = false,
@@ -251,6 +259,8 @@ mod tests {
             ("|x: fn(u8) -> u8| x, c", "|x:fn(u8)->u8|x"),
             ("|| x?, c", "||x?"),
             ("signals(1)", "signals(1)"),
+            // Found by the fuzzer: `break` with no value, then `<<=`.
+            ("p|break<<=&::rR, graceful", "p|break<<=&::rR"),
         ] {
             assert_eq!(handler(source), expected, "{source}");
         }

@@ -91,7 +91,9 @@ fn a_second_install_is_refused_with_a_panic_naming_both() {
     outcome.assert_cleaned_once("Panicked");
     outcome.assert_code(101);
     assert!(
-        outcome.stderr.contains("on-exit: the runtime is installed twice, at ")
+        outcome
+            .stderr
+            .contains("on-exit: the runtime is installed twice, at ")
             && outcome.stderr.contains("twice_renamed.rs:13:")
             && outcome.stderr.contains("twice_renamed.rs:14:"),
         "{}",
