@@ -11,11 +11,25 @@ fn every_shape_of_main_is_clippy_clean() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lints");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["clippy", "--quiet", "--offline", "--bins", "--manifest-path"])
+        .args([
+            "clippy",
+            "--quiet",
+            "--offline",
+            "--bins",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target)
-        .args(["--", "-D", "warnings", "-D", "clippy::pedantic", "-D", "clippy::nursery"])
+        .args([
+            "--",
+            "-D",
+            "warnings",
+            "-D",
+            "clippy::pedantic",
+            "-D",
+            "clippy::nursery",
+        ])
         .output()
         .expect("cargo clippy runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
