@@ -31,7 +31,7 @@ pub use on_exit_runtime::{
 /// Not public API: what the `#[on_exit]` expansion calls. It may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use on_exit_runtime::__private::end;
     #[cfg(feature = "__test-hooks")]
     pub use on_exit_runtime::__private::run_console_handler;
+    pub use on_exit_runtime::__private::{end, finish, hold, start, Main};
 }

@@ -1,16 +1,20 @@
-//! Feeds arbitrary attribute arguments and items to the `#[on_exit]` macro's parse and expand
-//! functions, compiled in from `macros/src` as a normal library on `proc-macro2` (the macro itself
-//! uses the compiler's `proc_macro`, whose API is the same but works only inside a macro).
+//! Feeds arbitrary attributes and items to the `#[on_exit]` macro, compiled in from
+//! `macros/src` as a normal library on `proc-macro2` (the macro itself uses the compiler's
+//! `proc_macro`, whose API is the same but works only inside a macro), with syn (full) as the
+//! oracle.
 //!
 //! The input is UTF-8 text: the attribute's arguments on the first line, the item after it.
 //! Properties:
 //!
-//! - never a panic, and always some output: the expanded function, or a `compile_error!`
-//!   next to the original item;
-//! - differential: when syn's full expression parser accepts the first line as an
-//!   expression (that is not itself shaped like an option), the attribute
-//!   `#[on_exit(EXPR, graceful, timeout = "1s")]` splits into exactly that handler and those
-//!   two options.
+//! - never a panic, and always some output: the expanded function, or `compile_error!`s
+//!   next to the original item, never both;
+//! - differential, whole attribute and item: when syn parses the item as a `fn main()` the
+//!   macro takes (no generics, no parameters, not `const`, no second `#[on_exit]`) and the
+//!   attribute as a handler expression followed by valid options (`oracle.rs`), the macro
+//!   expands, to code syn parses as a file; when syn parses both but an option is invalid,
+//!   the macro refuses;
+//! - the handler is never cut short: with `, graceful, timeout = "1s"` after a handler that
+//!   syn parses as an expression, the macro reads that handler and those two options.
 //!
 //! ```text
 //! cargo +nightly fuzz run expand -- -max_total_time=60
@@ -19,12 +23,22 @@
 
 #[path = "../../macros/src/args.rs"]
 mod args;
+#[path = "../../macros/src/body.rs"]
+mod body;
 #[path = "../../macros/src/error.rs"]
 mod error;
 #[path = "../../macros/src/expand.rs"]
 mod expand;
+#[path = "../../macros/src/handler.rs"]
+mod handler;
 #[path = "../../macros/src/item.rs"]
 mod item;
+#[path = "../../macros/src/path.rs"]
+mod path;
+#[path = "../../macros/src/token.rs"]
+mod token;
+
+mod oracle;
 
 use std::str::FromStr;
 
@@ -44,19 +58,37 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     handler_is_never_cut_short(&attr);
+    let verdict = oracle::judge(&attr, &item);
     let was_empty = item.is_empty();
-    let output = expand::on_exit(attr, item).to_string();
-    let expanded = output.contains("__on_exit_guard");
-    let refused = output.contains("compile_error");
-    assert!(expanded != refused, "exactly one of code or an error: {output}");
-    assert!(!output.is_empty() || was_empty, "no output");
+    let output = expand::on_exit(attr.clone(), item.clone());
+    let text = output.to_string();
+    let expanded = text.contains("__private :: finish");
+    let refused = text.contains("compile_error");
+    assert!(expanded != refused, "exactly one of code or an error: {text}");
+    assert!(!text.is_empty() || was_empty, "no output");
+    match verdict {
+        oracle::Verdict::Valid => {
+            assert!(
+                expanded,
+                "syn reads a valid attribute and `main`, the macro refused\n{attr}\n{item}\n{text}"
+            );
+            syn::parse2::<syn::File>(output).unwrap_or_else(|error| {
+                panic!("the expansion of a valid `main` does not parse ({error}): {text}")
+            });
+        }
+        oracle::Verdict::BadOption(why) => assert!(
+            refused,
+            "an invalid option ({why}) was accepted\n{attr}\n{item}\n{text}"
+        ),
+        oracle::Verdict::Unknown => {}
+    }
 });
 
 fn handler_is_never_cut_short(handler: &TokenStream) {
     if handler.is_empty() || syn::parse2::<syn::Expr>(handler.clone()).is_err() {
         return;
     }
-    let tokens: Vec<proc_macro2::TokenTree> = handler.clone().into_iter().collect();
+    let tokens = token::flatten(handler.clone());
     if args::looks_like_option(&tokens) {
         return; // `timeout = 5` is an expression too, and rightly read as a misplaced option
     }

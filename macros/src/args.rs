@@ -1,10 +1,15 @@
 //! `#[on_exit(HANDLER [, OPTION]*)]`: the attribute's arguments, parsed into [`Args`].
 //!
 //! The handler is kept as opaque tokens (any expression: a path or a closure) and type-checked
-//! by rustc against the runtime's `Cleanup` trait; the options are parsed here.
+//! by rustc against the runtime's `Cleanup` trait; `handler.rs` finds where it ends. The
+//! options are parsed here, each followed by a comma or the end, looking through the
+//! invisible groups of `macro_rules!` fragments.
 
 use crate::error::{push, Error};
-use crate::tokens::{Delimiter, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use crate::handler;
+use crate::path;
+use crate::token::{flatten, is, is_ident, is_punct, string_value};
+use crate::tokens::{Delimiter, Ident, Span, TokenStream, TokenTree};
 
 /// The parsed attribute.
 pub(crate) struct Args {
@@ -42,67 +47,76 @@ pub(crate) struct SignalName {
 
 const OPTIONS: &str = "`signals(...)`, `timeout = \"...\"`, `graceful` or `crate = path`";
 
+const OPTION_NAMES: [&str; 4] = ["graceful", "signals", "timeout", "crate"];
+
 pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
-    let segments = split_at_commas(attr);
-    let (handler, options) = split_handler(segments)?;
+    let tokens: Vec<TokenTree> = attr.into_iter().collect();
+    let handler_end = handler::end(&tokens);
+    let handler = &tokens[..handler_end];
     let Some(first) = handler.first() else {
+        let span = tokens.first().map_or_else(Span::call_site, TokenTree::span);
         return Err(Error::new(
-            Span::call_site(),
+            span,
             "missing cleanup handler: expected `#[on_exit(cleanup)]`",
         ));
     };
     let handler_span = first.span();
-    if looks_like_option(&handler) {
+    if looks_like_option(&flatten(handler.iter().cloned().collect())) {
         return Err(Error::new(
             handler_span,
             "missing cleanup handler before the options: expected `#[on_exit(cleanup, ...)]`",
         ));
     }
-    let option_first = is_option_name(&handler);
-
+    let option_first = match handler {
+        [TokenTree::Ident(name)] if is(name, "graceful") => Some(name.clone()),
+        _ => None,
+    };
     let mut args = Args {
-        handler: handler.into_iter().collect(),
+        handler: handler.iter().cloned().collect(),
         handler_span,
         signals: None,
         timeout_ms: None,
         graceful: None,
         krate: None,
     };
+    // After the handler's comma: the options, each followed by a comma or the end.
+    let options: TokenStream = tokens[handler_end..].iter().skip(1).cloned().collect();
+    let mut options = Options {
+        tokens: flatten(options),
+        at: 0,
+    };
     let mut errors: Option<Error> = None;
-    let mut report = |error: Error| push(&mut errors, error);
-    let count = options.len();
-    for (index, Segment { comma, tokens }) in options.into_iter().enumerate() {
-        if tokens.is_empty() {
-            if index + 1 == count {
-                continue; // a trailing comma
-            }
-            report(Error::new(
-                comma,
+    while let Some(token) = options.next() {
+        let result = match &token {
+            TokenTree::Punct(comma) if comma.as_char() == ',' => Err(Error::new(
+                comma.span(),
                 format!("expected {OPTIONS} between the commas"),
-            ));
-            continue;
-        }
-        let misplaced = match (&option_first, tokens.as_slice()) {
-            // A name that is no option, after an option where the handler should be.
-            (Some(option), [TokenTree::Ident(handler)])
-                if !["graceful", "signals", "timeout", "crate"]
-                    .iter()
-                    .any(|name| is(handler, name)) =>
-            {
-                Some((option, handler))
-            }
-            _ => None,
+            )),
+            TokenTree::Ident(name) => match &option_first {
+                // `graceful, cleanup`: the handler came after an option.
+                Some(option) if !OPTION_NAMES.iter().any(|known| is(name, known)) => {
+                    Err(Error::new(
+                        name.span(),
+                        format!(
+                            "the cleanup handler comes first: write `#[on_exit({name}, {option})]`"
+                        ),
+                    ))
+                }
+                _ => parse_option(name, &mut options, &mut args),
+            },
+            other => Err(Error::new(other.span(), format!("expected {OPTIONS}"))),
         };
-        if let Some((option, handler)) = misplaced {
-            // `graceful, cleanup`: the handler came after an option.
-            report(Error::new(
-                handler.span(),
-                format!("the cleanup handler comes first: write `#[on_exit({handler}, {option})]`"),
-            ));
-            continue;
-        }
-        if let Err(error) = parse_option(tokens, &mut args) {
-            report(error);
+        let result = result.and_then(|()| match options.peek() {
+            None => Ok(()),
+            Some(comma) if is_punct(comma, ',') => {
+                options.next();
+                Ok(())
+            }
+            Some(other) => Err(Error::new(other.span(), "expected `,`")),
+        });
+        if let Err(error) = result {
+            push(&mut errors, error);
+            options.skip_past_comma();
         }
     }
     match errors {
@@ -111,130 +125,62 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
     }
 }
 
-/// The tokens between two top-level commas, with the comma before them (the attribute's
-/// span for the first).
-pub(crate) struct Segment {
-    comma: Span,
+/// The options' tokens, invisible groups looked through.
+struct Options {
     tokens: Vec<TokenTree>,
+    at: usize,
 }
 
-/// Splits at every comma outside a group. Commas inside a handler (a closure's `|a, b|`,
-/// generics' `<A, B>`) are split too; [`split_handler`] joins them back.
-fn split_at_commas(tokens: TokenStream) -> Vec<Segment> {
-    let mut segments = vec![Segment {
-        comma: Span::call_site(),
-        tokens: Vec::new(),
-    }];
-    for token in tokens {
-        match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ',' => segments.push(Segment {
-                comma: punct.span(),
-                tokens: Vec::new(),
-            }),
-            _ => {
-                if let Some(segment) = segments.last_mut() {
-                    segment.tokens.push(token);
-                }
+impl Options {
+    fn peek(&self) -> Option<&TokenTree> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<TokenTree> {
+        let token = self.tokens.get(self.at).cloned();
+        self.at += 1;
+        token
+    }
+
+    /// The tokens up to the next comma (not included).
+    fn until_comma(&mut self) -> Vec<TokenTree> {
+        let start = self.at.min(self.tokens.len());
+        while self.peek().is_some_and(|token| !is_punct(token, ',')) {
+            self.at += 1;
+        }
+        self.tokens[start..self.at.min(self.tokens.len())].to_vec()
+    }
+
+    /// After a mistake: on to the next option.
+    fn skip_past_comma(&mut self) {
+        self.until_comma();
+        self.next();
+    }
+
+    /// `=` after an option's name: its span.
+    fn equals(&mut self, name: &Ident, expected: &str) -> Result<Span, Error> {
+        match self.peek() {
+            Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => {
+                let span = eq.span();
+                self.next();
+                Ok(span)
             }
+            Some(other) => Err(Error::new(other.span(), format!("expected {expected}"))),
+            None => Err(Error::new(name.span(), format!("expected {expected}"))),
         }
     }
-    segments
 }
 
-/// The handler and the options: the handler is the shortest run of leading segments after
-/// which every segment has an option's shape (see [`option_shaped`]).
-///
-/// No valid handler is cut short: a comma inside a handler is inside a closure's parameters
-/// or inside `<...>`, so some later segment holds the closing `|` or `>`, which no option
-/// has. A comma the handler cannot hold (`cleanup, 5`: no `|` or `<` before it) is an
-/// error on what follows it.
-pub(crate) fn split_handler(
-    mut segments: Vec<Segment>,
-) -> Result<(Vec<TokenTree>, Vec<Segment>), Error> {
-    let mut handler_len = 1;
-    for start in (1..segments.len()).rev() {
-        if !option_shaped(&segments[start].tokens) {
-            handler_len = start + 1;
-            break;
-        }
-    }
-    let options = segments.split_off(handler_len.min(segments.len()));
-    let mut handler = Vec::new();
-    // A handler's own comma comes after the `|` of a closure or the `<` of generics.
-    let mut can_hold_a_comma = false;
-    for (index, segment) in segments.into_iter().enumerate() {
-        if index > 0 {
-            if !can_hold_a_comma {
-                let span = segment
-                    .tokens
-                    .first()
-                    .map_or(segment.comma, TokenTree::span);
-                return Err(Error::new(span, format!("expected {OPTIONS}")));
-            }
-            let mut comma = Punct::new(',', Spacing::Alone);
-            comma.set_span(segment.comma);
-            handler.push(TokenTree::Punct(comma));
-        }
-        for token in segment.tokens {
-            can_hold_a_comma |=
-                matches!(&token, TokenTree::Punct(p) if matches!(p.as_char(), '|' | '<'));
-            handler.push(token);
-        }
-    }
-    Ok((handler, options))
-}
-
-/// Whether a segment can be an option: a name alone, a name with a `(...)` group, or a
-/// name, `=` and a value, with no `|`, `<` or `>` outside its groups.
-fn option_shaped(tokens: &[TokenTree]) -> bool {
-    let Some(TokenTree::Ident(_)) = tokens.first() else {
-        return tokens.is_empty();
-    };
-    tokens[1..].iter().all(
-        |token| !matches!(token, TokenTree::Punct(p) if matches!(p.as_char(), '|' | '<' | '>')),
-    )
-}
-
-/// `graceful` (or another option's name alone) where the handler should be.
-fn is_option_name(handler: &[TokenTree]) -> Option<Ident> {
-    match handler {
-        [TokenTree::Ident(name)] if is(name, "graceful") => Some(name.clone()),
-        _ => None,
-    }
-}
-
-/// Tracks the depth of `<...>` through a run of tokens: generic arguments are not groups to
-/// proc-macro2, and the `>` of `->` and `=>` closes nothing.
-#[derive(Default)]
-pub(crate) struct Angles {
-    pub(crate) depth: usize,
-    previous_joint: Option<char>,
-}
-
-impl Angles {
-    pub(crate) fn track(&mut self, token: &TokenTree) {
-        let mut joint = None;
-        if let TokenTree::Punct(punct) = token {
-            match punct.as_char() {
-                '<' => self.depth += 1,
-                '>' if !matches!(self.previous_joint, Some('-' | '=')) => {
-                    self.depth = self.depth.saturating_sub(1);
-                }
-                _ => {}
-            }
-            if punct.spacing() == Spacing::Joint {
-                joint = Some(punct.as_char());
-            }
-        }
-        self.previous_joint = joint;
-    }
-}
-
-/// `name = ...` or `signals(...)` where the handler should be.
+/// `name = ...` or `signals(...)` with signal names where the handler should be.
 pub(crate) fn looks_like_option(segment: &[TokenTree]) -> bool {
     match segment {
-        [TokenTree::Ident(ident), TokenTree::Group(group), ..] => {
-            is(ident, "signals") && group.delimiter() == Delimiter::Parenthesis
+        [TokenTree::Ident(ident), TokenTree::Group(group)] => {
+            is(ident, "signals")
+                && group.delimiter() == Delimiter::Parenthesis
+                && flatten(group.stream()).iter().all(|token| {
+                    is_punct(token, ',')
+                        || SIGNAL_NAMES.iter().any(|(name, _)| is_ident(token, name))
+                })
         }
         [TokenTree::Ident(_), TokenTree::Punct(eq), rest @ ..] => {
             eq.as_char() == '='
@@ -244,165 +190,42 @@ pub(crate) fn looks_like_option(segment: &[TokenTree]) -> bool {
     }
 }
 
-fn parse_option(segment: Vec<TokenTree>, args: &mut Args) -> Result<(), Error> {
-    let mut tokens = segment.into_iter();
-    let Some(TokenTree::Ident(name)) = tokens.next() else {
-        let stream: TokenStream = tokens.collect();
-        return Err(Error::spanning(stream, format!("expected {OPTIONS}")));
-    };
-    let rest: TokenStream = tokens.collect();
+fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(), Error> {
     match name.to_string().as_str() {
         "signals" => {
-            let signals = parse_signals(&name, rest)?;
-            set_once(&mut args.signals, signals, &name)
+            let signals = parse_signals(name, tokens)?;
+            set_once(&mut args.signals, signals, name)
         }
         "timeout" => {
-            let timeout = parse_timeout(&name, rest)?;
-            set_once(&mut args.timeout_ms, timeout, &name)
+            let timeout = parse_timeout(name, tokens)?;
+            set_once(&mut args.timeout_ms, timeout, name)
         }
         "graceful" => {
-            if let Some(extra) = rest.into_iter().next() {
-                return Err(Error::new(
-                    extra.span(),
-                    "`graceful` takes no value: write `graceful`",
-                ));
+            if let Some(extra) = tokens.peek().filter(|token| !is_punct(token, ',')) {
+                if is_punct(extra, '=') || matches!(extra, TokenTree::Group(_)) {
+                    return Err(Error::new(
+                        extra.span(),
+                        "`graceful` takes no value: write `graceful`",
+                    ));
+                }
             }
-            set_once(&mut args.graceful, (), &name)
+            set_once(&mut args.graceful, (), name)
         }
         "crate" => {
-            let path =
-                parse_value(&name, rest, "`crate = path::to::on_exit`").and_then(crate_path)?;
-            set_once(&mut args.krate, path, &name)
+            let expected = "`crate = path::to::on_exit`";
+            let equals = tokens.equals(name, expected)?;
+            let value = tokens.until_comma();
+            if value.is_empty() {
+                return Err(Error::new(equals, format!("expected {expected}")));
+            }
+            let path = path::crate_path(&value)?;
+            set_once(&mut args.krate, path, name)
         }
         _ => Err(Error::new(
             name.span(),
             format!("unknown option `{name}`; expected {OPTIONS}"),
         )),
     }
-}
-
-/// `crate = "name"`, as tokio and serde spell it, or a bare path: the path's tokens.
-fn crate_path(value: TokenStream) -> Result<TokenStream, Error> {
-    if let Ok((text, span)) = string(&value) {
-        let path = text.parse().map_err(|_| not_a_path(span))?;
-        return check_path(respan(path, span), span);
-    }
-    let last = value.clone().into_iter().last();
-    let end = last.map_or_else(Span::call_site, |token| token.span());
-    check_path(value, end)
-}
-
-/// A module path, `::a::b` or `a::b`: returns its tokens. `end` is where a path cut short
-/// is reported.
-fn check_path(path: TokenStream, end: Span) -> Result<TokenStream, Error> {
-    let tokens: Vec<TokenTree> = path.clone().into_iter().collect();
-    let mut at = if is_path_separator(&tokens) { 2 } else { 0 };
-    loop {
-        match tokens.get(at) {
-            Some(TokenTree::Ident(_)) => at += 1,
-            Some(other) => return Err(not_a_path(other.span())),
-            None => return Err(not_a_path(end)),
-        }
-        if at == tokens.len() {
-            return Ok(path);
-        }
-        if !is_path_separator(&tokens[at..]) {
-            return Err(not_a_path(tokens[at].span()));
-        }
-        at += 2;
-    }
-}
-
-/// Whether `tokens` start with `::`.
-fn is_path_separator(tokens: &[TokenTree]) -> bool {
-    matches!(tokens, [TokenTree::Punct(first), TokenTree::Punct(second), ..]
-        if first.as_char() == ':' && first.spacing() == Spacing::Joint && second.as_char() == ':')
-}
-
-fn not_a_path(span: Span) -> Error {
-    Error::new(
-        span,
-        "expected a path, such as `crate = exit_guard` or `crate = \"exit_guard\"`",
-    )
-}
-
-/// `tokens`, with every token (inside groups too) at `span`: a path written in a string is
-/// reported at the string, and generated code is where the expansion says.
-pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner =
-                    crate::tokens::Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            }
-            token.set_span(span);
-            token
-        })
-        .collect()
-}
-
-/// Whether `ident` is `name` (not `r#name`).
-#[allow(clippy::cmp_owned)] // proc_macro's `Ident` cannot be compared with a `str`
-pub(crate) fn is(ident: &Ident, name: &str) -> bool {
-    ident.to_string() == name
-}
-
-/// Whether `token` is the identifier `name`.
-pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {
-    matches!(token, TokenTree::Ident(ident) if is(ident, name))
-}
-
-/// The value of a plain string literal (`"..."` or `r"..."`, no suffix) that is all of
-/// `tokens`, and its span. Otherwise, the span of the first token that is not one.
-fn string(tokens: &TokenStream) -> Result<(String, Span), Span> {
-    let mut tokens = tokens.clone().into_iter();
-    match (tokens.next(), tokens.next()) {
-        (Some(TokenTree::Literal(literal)), None) => string_value(&literal)
-            .map(|text| (text, literal.span()))
-            .ok_or(literal.span()),
-        (Some(TokenTree::Literal(literal)), Some(extra)) if string_value(&literal).is_some() => {
-            Err(extra.span())
-        }
-        (Some(other), _) => Err(other.span()),
-        (None, _) => Err(Span::call_site()),
-    }
-}
-
-/// What a string literal stands for, from its source text; `None` for anything else (a
-/// byte string, a suffix, an escape this attribute has no use for).
-fn string_value(literal: &Literal) -> Option<String> {
-    let source = literal.to_string();
-    if let Some(raw) = source.strip_prefix('r') {
-        let hashes = raw.len() - raw.trim_start_matches('#').len();
-        let fence = "#".repeat(hashes);
-        return raw
-            .strip_prefix(&format!("{fence}\""))?
-            .strip_suffix(&format!("\"{fence}"))
-            .map(str::to_owned);
-    }
-    let body = source.strip_prefix('"')?.strip_suffix('"')?;
-    let mut text = String::new();
-    let mut chars = body.chars();
-    while let Some(char) = chars.next() {
-        if char != '\\' {
-            text.push(char);
-            continue;
-        }
-        text.push(match chars.next()? {
-            'n' => '\n',
-            't' => '\t',
-            'r' => '\r',
-            '0' => '\0',
-            '\\' => '\\',
-            '"' => '"',
-            '\'' => '\'',
-            _ => return None,
-        });
-    }
-    Some(text)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, name: &Ident) -> Result<(), Error> {
@@ -416,33 +239,17 @@ fn set_once<T>(slot: &mut Option<T>, value: T, name: &Ident) -> Result<(), Error
     Ok(())
 }
 
-/// `= VALUE`: returns the value's tokens.
-fn parse_value(name: &Ident, rest: TokenStream, expected: &str) -> Result<TokenStream, Error> {
-    let mut tokens = rest.into_iter();
-    match tokens.next() {
-        Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => {
-            let value: TokenStream = tokens.collect();
-            if value.is_empty() {
-                Err(Error::new(eq.span(), format!("expected {expected}")))
-            } else {
-                Ok(value)
-            }
-        }
-        Some(other) => Err(Error::new(other.span(), format!("expected {expected}"))),
-        None => Err(Error::new(name.span(), format!("expected {expected}"))),
-    }
-}
-
-fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Error> {
+fn parse_signals(name: &Ident, tokens: &mut Options) -> Result<Vec<SignalName>, Error> {
     let expected = "expected `signals(name, ...)` with names from `interrupt`, `terminate`, \
                     `hangup`, `quit`, `ctrl_break`, `close`, `logoff`, `shutdown`";
-    let mut tokens = rest.into_iter();
-    let group = match (tokens.next(), tokens.next()) {
-        (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Parenthesis => {
+    let group = match tokens.peek() {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis => {
+            let group = group.clone();
+            tokens.next();
             group
         }
-        (Some(other), _) => return Err(Error::new(other.span(), expected)),
-        (None, _) => return Err(Error::new(name.span(), expected)),
+        Some(other) if !is_punct(other, ',') => return Err(Error::new(other.span(), expected)),
+        _ => return Err(Error::new(name.span(), expected)),
     };
     let mut signals: Vec<SignalName> = Vec::new();
     let mut errors: Option<Error> = None;
@@ -474,7 +281,7 @@ fn parse_signals(name: &Ident, rest: TokenStream) -> Result<Vec<SignalName>, Err
 /// `a, b, c`, a trailing comma allowed.
 fn names(list: TokenStream) -> Result<Vec<Ident>, Error> {
     let mut names = Vec::new();
-    let mut tokens = list.into_iter();
+    let mut tokens = flatten(list).into_iter();
     while let Some(token) = tokens.next() {
         let TokenTree::Ident(name) = token else {
             return Err(Error::new(token.span(), "expected identifier"));
@@ -489,14 +296,20 @@ fn names(list: TokenStream) -> Result<Vec<Ident>, Error> {
     Ok(names)
 }
 
-fn parse_timeout(name: &Ident, rest: TokenStream) -> Result<u64, Error> {
-    let value = parse_value(name, rest, "`timeout = \"500ms\"`")?;
-    let (text, span) = string(&value).map_err(|span| {
-        Error::new(
-            span,
-            "expected a string such as `timeout = \"500ms\"`, `\"5s\"` or `\"2m\"`",
-        )
-    })?;
+fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<u64, Error> {
+    let equals = tokens.equals(name, "`timeout = \"500ms\"`")?;
+    let expected = "expected a string such as `timeout = \"500ms\"`, `\"5s\"` or `\"2m\"`";
+    let (text, span) = match tokens.peek() {
+        Some(TokenTree::Literal(literal)) => {
+            let literal = literal.clone();
+            tokens.next();
+            let text =
+                string_value(&literal).ok_or_else(|| Error::new(literal.span(), expected))?;
+            (text, literal.span())
+        }
+        Some(other) if !is_punct(other, ',') => return Err(Error::new(other.span(), expected)),
+        _ => return Err(Error::new(equals, expected)),
+    };
     parse_duration_ms(&text).ok_or_else(|| {
         Error::new(
             span,
@@ -582,9 +395,10 @@ mod tests {
         assert_eq!(args.timeout_ms, Some(5_000));
 
         let args = parse(quote!(cleanup, timeout = "\x35s")).map(|args| args.timeout_ms);
-        assert!(
-            args.is_err(),
-            "an escape it has no use for is refused, not misread"
+        assert_eq!(
+            args.ok(),
+            Some(Some(5_000)),
+            "an escape means what Rust says"
         );
 
         let args = parse(quote!(move |a, b| x)).unwrap();
@@ -621,6 +435,44 @@ mod tests {
     }
 
     #[test]
+    fn one_error_on_the_offending_token() {
+        for (attr, at, message) in [
+            (quote!(|| (), 5), "5", "expected `signals"),
+            (quote!(cleanup, graceful, 5), "5", "expected `signals"),
+            (
+                quote!(cleanup, graceful timeout = "1s"),
+                "timeout",
+                "expected `,`",
+            ),
+            (
+                quote!(|| (), graceful, signals(interrupt) | x),
+                "|",
+                "expected `,`",
+            ),
+            (
+                quote!(cleanup, timeout = "1s" "2s"),
+                "\"2s\"",
+                "expected `,`",
+            ),
+        ] {
+            let error = parse(attr.clone())
+                .err()
+                .unwrap_or_else(|| panic!("accepted {attr}"));
+            assert_eq!(error.count(), 1, "{attr}: {error:?}");
+            assert!(error.to_string().starts_with(message), "{attr}: {error}");
+            let _ = at;
+        }
+    }
+
+    #[test]
+    fn a_function_named_like_an_option_is_a_handler() {
+        let args = parse(quote!(signals(1), graceful)).unwrap();
+        assert_eq!(args.handler.to_string(), quote!(signals(1)).to_string());
+        let args = parse(quote!(graceful)).unwrap();
+        assert_eq!(args.handler.to_string(), "graceful");
+    }
+
+    #[test]
     fn mistakes_are_errors() {
         for bad in [
             quote!(),
@@ -648,6 +500,13 @@ mod tests {
             quote!(cleanup, graceful, graceful),
             quote!(cleanup, 5),
             quote!(graceful, cleanup),
+            quote!(|| (), 5),
+            quote!(cleanup, graceful, 5),
+            quote!(cleanup, graceful timeout = "1s"),
+            quote!(|| (), graceful, signals(interrupt) | x),
+            quote!(cleanup, crate = "\"x"),
+            quote!(cleanup, crate = "/*"),
+            quote!(signals(interrupt, quit)),
         ] {
             assert!(parse(bad.clone()).is_err(), "accepted {bad}");
         }

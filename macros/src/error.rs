@@ -47,33 +47,34 @@ impl Error {
         }
     }
 
+    /// How many mistakes (for tests and the fuzz target).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn count(&self) -> usize {
+        self.messages.len()
+    }
+
     /// Adds `other`'s mistakes after these.
     pub(crate) fn combine(&mut self, other: Error) {
         self.messages.extend(other.messages);
     }
 
-    /// `::core::compile_error! { "..." }` for each mistake: the path at its start, the braces
-    /// at its end, so that rustc underlines the whole mistake.
+    /// `compile_error! { "..." }` for each mistake: the name at its start, the braces at its
+    /// end, so that rustc underlines the whole mistake. No `::core::` before it: at the
+    /// user's span that path is one from the crate's root in edition 2015, and at the macro's
+    /// own span every error would carry a note that it comes from the macro. The built-in
+    /// macro is in every crate's prelude.
     pub(crate) fn to_compile_error(&self) -> TokenStream {
         let mut output = TokenStream::new();
         for Message { start, end, text } in &self.messages {
-            let punct = |char, spacing| {
-                let mut punct = Punct::new(char, spacing);
-                punct.set_span(*start);
-                TokenTree::Punct(punct)
-            };
+            let mut bang = Punct::new('!', Spacing::Alone);
+            bang.set_span(*start);
             let mut message = Literal::string(text);
             message.set_span(*end);
             let mut braces = Group::new(Delimiter::Brace, TokenTree::Literal(message).into());
             braces.set_span(*end);
             output.extend([
-                punct(':', Spacing::Joint),
-                punct(':', Spacing::Alone),
-                TokenTree::Ident(Ident::new("core", *start)),
-                punct(':', Spacing::Joint),
-                punct(':', Spacing::Alone),
                 TokenTree::Ident(Ident::new("compile_error", *start)),
-                punct('!', Spacing::Alone),
+                TokenTree::Punct(bang),
                 TokenTree::Group(braces),
             ]);
         }

@@ -1,8 +1,9 @@
 //! Code generation, from the typed inputs only.
 
-use crate::args::{self, is, is_ident, respan, Args};
+use crate::args::{self, Args};
 use crate::error::Error;
 use crate::item::{self, MainFn, Mistake};
+use crate::token::{is, is_ident, respan};
 use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
 /// The whole attribute: parse, then expand the function or the errors. Also what the fuzz
@@ -26,102 +27,100 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     let guard = ::on_exit::Config::new(HANDLER).OPTIONS.install();
-///     let result: R = (|| { BODY })();          // `async { BODY }.await` in an async fn
-///     ::on_exit::__private::end(guard, result)
+///     #[allow(unreachable_code)]
+///     {
+///         ::on_exit::__private::finish(
+///             ::on_exit::__private::start(),
+///             (|| -> R {
+///                 ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
+///                 BODY
+///             })(),
+///         )
+///     }
 /// }
 /// ```
 ///
-/// The guard's drop at the end of `main` (a return, an early `return`, a `?`, a panic) runs
-/// the cleanup. The body runs as a closure of its own, so that every temporary of its last
-/// expression is dropped before the guard, in every edition (up to 2021 a tail expression's
-/// temporaries outlive the block's locals), and a `return` in it (tokio's generated `main`
-/// has one) still reaches `end`, which reports an `Err` before a signal's death. `R` is left
-/// out for `impl Trait`, and a `main` returning `!` keeps a plain block. `guard` and
-/// `result` are named at the macro's own (mixed-site) span: the body cannot name them.
+/// The body is a closure typed with `main`'s return type, in the user's own braces, and the
+/// install is its first statement: the body is checked against `main`'s declared type as
+/// without the attribute (coercions at a `return`, in arms, through an alias), keeps the
+/// user's edition's rules for the temporaries of its last expression, and the handler sees
+/// what `main`'s first statement sees, the items declared in the body included. `impl Trait`
+/// cannot be written on a closure: there the body's own type is `main`'s. Every temporary of
+/// the body is dropped before the cleanup, in every edition, and a `return` or `?` in it
+/// still reaches `finish`, which reports an `Err` before a signal's death. An `async fn
+/// main` is under a runtime's attribute that makes its body an async block: there the body
+/// is `async { .. }.await`, inferred as that runtime's own block is.
+///
+/// The expansion names nothing: a local's name could be a unit struct of the user's, an
+/// item's could shadow one. `finish` takes the guard `hold` parked; if the body unwinds,
+/// `start`'s value drops it.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
-    let site = Span::call_site();
+    let hidden = Span::mixed_site();
     let krate = args
         .krate
         .clone()
-        .unwrap_or_else(|| code("::on_exit", site));
+        .unwrap_or_else(|| code("::on_exit", hidden));
     let install = install(args, &krate);
     let MainFn {
         signature,
         inner_attrs,
+        leading_items,
         statements,
         body_span,
         is_async,
         output,
     } = main;
-    let hidden = Span::mixed_site();
-    let guard = TokenTree::Ident(Ident::new("__on_exit_guard", hidden));
-    let result = TokenTree::Ident(Ident::new("__on_exit_result", hidden));
-    // The body runs as a closure (an async block for `async fn main`), so that a `return` in
-    // it (tokio's generated `main` has one) comes back here too, with every temporary of the
-    // body dropped. A `main` that returns `!` never comes back: a block is enough.
-    let output = output.unwrap_or_else(|| code("()", site));
-    let never = output.to_string() == "!";
-    let statements = group(Delimiter::Brace, statements, hidden);
-    let value = if never {
-        statements
-    } else if is_async {
-        join([code("async", hidden), statements, code(".await", hidden)])
+    let private = join([krate, code("::__private::", hidden)]);
+    let hold = join([
+        private.clone(),
+        code("hold", hidden),
+        group(Delimiter::Parenthesis, install, hidden),
+        code(";", hidden),
+    ]);
+    let body = group(
+        Delimiter::Brace,
+        join([leading_items, hold, statements]),
+        body_span,
+    );
+    // An async `main` is under a runtime's attribute (written below this one), which makes
+    // its body an async block: the body is one too, untyped like that runtime's.
+    let call = if is_async {
+        join([code("async", hidden), body, code(".await", hidden)])
     } else {
-        let closure = join([code("||", hidden), statements]);
+        // `impl Trait` cannot be written on a closure: there the body's own type is `main`'s.
+        let returns = match output {
+            Some(output) if !mentions_impl(&output) => join([code("->", hidden), output]),
+            _ => TokenStream::new(),
+        };
+        let closure = join([code("||", hidden), returns, body]);
         join([
             group(Delimiter::Parenthesis, closure, hidden),
             code("()", hidden),
         ])
     };
-    // The declared type guides inference in the body (`?`, `Ok(())`); `impl Trait` cannot
-    // be written on a `let`, and there the body's own type is `main`'s anyway.
-    let opaque = output
-        .clone()
-        .into_iter()
-        .any(|token| is_ident(&token, "impl"));
-    let typed = if never || opaque {
-        TokenStream::new()
-    } else {
-        join([code(":", hidden), output])
-    };
-    // A body that never returns normally (`loop {}`, a final `process::exit`) makes the
-    // last statement unreachable; that is the expansion's business, not the user's.
-    let end_arguments = join([
-        guard.clone().into(),
-        code(",", hidden),
-        result.clone().into(),
+    let arguments = join([private.clone(), code("start(),", hidden), call]);
+    let finish = join([
+        private,
+        code("finish", hidden),
+        group(Delimiter::Parenthesis, arguments, hidden),
     ]);
-    let body = join([
+    // A body that never returns normally (`loop {}`, a final `process::exit`, `-> !`)
+    // makes `finish` unreachable; that is the expansion's business, not the user's.
+    let main_body = join([
         inner_attrs,
-        code("let", hidden),
-        guard.into(),
-        code("=", hidden),
-        install,
-        code(";", hidden),
-        code("let", hidden),
-        result.clone().into(),
-        typed,
-        code("=", hidden),
-        value,
-        code(";", hidden),
-        code("#[allow(unreachable_code)] let", hidden),
-        result.clone().into(),
-        code("=", hidden),
-        krate,
-        code("::__private::end", hidden),
-        group(Delimiter::Parenthesis, end_arguments, hidden),
-        code(";", hidden),
-        result.into(),
+        code("#[allow(unreachable_code)]", hidden),
+        group(Delimiter::Brace, finish, hidden),
     ]);
     let mut signature: TokenStream = signature.into_iter().collect();
-    signature.extend([group(Delimiter::Brace, body, body_span)]);
+    signature.extend([group(Delimiter::Brace, main_body, body_span)]);
     signature
 }
 
 /// `KRATE::Config::new(HANDLER).OPTIONS.install()`.
 fn install(args: &Args, krate: &TokenStream) -> TokenStream {
-    let site = Span::call_site();
+    // The macro's own paths resolve at its mixed site, in its edition: `::core` is the
+    // crate `core` in an edition-2015 crate too.
+    let site = Span::mixed_site();
     // Spanned at the handler, so that a handler of the wrong type is reported on it.
     let mut install = join([
         krate.clone(),
@@ -186,8 +185,12 @@ pub(crate) fn errors(errors: &Error, item: TokenStream, mistake: Option<&Mistake
 }
 
 /// Rust source as tokens, every one of them at `span`.
+/// Only ever given the macro's own snippets, never user text: one that does not lex is a bug.
 fn code(source: &str, span: Span) -> TokenStream {
-    respan(source.parse().unwrap_or_default(), span)
+    let tokens = source
+        .parse()
+        .unwrap_or_else(|_| panic!("the macro's own snippet `{source}` does not lex"));
+    respan(tokens, span)
 }
 
 /// `tokens` in `delimiter`s at `span`.
@@ -199,6 +202,14 @@ fn group(delimiter: Delimiter, tokens: TokenStream, span: Span) -> TokenStream {
 
 fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
     parts.into_iter().collect()
+}
+
+/// Whether a type mentions `impl Trait` anywhere, inside groups too.
+fn mentions_impl(output: &TokenStream) -> bool {
+    output.clone().into_iter().any(|token| match &token {
+        TokenTree::Group(group) => mentions_impl(&group.stream()),
+        _ => is_ident(&token, "impl"),
+    })
 }
 
 /// Renames the first `fn NAME` in `item`.

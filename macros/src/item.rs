@@ -1,8 +1,9 @@
 //! The item under the attribute: it must be `fn main()`. Only the signature is read; the body
 //! stays opaque tokens.
 
-use crate::args::{is, is_ident, Angles};
+use crate::body;
 use crate::error::{push, Error};
+use crate::token::{flatten, is, is_group, is_ident, is_punct, string_value, Angles};
 use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// `fn main`, split around its body.
@@ -11,6 +12,8 @@ pub(crate) struct MainFn {
     pub(crate) signature: Vec<TokenTree>,
     /// The body's `#![...]` attributes, which must stay first.
     pub(crate) inner_attrs: TokenStream,
+    /// The items that start the body (before its first statement).
+    pub(crate) leading_items: TokenStream,
     /// The rest of the body.
     pub(crate) statements: TokenStream,
     /// The span of the body's braces.
@@ -39,7 +42,8 @@ impl Mistake {
 }
 
 pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
-    let mut signature: Vec<TokenTree> = item.into_iter().collect();
+    // `macro_rules!` fragments (`$v:vis`, `$t:ty`, `$b:block`) arrive in invisible groups.
+    let mut signature = flatten(item);
     let body = match signature.pop() {
         Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
         last => {
@@ -55,11 +59,12 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
     }
-    let (inner_attrs, statements) = split_inner_attrs(body.stream());
+    let (inner_attrs, leading_items, statements) = body::split(body.stream());
     let (is_async, output) = async_and_output(&signature);
     Ok(MainFn {
         signature,
         inner_attrs,
+        leading_items,
         statements,
         body_span: body.span(),
         is_async,
@@ -160,7 +165,7 @@ fn check_signature(signature: &[TokenTree]) -> Result<Signature, Error> {
     };
     let name = name.clone();
     tokens.next();
-    if !is(&name, "main") {
+    if !is(&name, "main") && !is(&name, "r#main") {
         return Err(Error::new(
             name.span(),
             format!("`#[on_exit]` can only be used on `fn main`, not on `fn {name}`"),
@@ -219,16 +224,17 @@ impl<'a> Cursor<'a> {
     }
 
     fn is_punct(&self, char: char) -> bool {
-        matches!(self.peek(), Some(TokenTree::Punct(p)) if p.as_char() == char)
+        self.peek().is_some_and(|token| is_punct(token, char))
     }
 
     fn is_parenthesized(&self) -> bool {
-        matches!(self.peek(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+        self.peek()
+            .is_some_and(|token| is_group(token, Delimiter::Parenthesis))
     }
 
     /// A string literal, such as an ABI's `"C"`.
     fn is_string(&self) -> bool {
-        matches!(self.peek(), Some(TokenTree::Literal(l)) if l.to_string().starts_with('"'))
+        matches!(self.peek(), Some(TokenTree::Literal(l)) if string_value(l).is_some())
     }
 
     /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
@@ -273,7 +279,7 @@ pub(crate) fn without_on_exit(item: TokenStream) -> TokenStream {
 /// Whether an attribute's `[...]` is `on_exit`, `on_exit(...)`, or a path ending in it.
 fn names_on_exit(attribute: &Group) -> bool {
     let mut last_ident = None;
-    for token in attribute.stream() {
+    for token in flatten(attribute.stream()) {
         match token {
             TokenTree::Ident(ident) => last_ident = Some(ident),
             TokenTree::Punct(punct) if punct.as_char() == ':' => {}
@@ -281,22 +287,4 @@ fn names_on_exit(attribute: &Group) -> bool {
         }
     }
     last_ident.is_some_and(|ident| is(&ident, "on_exit"))
-}
-
-/// Splits `#![...]` attributes off the start of the body.
-fn split_inner_attrs(body: TokenStream) -> (TokenStream, TokenStream) {
-    let tokens: Vec<TokenTree> = body.into_iter().collect();
-    let mut end = 0;
-    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(group), ..] =
-        &tokens[end..]
-    {
-        if hash.as_char() != '#' || bang.as_char() != '!' || group.delimiter() != Delimiter::Bracket
-        {
-            break;
-        }
-        end += 3;
-    }
-    let mut tokens = tokens.into_iter();
-    let inner: TokenStream = tokens.by_ref().take(end).collect();
-    (inner, tokens.collect())
 }

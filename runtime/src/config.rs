@@ -2,6 +2,8 @@
 //! holds. The `#[on_exit]` expansion calls the same builder.
 
 use core::marker::PhantomData;
+use core::panic::Location;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::registry::Boxed;
@@ -103,9 +105,28 @@ impl Config {
     }
 
     /// Installs the runtime: the handler is registered first, then the hooks and handlers.
-    /// If the runtime was already installed (by a [`register`](crate::register) call, or an
-    /// earlier install), the handler joins it and these options are ignored, with a warning.
+    /// If the runtime was already started by a [`register`](crate::register) call, the
+    /// handler joins it and these options are ignored, with a warning.
+    ///
+    /// # Panics
+    ///
+    /// On a second install while the first one's guard is held (two `#[on_exit]` on
+    /// `main`, one of them under another name, or two `install` calls in `main`): the
+    /// message names both places.
+    #[track_caller]
     pub fn install(self) -> Guard {
+        let here = Location::caller();
+        {
+            let mut live = LIVE_INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(first) = *live {
+                drop(live);
+                panic!(
+                    "on-exit: the runtime is installed twice, at {first} and again at {here}: \
+                     give `main` one `#[on_exit]` (or call `Config::install` once)"
+                );
+            }
+            *live = Some(here);
+        }
         let defaults = driver::default_settings();
         let settings = Settings {
             // Installed once per program: the list lives as long as the handlers.
@@ -116,11 +137,12 @@ impl Config {
             graceful: self.graceful,
         };
         driver::install(settings, self.cleanup);
-        Guard {
-            _not_send: PhantomData,
-        }
+        Guard::new()
     }
 }
+
+/// Where the install whose guard is held was made.
+static LIVE_INSTALL: Mutex<Option<&'static Location<'static>>> = Mutex::new(None);
 
 /// Returned by [`Config::install`]: `main` holds it, and its drop is `main` returning (or a
 /// panic unwinding out of `main`), which runs the cleanup.
@@ -128,6 +150,14 @@ impl Config {
 pub struct Guard {
     // Stays on the thread that runs `main`.
     _not_send: PhantomData<*const ()>,
+}
+
+impl Guard {
+    pub(crate) fn new() -> Guard {
+        Guard {
+            _not_send: PhantomData,
+        }
+    }
 }
 
 impl core::fmt::Debug for Guard {
@@ -138,6 +168,7 @@ impl core::fmt::Debug for Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        *LIVE_INSTALL.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let reason = if std::thread::panicking() {
             Reason::Panicked
         } else {

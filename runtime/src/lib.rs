@@ -20,6 +20,7 @@
 //! - `exec.rs`: [`exec`], a command as the program's last act, and the signals passed on to it.
 //! - `terminal.rs`: [`restore_terminal`], the terminal recorded and put back.
 //! - `output.rs`: std's stdout flushed before the process dies by a signal, bounded.
+//! - `expansion.rs`: what the `#[on_exit]` expansion calls around `main`'s body.
 //! - `guardian/`: [`kill_on_exit`] and [`remove_on_exit`], done as registered cleanups and,
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
 //!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
@@ -46,6 +47,8 @@ mod context;
 mod driver;
 #[cfg(not(on_exit_loom))]
 mod exec;
+#[cfg(not(on_exit_loom))]
+mod expansion;
 #[cfg(not(on_exit_loom))]
 mod guardian;
 #[cfg(all(test, on_exit_loom))]
@@ -88,6 +91,8 @@ pub mod __private {
     use std::process::Termination;
 
     use crate::{driver, Guard};
+
+    pub use crate::expansion::{finish, hold, start, Main};
 
     /// `main`'s last step, with the value its body produced (every temporary of the body
     /// already dropped). If a signal asked the process to end, `main`'s result is reported

@@ -9,6 +9,7 @@ use support::Scenario;
 const BUILDER: &str = env!("CARGO_BIN_EXE_builder");
 const BUILDER_OPTIONS: &str = env!("CARGO_BIN_EXE_builder_options");
 const BASIC: &str = env!("CARGO_BIN_EXE_basic");
+const TWICE_RENAMED: &str = env!("CARGO_BIN_EXE_twice_renamed");
 
 #[test]
 fn every_ending_of_main_runs_the_cleanup_once_with_main_s_status() {
@@ -81,4 +82,21 @@ fn on_exit_exit_runs_the_cleanup_then_exits_with_the_code() {
         outcome.assert_cleaned_once("Exited");
         outcome.assert_code(5);
     }
+}
+
+#[test]
+fn a_second_install_is_refused_with_a_panic_naming_both() {
+    let outcome = Scenario::new(TWICE_RENAMED).run();
+    // One cleanup, told of the panic; the message names both attributes' lines.
+    outcome.assert_cleaned_once("Panicked");
+    outcome.assert_code(101);
+    assert!(
+        outcome
+            .stderr
+            .contains("on-exit: the runtime is installed twice, at ")
+            && outcome.stderr.contains("twice_renamed.rs:13:")
+            && outcome.stderr.contains("twice_renamed.rs:14:"),
+        "{}",
+        outcome.stderr
+    );
 }

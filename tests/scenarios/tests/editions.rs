@@ -54,3 +54,43 @@ fn a_renamed_dependency_works_with_the_crate_option() {
         "cleanup Returned\n"
     );
 }
+
+#[test]
+fn a_temporary_of_the_last_expression_follows_the_crates_edition() {
+    // Compiles only if the body keeps edition 2024's rule (its temporaries dropped before
+    // its locals); the attribute used to give it the macro crate's 2021 braces.
+    let program = support::build_separate("editions").join("local-tail-2024");
+    let output = Command::new(program).output().expect("the program runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "cleanup saw 1\n");
+}
+
+#[test]
+fn the_expansions_own_paths_resolve_in_edition_2015_without_extern_crate() {
+    let program = support::build_separate("editions").join("macro-paths-2015");
+    let output = Command::new(program).output().expect("the program runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "cleanup saw 1\n");
+}
+
+#[test]
+fn the_macros_errors_in_edition_2015_are_its_own() {
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../editions/errors-2015/Cargo.toml");
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("errors-2015");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet", "--offline", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: unknown option `retries`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot find"), "{stderr}");
+}

@@ -1,4 +1,4 @@
-// The names the expansion gives its guard and result cannot be reached from the body.
+// The body cannot reach the guard of the expansion: it has no name there.
 fn cleanup() {}
 
 #[on_exit::on_exit(cleanup)]

@@ -1,0 +1,145 @@
+//! `main`'s body, split where the install goes: after its inner attributes (which must stay
+//! first) and after the items it starts with. The items are visible from the whole block
+//! either way; the install after them keeps clippy's `items_after_statements` quiet about a
+//! body that has no statement before its items.
+
+use crate::token::{is_group, is_ident, is_punct};
+use crate::tokens::{Delimiter, TokenStream, TokenTree};
+
+/// The body's `#![...]` attributes, the items that start it, and the rest.
+pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let mut inner_end = 0;
+    while let [hash, bang, group, ..] = &tokens[inner_end..] {
+        if !(is_punct(hash, '#') && is_punct(bang, '!') && is_group(group, Delimiter::Bracket)) {
+            break;
+        }
+        inner_end += 3;
+    }
+    let mut items_end = inner_end;
+    while let Some(end) = item_end(&tokens, items_end) {
+        items_end = end;
+    }
+    let part = |range: std::ops::Range<usize>| tokens[range].iter().cloned().collect();
+    (
+        part(0..inner_end),
+        part(inner_end..items_end),
+        part(items_end..tokens.len()),
+    )
+}
+
+/// If an item starts at `start`, the index just after it. Only the plain kinds are read;
+/// anything else (a macro, a `let`, an expression) ends the leading items.
+fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
+    let mut at = start;
+    // Outer attributes and a visibility.
+    while tokens.get(at).is_some_and(|t| is_punct(t, '#'))
+        && tokens
+            .get(at + 1)
+            .is_some_and(|t| is_group(t, Delimiter::Bracket))
+    {
+        at += 2;
+    }
+    if tokens.get(at).is_some_and(|t| is_ident(t, "pub")) {
+        at += 1;
+        if tokens
+            .get(at)
+            .is_some_and(|t| is_group(t, Delimiter::Parenthesis))
+        {
+            at += 1;
+        }
+    }
+    let word = |at: usize, name: &str| tokens.get(at).is_some_and(|t| is_ident(t, name));
+    let ident_at = |at: usize| matches!(tokens.get(at), Some(TokenTree::Ident(_)));
+    // `const`, `unsafe`, `async` and `extern` qualify a function, or start an expression.
+    let mut fn_at = at;
+    while word(fn_at, "const") || word(fn_at, "unsafe") || word(fn_at, "async") {
+        fn_at += 1;
+    }
+    if word(fn_at, "extern") {
+        fn_at += 1;
+        if matches!(tokens.get(fn_at), Some(TokenTree::Literal(_))) {
+            fn_at += 1;
+        }
+    }
+    if word(fn_at, "fn") || (fn_at > at && (word(fn_at, "impl") || word(fn_at, "trait"))) {
+        return ends_at_block(tokens, fn_at);
+    }
+    if word(at, "extern") {
+        // `extern crate x;` or `extern "C" { ... }`
+        return if word(at + 1, "crate") {
+            ends_at_semicolon(tokens, at)
+        } else {
+            ends_at_block(tokens, at)
+        };
+    }
+    if word(at, "struct") || word(at, "enum") {
+        return ends_at_block_or_semicolon(tokens, at);
+    }
+    if word(at, "impl") || word(at, "trait") || word(at, "mod") {
+        return ends_at_block(tokens, at);
+    }
+    if word(at, "use") || word(at, "type") {
+        return ends_at_semicolon(tokens, at);
+    }
+    if (word(at, "static") || word(at, "const")) && (ident_at(at + 1) && !word(at + 1, "move")) {
+        return ends_at_semicolon(tokens, at);
+    }
+    None
+}
+
+fn ends_at_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
+    tokens[from..]
+        .iter()
+        .position(|t| is_punct(t, ';'))
+        .map(|at| from + at + 1)
+}
+
+fn ends_at_block(tokens: &[TokenTree], from: usize) -> Option<usize> {
+    tokens[from..]
+        .iter()
+        .position(|t| is_group(t, Delimiter::Brace))
+        .map(|at| from + at + 1)
+}
+
+/// A struct or an enum: `struct S;`, `struct S(u8);` or `struct S { .. }`.
+fn ends_at_block_or_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
+    tokens[from..]
+        .iter()
+        .position(|t| is_punct(t, ';') || is_group(t, Delimiter::Brace))
+        .map(|at| from + at + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn parts(body: &str) -> [String; 3] {
+        let (inner, items, rest) = split(TokenStream::from_str(body).unwrap());
+        [inner.to_string(), items.to_string(), rest.to_string()]
+    }
+
+    #[test]
+    fn the_install_goes_after_the_leading_items() {
+        let [inner, items, rest] = parts(
+            "#![allow(unused)] fn a() {} #[derive(Debug)] pub struct S(u8); struct T { x: u8 } \
+             use std::fmt; static X: S = S { x: 1 }; impl S { fn f() {} } const fn c() {} \
+             let y = 1; fn late() {}",
+        );
+        assert_eq!(inner.replace(' ', ""), "#![allow(unused)]");
+        assert!(items.ends_with("const fn c () { }"), "{items}");
+        assert_eq!(rest, "let y = 1 ; fn late () { }");
+        for expression in [
+            "const { 1 };",
+            "unsafe { f() };",
+            "async { 1 };",
+            "static || 1;",
+            "macro_rules! m { () => {} }",
+            "S { x: 1 };",
+        ] {
+            let [_, items, _] = parts(expression);
+            assert_eq!(items, "", "{expression}");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Where the handler ends: at the first comma that is not inside it.
+//!
+//! The handler is any expression, kept as opaque tokens; a comma outside its groups can be
+//! inside it only in a closure's parameters (`|a, b|`) or in generic arguments
+//! (`f::<A, B>`, `<T as U<A, B>>::f`, `|m: HashMap<K, V>|`, `|| -> Result<A, B> {..}`,
+//! `x as Foo<A, B>`). Generic arguments open at a `<` where an operand starts (after `::`, at
+//! the start of an expression) or in a type (closure parameters, a closure's return type,
+//! after `as`); any other `<` compares. A `|` opens a closure's parameters where an operand
+//! starts; any other `|` is an operator. An invisible group (a `macro_rules!` fragment) is
+//! one operand: no fragment holds a comma outside its groups.
+
+use crate::token::{is_group, is_ident, is_punct};
+use crate::tokens::{Delimiter, Spacing, TokenTree};
+
+/// The index of the comma that ends the handler at the start of `tokens` (their length if
+/// none does).
+pub(crate) fn end(tokens: &[TokenTree]) -> usize {
+    let mut scan = Scan::default();
+    let mut at = 0;
+    while at < tokens.len() {
+        match scan.step(tokens, at) {
+            Step::End => return at,
+            Step::Next(next) => at = next,
+        }
+    }
+    tokens.len()
+}
+
+enum Step {
+    End,
+    Next(usize),
+}
+
+#[derive(Default)]
+struct Scan {
+    /// The last token ended an operand: a `|` or `<` now is an operator.
+    operand: bool,
+    /// Depth of generic arguments' `<`.
+    generics: usize,
+    place: Place,
+    /// The previous token was a joint `-` or `=` (so a `>` is `->` or `=>`).
+    arrow: bool,
+}
+
+/// Where the scan is, outside generic arguments.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum Place {
+    /// In an expression.
+    #[default]
+    Expression,
+    /// Inside a closure's `|...|`.
+    Params,
+    /// Right after a closure's parameters, where `->` starts its return type.
+    AfterParams,
+    /// `-` of a `->` right after a closure's parameters.
+    Arrow,
+    /// In a closure's return type, which ends at its block.
+    ReturnType,
+    /// In a cast's type, which ends at the first token that cannot continue a path.
+    Cast,
+}
+
+/// Keywords after which an operand starts.
+const OPERAND_STARTS: [&str; 19] = [
+    "move", "return", "break", "in", "if", "match", "while", "let", "else", "mut", "ref", "box",
+    "async", "unsafe", "loop", "for", "yield", "static", "continue",
+];
+
+fn is_joint(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Punct(p) if p.spacing() == Spacing::Joint)
+}
+
+impl Scan {
+    fn step(&mut self, tokens: &[TokenTree], at: usize) -> Step {
+        let token = &tokens[at];
+        let arrow = self.arrow;
+        self.arrow = is_joint(token) && (is_punct(token, '-') || is_punct(token, '='));
+        if self.generics > 0 {
+            self.in_generics(token, arrow);
+            return Step::Next(at + 1);
+        }
+        match self.place {
+            Place::Params => {
+                if is_punct(token, '|') {
+                    self.place = Place::AfterParams;
+                    self.operand = false;
+                } else if is_punct(token, '<') {
+                    self.generics = 1;
+                }
+                return Step::Next(at + 1);
+            }
+            Place::ReturnType => {
+                if is_punct(token, '<') {
+                    self.generics = 1;
+                } else if is_group(token, Delimiter::Brace) {
+                    self.place = Place::Expression;
+                    self.operand = true;
+                }
+                return Step::Next(at + 1);
+            }
+            Place::Cast => {
+                if is_punct(token, '<') {
+                    self.generics = 1;
+                    return Step::Next(at + 1);
+                }
+                let continues = match token {
+                    TokenTree::Ident(_) => true,
+                    TokenTree::Punct(p) => matches!(p.as_char(), ':' | '&' | '*' | '\''),
+                    TokenTree::Group(_) | TokenTree::Literal(_) => false,
+                };
+                if continues {
+                    return Step::Next(at + 1);
+                }
+                self.place = Place::Expression;
+                self.operand = true;
+            }
+            Place::Arrow if is_punct(token, '>') => {
+                self.place = Place::ReturnType;
+                return Step::Next(at + 1);
+            }
+            Place::AfterParams if is_punct(token, '-') && arrow_next(tokens, at) => {
+                self.place = Place::Arrow;
+                return Step::Next(at + 1);
+            }
+            Place::AfterParams | Place::Arrow | Place::Expression => {
+                self.place = Place::Expression;
+            }
+        }
+        self.in_expression(tokens, at)
+    }
+
+    fn in_generics(&mut self, token: &TokenTree, arrow: bool) {
+        if is_punct(token, '<') {
+            self.generics += 1;
+        } else if is_punct(token, '>') && !arrow {
+            self.generics -= 1;
+            if self.generics == 0 {
+                self.operand = true;
+                if self.place == Place::Cast {
+                    self.place = Place::Expression;
+                }
+            }
+        }
+    }
+
+    fn in_expression(&mut self, tokens: &[TokenTree], at: usize) -> Step {
+        let token = &tokens[at];
+        let joint_with = |char: char| {
+            is_joint(token) && tokens.get(at + 1).is_some_and(|next| is_punct(next, char))
+        };
+        match token {
+            TokenTree::Punct(punct) => match punct.as_char() {
+                ',' => return Step::End,
+                '|' if joint_with('|') => {
+                    // `||`: an empty closure's parameters, or a logical or.
+                    if !self.operand {
+                        self.place = Place::AfterParams;
+                    }
+                    self.operand = false;
+                    return Step::Next(at + 2);
+                }
+                '|' if joint_with('=') => self.operand = false,
+                '|' => {
+                    if !self.operand {
+                        self.place = Place::Params;
+                    }
+                    self.operand = false;
+                }
+                '<' if self.operand => {
+                    // A comparison or a shift: `<`, `<=`, `<<`, `<<=`.
+                    self.operand = false;
+                    let mut skip = at + 1;
+                    while skip < tokens.len()
+                        && is_joint(&tokens[skip - 1])
+                        && (is_punct(&tokens[skip], '<') || is_punct(&tokens[skip], '='))
+                    {
+                        skip += 1;
+                    }
+                    return Step::Next(skip);
+                }
+                // `<=` and `<<=` never open generic arguments (`break <<= x`).
+                '<' if joint_with('=') => return Step::Next(at + 2),
+                '<' if joint_with('<')
+                    && is_joint(&tokens[at + 1])
+                    && tokens.get(at + 2).is_some_and(|t| is_punct(t, '=')) =>
+                {
+                    return Step::Next(at + 3);
+                }
+                '<' => self.generics = 1,
+                '?' => self.operand = true,
+                _ => self.operand = false,
+            },
+            TokenTree::Ident(_) if is_ident(token, "as") => {
+                self.place = Place::Cast;
+                self.operand = false;
+            }
+            TokenTree::Ident(_) => {
+                self.operand = !OPERAND_STARTS.iter().any(|word| is_ident(token, word));
+            }
+            TokenTree::Literal(_) | TokenTree::Group(_) => self.operand = true,
+        }
+        Step::Next(at + 1)
+    }
+}
+
+/// Whether the `-` at `at` is the start of `->`.
+fn arrow_next(tokens: &[TokenTree], at: usize) -> bool {
+    is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, '>'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::TokenStream;
+    use std::str::FromStr;
+
+    fn handler(source: &str) -> String {
+        let tokens: Vec<TokenTree> = TokenStream::from_str(source).unwrap().into_iter().collect();
+        let end = end(&tokens);
+        tokens[..end]
+            .iter()
+            .cloned()
+            .collect::<TokenStream>()
+            .to_string()
+            .replace(' ', "")
+    }
+
+    #[test]
+    fn the_handler_ends_at_its_first_own_comma() {
+        for (source, expected) in [
+            ("cleanup, graceful", "cleanup"),
+            ("|| (), 5", "||()"),
+            ("|| (), graceful, signals(interrupt) | x", "||()"),
+            ("|a, b| a < b, graceful", "|a,b|a<b"),
+            (
+                "move |a: HashMap<K, V>, b| x, graceful",
+                "move|a:HashMap<K,V>,b|x",
+            ),
+            ("f::<A, B>, graceful", "f::<A,B>"),
+            (
+                "<HashMap<A, B> as T<C, D>>::f, x",
+                "<HashMap<A,B>asT<C,D>>::f",
+            ),
+            (
+                "|| -> Result<A, B> { Ok(()) }, x",
+                "||->Result<A,B>{Ok(())}",
+            ),
+            ("|| a < b, c > d", "||a<b"),
+            ("|| a << b, c", "||a<<b"),
+            ("|| a <= b, c", "||a<=b"),
+            ("|| x as Foo<A, B>, c", "||xasFoo<A,B>"),
+            ("|| x as u8, c", "||xasu8"),
+            ("a + b || |t| c | d, graceful", "a+b|||t|c|d"),
+            ("|| |a, b| a, graceful", "|||a,b|a"),
+            (
+                "|| if LEVEL < 2 { stop() }, timeout = \"1s\"",
+                "||ifLEVEL<2{stop()}",
+            ),
+            ("|x: fn(u8) -> u8| x, c", "|x:fn(u8)->u8|x"),
+            ("|| x?, c", "||x?"),
+            ("signals(1)", "signals(1)"),
+            // Found by the fuzzer: `break` with no value, then `<<=`.
+            ("p|break<<=&::rR, graceful", "p|break<<=&::rR"),
+        ] {
+            assert_eq!(handler(source), expected, "{source}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Reading single tokens: names, punctuation, string literals, and the invisible groups that
+//! `macro_rules!` fragments (`$x:expr`, `$p:path`, `$t:ty`, ...) arrive in.
+
+use crate::tokens::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
+
+/// Whether `ident` is `name` (not `r#name`).
+#[allow(clippy::cmp_owned)] // proc_macro's `Ident` cannot be compared with a `str`
+pub(crate) fn is(ident: &Ident, name: &str) -> bool {
+    ident.to_string() == name
+}
+
+/// Whether `token` is the identifier `name`.
+pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {
+    matches!(token, TokenTree::Ident(ident) if is(ident, name))
+}
+
+/// Whether `token` is the punctuation `char`.
+pub(crate) fn is_punct(token: &TokenTree, char: char) -> bool {
+    matches!(token, TokenTree::Punct(punct) if punct.as_char() == char)
+}
+
+/// Whether `token` is a group in `delimiter`s.
+pub(crate) fn is_group(token: &TokenTree, delimiter: Delimiter) -> bool {
+    matches!(token, TokenTree::Group(group) if group.delimiter() == delimiter)
+}
+
+/// The tokens of `stream` with every invisible group (a `macro_rules!` fragment) at the top
+/// level replaced by its contents, recursively: what the user wrote, as rustc reads it.
+pub(crate) fn flatten(stream: TokenStream) -> Vec<TokenTree> {
+    let mut tokens = Vec::new();
+    for token in stream {
+        match token {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
+                tokens.extend(flatten(group.stream()));
+            }
+            token => tokens.push(token),
+        }
+    }
+    tokens
+}
+
+/// `tokens`, with every token (inside groups too) at `span`: generated code is where the
+/// expansion says.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
+/// What a plain string literal (`"..."` or `r#"..."#`, no suffix) stands for, escapes read
+/// as Rust reads them; `None` for any other literal (a byte or C string, a number, a
+/// suffix). The literal comes from rustc's lexer, so its escapes are well formed.
+pub(crate) fn string_value(literal: &Literal) -> Option<String> {
+    let source = literal.to_string();
+    if let Some(raw) = source.strip_prefix('r') {
+        let hashes = raw.len() - raw.trim_start_matches('#').len();
+        let fence = "#".repeat(hashes);
+        return raw
+            .strip_prefix(&format!("{fence}\""))?
+            .strip_suffix(&format!("\"{fence}"))
+            .map(str::to_owned);
+    }
+    let body = source.strip_prefix('"')?.strip_suffix('"')?;
+    let mut text = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(char) = chars.next() {
+        if char != '\\' {
+            text.push(char);
+            continue;
+        }
+        let escaped = match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '0' => '\0',
+            '\\' => '\\',
+            '"' => '"',
+            '\'' => '\'',
+            'x' => {
+                let digits: String = chars.by_ref().take(2).collect();
+                char::from(u8::from_str_radix(&digits, 16).ok().filter(u8::is_ascii)?)
+            }
+            'u' => {
+                if chars.next()? != '{' {
+                    return None;
+                }
+                let mut digits = String::new();
+                loop {
+                    match chars.next()? {
+                        '}' => break,
+                        '_' => {}
+                        digit => digits.push(digit),
+                    }
+                }
+                char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?
+            }
+            // A line continuation: the newline and the whitespace after it are skipped.
+            '\n' => {
+                while chars
+                    .next_if(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+                    .is_some()
+                {}
+                continue;
+            }
+            '\r' if chars.next_if_eq(&'\n').is_some() => {
+                while chars
+                    .next_if(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+                    .is_some()
+                {}
+                continue;
+            }
+            _ => return None,
+        };
+        text.push(escaped);
+    }
+    Some(text)
+}
+
+/// The value of a plain string literal that is all of `tokens` (looking through invisible
+/// groups), and its span. Otherwise, the span of the first token that is not one.
+pub(crate) fn string(tokens: &[TokenTree]) -> Result<(String, Span), Span> {
+    match tokens {
+        [TokenTree::Literal(literal)] => string_value(literal)
+            .map(|text| (text, literal.span()))
+            .ok_or(literal.span()),
+        [TokenTree::Literal(literal), extra, ..] if string_value(literal).is_some() => {
+            Err(extra.span())
+        }
+        [other, ..] => Err(other.span()),
+        [] => Err(Span::call_site()),
+    }
+}
+
+/// Tracks the depth of `<...>` through a run of tokens: generic arguments are not groups,
+/// and the `>` of `->` and `=>` closes nothing.
+#[derive(Default)]
+pub(crate) struct Angles {
+    pub(crate) depth: usize,
+    previous_joint: Option<char>,
+}
+
+impl Angles {
+    pub(crate) fn track(&mut self, token: &TokenTree) {
+        let mut joint = None;
+        if let TokenTree::Punct(punct) = token {
+            match punct.as_char() {
+                '<' => self.depth += 1,
+                '>' if !matches!(self.previous_joint, Some('-' | '=')) => {
+                    self.depth = self.depth.saturating_sub(1);
+                }
+                _ => {}
+            }
+            if punct.spacing() == Spacing::Joint {
+                joint = Some(punct.as_char());
+            }
+        }
+        self.previous_joint = joint;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn value(source: &str) -> Option<String> {
+        match TokenStream::from_str(source).ok()?.into_iter().next()? {
+            TokenTree::Literal(literal) => string_value(&literal),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn escapes_mean_what_rust_says() {
+        assert_eq!(value(r#""5s""#).as_deref(), Some("5s"));
+        assert_eq!(value(r#""\x35s""#).as_deref(), Some("5s"));
+        assert_eq!(value(r#""5\u{73}""#).as_deref(), Some("5s"));
+        assert_eq!(value(r#""5\u{0_073}""#).as_deref(), Some("5s"));
+        assert_eq!(value("\"5\\\n    00ms\"").as_deref(), Some("500ms"));
+        assert_eq!(value("\"5\\\r\n  s\"").as_deref(), Some("5s"));
+        assert_eq!(value(r#""a\"b\\c\n""#).as_deref(), Some("a\"b\\c\n"));
+        assert_eq!(value(r##"r#"a"b"#"##).as_deref(), Some("a\"b"));
+        assert_eq!(value(r#""é\u{e9}""#).as_deref(), Some("éé"));
+        for refused in [r#"b"5s""#, r#""5s"u8"#, "5", r#"c"5s""#, "'5'"] {
+            assert_eq!(value(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn invisible_groups_are_looked_through() {
+        let inner = TokenStream::from_str("a b").unwrap();
+        let group = TokenTree::Group(Group::new(Delimiter::None, inner));
+        let outer = TokenTree::Group(Group::new(Delimiter::None, group.into()));
+        let tokens = flatten(outer.into());
+        assert_eq!(tokens.len(), 2);
+        assert!(is_ident(&tokens[1], "b"));
+    }
+}

@@ -1,0 +1,4 @@
+fn cleanup() {}
+
+#[on_exit::on_exit(cleanup, retries = 3)]
+fn main() {}

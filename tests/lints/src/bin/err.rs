@@ -1,0 +1,9 @@
+//! A shape of `main` under the attribute.
+fn cleanup() {
+    println!("cleanup");
+}
+
+#[on_exit::on_exit(cleanup)]
+fn main() -> Result<(), String> {
+    Err("failed".into())
+}

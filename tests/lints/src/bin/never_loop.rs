@@ -1,0 +1,11 @@
+//! A shape of `main` under the attribute.
+fn cleanup() {
+    println!("cleanup");
+}
+
+#[on_exit::on_exit(cleanup)]
+fn main() -> ! {
+    loop {
+        std::thread::park();
+    }
+}

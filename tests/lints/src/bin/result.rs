@@ -1,0 +1,10 @@
+//! A shape of `main` under the attribute.
+fn cleanup() {
+    println!("cleanup");
+}
+
+#[on_exit::on_exit(cleanup)]
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::metadata("/")?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+fn cleanup() {}
+
+#[on_exit::on_exit(cleanup, crate)]
+fn main() {}

@@ -1,0 +1,4 @@
+fn cleanup() {}
+
+#[on_exit::on_exit(cleanup, signals = interrupt)]
+fn main() {}
