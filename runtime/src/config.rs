@@ -72,9 +72,10 @@ impl Config {
     /// The most time a cleanup started by a signal may take; with [`Config::graceful`], also
     /// the most time `main` gets to finish. The attribute's `timeout = "..."`.
     ///
-    /// A zero timeout is refused, as the attribute refuses `timeout = "0s"` (it would cut off
-    /// every cleanup before it starts): the way the builder refuses an option, the call is
-    /// ignored with a warning on stderr, and the timeout stays what it was.
+    /// A timeout under one millisecond, zero included, is refused, as the attribute refuses
+    /// `timeout = "0s"` (its unit is the millisecond; such a timeout would cut off every
+    /// cleanup before it starts): the way the builder refuses an option, the call is ignored
+    /// with a warning on stderr, and the timeout stays what it was.
     ///
     /// ```
     /// use std::time::Duration;
@@ -86,10 +87,10 @@ impl Config {
     /// );
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Config {
-        if timeout.is_zero() {
+        if timeout < Duration::from_millis(1) {
             driver::warn(format_args!(
-                "a timeout of zero is refused (it would cut off every cleanup); the timeout is \
-                 left as it was"
+                "a timeout under one millisecond is refused (it would cut off every cleanup); \
+                 the timeout is left as it was"
             ));
         } else {
             self.timeout = Some(timeout);
@@ -212,8 +213,14 @@ mod tests {
     use super::Config;
 
     #[test]
-    fn a_zero_timeout_is_refused_and_the_earlier_one_kept() {
+    fn a_timeout_under_a_millisecond_is_refused_and_the_earlier_one_kept() {
         assert_eq!(Config::new(|| {}).timeout(Duration::ZERO).timeout, None);
+        let tiny = [Duration::from_nanos(1), Duration::from_micros(999)];
+        for timeout in tiny {
+            assert_eq!(Config::new(|| {}).timeout(timeout).timeout, None);
+        }
+        let one = Duration::from_millis(1);
+        assert_eq!(Config::new(|| {}).timeout(one).timeout, Some(one));
         let five = Duration::from_secs(5);
         let config = Config::new(|| {}).timeout(five).timeout(Duration::ZERO);
         assert_eq!(config.timeout, Some(five));

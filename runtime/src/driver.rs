@@ -172,7 +172,8 @@ pub(crate) fn unregister(registered: Registered) -> Option<Boxed> {
 
 /// The first signal that asked the process to end, if one did.
 pub(crate) fn request() -> Option<Signal> {
-    runtime()?.request()
+    // Read only, and in `requested()`'s hot loop: no system call.
+    RUNTIME.get_cached()?.request()
 }
 
 /// Hooks the program (once: a forked child inherits the hooks), then starts the threads of
@@ -433,8 +434,10 @@ impl Host for Process {
         true
     }
 
-    fn run(&self, cleanup: Boxed, reason: Reason) {
+    fn run(&self, cleanup: Boxed, reason: Reason) -> bool {
+        let process = this_process();
         run_one(cleanup, reason);
+        this_process() == process
     }
 
     fn in_cleanup(&self) -> bool {

@@ -20,8 +20,10 @@ struct Tagged<T> {
 }
 
 /// This process, as [`PerProcess`] tags values: what a value made now is tagged with.
+/// Checked against the kernel (one `getpid`), so that a child made without `fork`, or one a
+/// signal reaches before its fork handler ran, never passes for its parent.
 pub(crate) fn this_process() -> u64 {
-    sys::process()
+    sys::process_verified()
 }
 
 impl<T: Sync + 'static> PerProcess<T> {
@@ -31,10 +33,19 @@ impl<T: Sync + 'static> PerProcess<T> {
         }
     }
 
-    /// This process's value, if it has made one. Async-signal-safe (atomic loads) once the
-    /// fork handler is registered, which making any value does.
+    /// This process's value, if it has made one. Async-signal-safe (atomic loads and
+    /// `getpid`).
     pub(crate) fn get(&self) -> Option<&'static T> {
-        let process = this_process();
+        self.owned_by(this_process())
+    }
+
+    /// [`Self::get`] without asking the kernel (no system call, for a hot loop that only
+    /// reads): trusts the fork handler, so a child made without `fork` may see its parent's.
+    pub(crate) fn get_cached(&self) -> Option<&'static T> {
+        self.owned_by(sys::process())
+    }
+
+    fn owned_by(&self, process: u64) -> Option<&'static T> {
         self.slot
             .get()
             .filter(|tagged| tagged.process == process)

@@ -25,7 +25,9 @@ pub(crate) struct Settings {
 /// What the ending path needs from the process around it.
 pub(crate) trait Host {
     /// Runs one cleanup on this thread (catching a panic, marking the thread as in a cleanup).
-    fn run(&self, cleanup: Boxed, reason: Reason);
+    /// Whether this is still the process the cleanups belong to: `false` in a child that the
+    /// cleanup forked and that returned from it, which must run no more of them.
+    fn run(&self, cleanup: Boxed, reason: Reason) -> bool;
     /// Whether this thread is inside a cleanup: a cleanup that calls `exit` reaches the exit
     /// hook on its own thread.
     fn in_cleanup(&self) -> bool;
@@ -147,7 +149,9 @@ impl Runtime {
         self.runner.store(host.thread(), Ordering::Release);
         self.cleanups.close(reason);
         while let Some(cleanup) = self.cleanups.pop() {
-            host.run(cleanup, reason);
+            if !host.run(cleanup, reason) {
+                return;
+            }
         }
         self.machine.finish();
     }
@@ -169,10 +173,11 @@ pub(crate) mod test_host {
     }
 
     impl Host for OneThread {
-        fn run(&self, cleanup: Boxed, reason: Reason) {
+        fn run(&self, cleanup: Boxed, reason: Reason) -> bool {
             let outer = self.in_cleanup.replace(true);
             cleanup(reason);
             self.in_cleanup.set(outer);
+            true
         }
 
         fn in_cleanup(&self) -> bool {

@@ -135,6 +135,93 @@ fn a_forked_worker_handling_sigterm_with_tokio_gets_it() {
 }
 
 #[test]
+fn a_signal_that_reaches_a_child_before_its_fork_handlers_is_not_swallowed() {
+    let outcome = start("kill-at-once:100", "").finish();
+    outcome.assert_code(0);
+    let statuses: Vec<&str> = outcome
+        .log
+        .iter()
+        .filter_map(|line| line.split_once(" worker ended: ").map(|(_, status)| status))
+        .collect();
+    assert_eq!(statuses.len(), 100, "{outcome:#?}");
+    // Killed by SIGTERM (raw status 15) every time, never the worker's own `_exit(7)`.
+    let survived = statuses.iter().filter(|status| **status != "15").count();
+    assert_eq!(survived, 0, "{statuses:?}");
+}
+
+#[test]
+fn a_child_made_without_fork_handles_signals_as_if_on_exit_were_not_there() {
+    let running = start("clone", "");
+    let child = pids_saying(&running, " clone child ready", 1)[0];
+    send(child, libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_code(0);
+    assert!(
+        outcome
+            .log
+            .iter()
+            .any(|line| line.ends_with(&format!(" clone child ended: {}", libc::SIGTERM))),
+        "{outcome:#?}"
+    );
+    assert_cleaned_once_by_one_process(&outcome.log, "cleanup Returned");
+}
+
+#[test]
+fn a_child_made_without_fork_runs_none_of_its_parents_cleanups() {
+    let outcome = start("clone", "exit").finish();
+    outcome.assert_code(0);
+    assert!(
+        outcome
+            .log
+            .iter()
+            .any(|line| line.ends_with(" clone child ended: 0")),
+        "{outcome:#?}"
+    );
+    assert_cleaned_once_by_one_process(&outcome.log, "cleanup Returned");
+}
+
+#[test]
+fn the_first_register_racing_forks_never_hangs_a_child() {
+    for _ in 0..10 {
+        let outcome = Scenario::new(env!("CARGO_BIN_EXE_fork_register_race")).run();
+        outcome.assert_code(0);
+        assert_eq!(
+            outcome.log,
+            ["children that did not leave with _exit(0): 0"],
+            "{outcome:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_child_forked_by_a_cleanup_runs_no_more_of_them() {
+    let outcome = start("fork-in-cleanup", "").finish();
+    outcome.assert_code(0);
+    let child = outcome
+        .log
+        .iter()
+        .find(|line| line.ends_with(" forked by a cleanup"))
+        .and_then(|line| line.split(' ').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child line: {outcome:#?}"));
+    assert_eq!(
+        lines_of(&outcome.log, child),
+        ["forked by a cleanup"],
+        "{outcome:#?}"
+    );
+    let handler: Vec<&String> = outcome
+        .log
+        .iter()
+        .filter(|line| line.ends_with(" cleanup Returned"))
+        .collect();
+    assert_eq!(handler.len(), 1, "{outcome:#?}");
+    assert!(
+        !handler[0].starts_with(&format!("{child} ")),
+        "{outcome:#?}"
+    );
+}
+
+#[test]
 fn a_parents_scoped_guard_dropped_in_a_child_runs_nothing_there() {
     let outcome = start("scoped", "").finish();
     outcome.assert_code(0);

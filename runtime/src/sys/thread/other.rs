@@ -5,6 +5,11 @@ pub(crate) fn process() -> u64 {
     1
 }
 
+/// The same: one process.
+pub(crate) fn process_verified() -> u64 {
+    process()
+}
+
 /// One thread: there is no other to tell apart.
 pub(crate) fn thread_id() -> u64 {
     1

@@ -1,7 +1,6 @@
 //! Which process and thread this is, on Unix, and the one fork handler.
 
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// Forks seen by this process's line of descent: each child counts one more than its parent.
 static FORKS: AtomicU64 = AtomicU64::new(0);
@@ -10,8 +9,14 @@ static PID: AtomicU32 = AtomicU32::new(0);
 /// A descriptor that a forked child closes at once (the guardian's channel, see
 /// [`close_in_forked_child`]); -1 for none.
 static CLOSED_IN_CHILD: AtomicI32 = AtomicI32::new(-1);
-/// The one `pthread_atfork` registration of the runtime.
-static WATCH_FORKS: Once = Once::new();
+/// The one `pthread_atfork` registration of the runtime: [`UNWATCHED`], [`REGISTERING`],
+/// [`WATCHED`] or [`UNWATCHABLE`]. Not a `Once`: a child forked while another thread of its
+/// parent was registering would inherit it locked, and wait for ever.
+static WATCHING: AtomicU8 = AtomicU8::new(UNWATCHED);
+const UNWATCHED: u8 = 0;
+const REGISTERING: u8 = 1;
+const WATCHED: u8 = 2;
+const UNWATCHABLE: u8 = 3;
 
 /// Runs in the child right after `fork`, while it has one thread: only atomics, `getpid` and
 /// `close`, all async-signal-safe.
@@ -26,30 +31,53 @@ extern "C" fn forked() {
     }
 }
 
-/// Registers [`forked`] once; whether it is registered.
+/// Registers [`forked`] once; whether it is registered. Never waits: a thread that finds
+/// another registering (or a child forked meanwhile, where it never will be) is told no, and
+/// asks the kernel for the process id instead of the cache.
 fn watch_forks() -> bool {
-    WATCH_FORKS.call_once(|| {
-        // SAFETY: `forked` only uses atomics, getpid and close, which are allowed in the child
-        // of a multi-threaded fork; the other two handlers are absent.
-        if unsafe { libc::pthread_atfork(None, None, Some(forked)) } == 0 {
-            PID.store(std::process::id(), Ordering::Relaxed);
+    match WATCHING.compare_exchange(UNWATCHED, REGISTERING, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            // SAFETY: `forked` only uses atomics, getpid and close, which are allowed in the
+            // child of a multi-threaded fork; the other two handlers are absent.
+            let watched = unsafe { libc::pthread_atfork(None, None, Some(forked)) } == 0;
+            if watched {
+                PID.store(std::process::id(), Ordering::Relaxed);
+            }
+            let state = if watched { WATCHED } else { UNWATCHABLE };
+            WATCHING.store(state, Ordering::Release);
+            watched
         }
-    });
-    PID.load(Ordering::Relaxed) != 0
+        Err(state) => state == WATCHED,
+    }
 }
 
 /// This process, as a number that no other process of the program has had: its id, and the
 /// number of forks between the program's start and it (an id alone may be reused by a
 /// grandchild). Cached: no system call once the fork handler is registered, so
-/// async-signal-safe once called.
+/// async-signal-safe once called. Taken on trust: see [`process_verified`].
 pub(crate) fn process() -> u64 {
-    let pid = match PID.load(Ordering::Relaxed) {
-        0 if watch_forks() => PID.load(Ordering::Relaxed),
-        // The handler could not be registered: ask each time.
-        0 => std::process::id(),
-        pid => pid,
+    let pid = if WATCHING.load(Ordering::Acquire) == WATCHED || watch_forks() {
+        PID.load(Ordering::Relaxed)
+    } else {
+        // The handler is not registered (yet): ask each time.
+        std::process::id()
     };
     (FORKS.load(Ordering::Relaxed) << 32) | u64::from(pid)
+}
+
+/// [`process`], checked against the kernel's id of this process (one `getpid`): a child made
+/// without `fork` (glibc's `clone`, `_Fork`), which runs no fork handler, or one that a signal
+/// reaches before its fork handler has run, is never taken for its parent. It gets a number of
+/// its own, which the cache keeps from then on. Async-signal-safe.
+pub(crate) fn process_verified() -> u64 {
+    let cached = process();
+    let real = std::process::id();
+    if cached & u64::from(u32::MAX) == u64::from(real) {
+        return cached;
+    }
+    let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
+    PID.store(real, Ordering::Relaxed);
+    (forks << 32) | u64::from(real)
 }
 
 /// Makes a forked child close `fd` at once: a descriptor of the parent's that a child must

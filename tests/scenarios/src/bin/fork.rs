@@ -6,6 +6,14 @@
 //!   them, then returns; with `ON_EXIT_WORKER=signal-hook` or `tokio`, each handles `SIGTERM`
 //!   itself (a signal-hook flag, or tokio's signal stream), says so and exits 0. Otherwise
 //!   the parent reaps the workers that end, then waits for a signal.
+//! - `kill-at-once:N`: the parent forks `N` workers, sending each `SIGTERM` the moment `fork`
+//!   returns (it may reach the child before the child's fork handlers ran); each worker
+//!   sleeps 100 ms and leaves with `_exit(7)`. The parent logs each worker's wait status.
+//! - `clone`: the parent makes a child with the raw `clone` system call, which runs no fork
+//!   handler; the child says it is ready and waits to be signalled, or with
+//!   `ON_EXIT_WORKER=exit` calls `exit(0)` at once. The parent logs its wait status.
+//! - `fork-in-cleanup`: a registered cleanup forks; the child returns from it (then from
+//!   `main`), the parent waits for it.
 //! - `scoped`: the parent makes a `scoped` guard, then forks; the child registers two
 //!   cleanups of its own, drops its copy of the parent's guard, and exits. The parent waits
 //!   for it, then drops its guard and returns.
@@ -38,6 +46,15 @@ fn fork() -> libc::pid_t {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
     pid
+}
+
+/// Waits for child `pid` and returns its raw wait status.
+#[cfg(unix)]
+fn wait_status(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: waitpid writes the status into a valid integer.
+    unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    status
 }
 
 #[cfg(unix)]
@@ -114,6 +131,57 @@ fn main() -> ExitCode {
             // Stay until a signal ends the parent too.
             thread::sleep(Duration::from_mins(1));
         }
+        return ExitCode::SUCCESS;
+    }
+    if let Some(count) = how.strip_prefix("kill-at-once:") {
+        let count: usize = count.parse().expect("a worker count");
+        let mut workers = Vec::new();
+        for _ in 0..count {
+            match fork() {
+                0 => {
+                    thread::sleep(Duration::from_millis(100));
+                    // SAFETY: _exit ends the process without running any hook.
+                    unsafe { libc::_exit(7) }
+                }
+                pid => {
+                    // SAFETY: kill sends a signal to our own child.
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                    workers.push(pid);
+                }
+            }
+        }
+        for pid in workers {
+            say(&format!("worker ended: {}", wait_status(pid)));
+        }
+        return ExitCode::SUCCESS;
+    }
+    if how == "clone" {
+        // SAFETY: clone with SIGCHLD and no other flag is fork without the fork handlers: the
+        // child gets a copy of this process, as with fork, and only logs, sleeps and exits.
+        let child = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) };
+        assert!(child >= 0, "clone: {}", std::io::Error::last_os_error());
+        if child == 0 {
+            if std::env::var("ON_EXIT_WORKER").as_deref() == Ok("exit") {
+                std::process::exit(0);
+            }
+            say("clone child ready");
+            loop {
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let child = libc::pid_t::try_from(child).expect("a process id");
+        say(&format!("clone child ended: {}", wait_status(child)));
+        return ExitCode::SUCCESS;
+    }
+    if how == "fork-in-cleanup" {
+        on_exit::register(|| {
+            let child = fork();
+            if child == 0 {
+                say("forked by a cleanup");
+                return;
+            }
+            say(&format!("cleanup's child ended: {}", wait_status(child)));
+        });
         return ExitCode::SUCCESS;
     }
     if how == "scoped" {
