@@ -38,12 +38,7 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
             };
             let identity = |inbox: &sys::Inbox, sender, rights| {
                 let alive = || inbox.program_alive();
-                Some(sys::Identity::verified(
-                    sender?,
-                    rights,
-                    inbox.program(),
-                    alive,
-                ))
+                sys::Identity::verified(sender?, rights, inbox.program(), alive)
             };
             match message {
                 Message::Child {
@@ -71,7 +66,15 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     // Only from the program itself (the kernel vouches for the sender).
                     #[cfg(unix)]
                     {
-                        let vouched = frame.sender.is_some();
+                        let vouched = frame.sender.is_some_and(|sender| {
+                            sys::Identity::verified(
+                                sender,
+                                &sys::Rights::default(),
+                                inbox.program(),
+                                || true,
+                            )
+                            .is_some()
+                        });
                         let terminal = frame.terminal();
                         inbox.answer(vouched && terminal.is_some());
                         if let (true, Some(terminal)) = (vouched, terminal) {

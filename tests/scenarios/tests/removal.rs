@@ -335,3 +335,78 @@ fn read_only_directories_do_not_stop_it() {
         assert_removed_soon(&[folder.path("tree")]);
     }
 }
+
+/// A file system mounted inside an armed tree (here a bind of another folder, as a bind of
+/// `/` or of a home would be) is another tree: neither the program nor its guardian after
+/// `kill -9` goes into it. As root, in a mount namespace of the program's own.
+#[test]
+fn a_mount_inside_the_tree_is_left_alone() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("!!! SKIPPED: a mount namespace needs root");
+        return;
+    }
+    for end in ["return", "kill"] {
+        let folder = Folder::new(&format!("mount-{end}"));
+        let canary = folder.canary("elsewhere");
+        fs::create_dir_all(folder.path("tree/mounted")).unwrap();
+        fs::write(folder.path("tree/file"), "x").unwrap();
+        let source = std::ffi::CString::new(
+            folder
+                .path("elsewhere")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        let target = std::ffi::CString::new(
+            folder
+                .path("tree/mounted")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian"))
+            .env("ON_EXIT_REMOVE", "tree")
+            .env("ON_EXIT_END", if end == "kill" { "wait" } else { end });
+        let command = scenario.command();
+        command.current_dir(&folder.0).stderr(Stdio::null());
+        // SAFETY: unshare and mount are system calls on the child alone, with C strings made
+        // before the fork; nothing is allocated here.
+        unsafe {
+            command.pre_exec(move || {
+                let private = libc::MS_REC | libc::MS_PRIVATE;
+                if libc::unshare(libc::CLONE_NEWNS) != 0
+                    || libc::mount(
+                        c"none".as_ptr(),
+                        c"/".as_ptr(),
+                        std::ptr::null(),
+                        private,
+                        std::ptr::null(),
+                    ) != 0
+                    || libc::mount(
+                        source.as_ptr(),
+                        target.as_ptr(),
+                        std::ptr::null(),
+                        libc::MS_BIND,
+                        std::ptr::null(),
+                    ) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut running = scenario.spawn();
+        running.wait_for("ready");
+        if end == "kill" {
+            running.signal(libc::SIGKILL);
+        }
+        drop(running.finish());
+        // Time for the guardian to have acted, and for the program's own ending.
+        std::thread::sleep(WITHIN);
+        assert!(
+            canary.exists(),
+            "the bound folder was emptied through the tree ({end})"
+        );
+    }
+}

@@ -64,15 +64,19 @@ impl Identity {
     ///   that cannot change its groups (it has not `CAP_SETGID`) started with the program's,
     ///   which the program could not have changed either: it keeps its own.
     /// - Capabilities count only for user 0: a program that is not root is acted for without
-    ///   any. For user 0, those claimed and held (or, if that cannot be checked, those the
-    ///   guardian holds: a process of user 0 owns the system's files whatever its
-    ///   capabilities).
+    ///   any. For user 0, those claimed and held; none if that cannot be checked.
+    /// - Only the program itself is acted for: a frame from any other process (a child made
+    ///   without `fork`'s handlers, which kept the channel, in a sandbox of its own) is
+    ///   refused (`None`).
     pub(crate) fn verified(
         sender: Sender,
         claimed: &Rights,
         program: libc::pid_t,
         alive: impl FnOnce() -> bool,
-    ) -> Identity {
+    ) -> Option<Identity> {
+        if sender.pid != program {
+            return None;
+        }
         let own = capabilities().unwrap_or_default();
         let may_set_groups = own.permitted() & (1 << CAP_SETGID) != 0;
         // Only what the guardian could grant needs a look (a guardian without `CAP_SETGID`,
@@ -87,18 +91,18 @@ impl Identity {
             (None, true) => Vec::new(),
             (None, false) => groups(),
         };
-        let held = seen.as_ref().map_or(own.permitted(), |seen| seen.permitted);
+        let held = seen.as_ref().map_or(0, |seen| seen.permitted);
         let capabilities = if sender.uid == 0 {
             claimed.capabilities & held
         } else {
             0
         };
-        Identity {
+        Some(Identity {
             uid: sender.uid,
             gid: sender.gid,
             groups,
             capabilities,
-        }
+        })
     }
 
     /// Runs `work` as this identity: the effective (and real) user and group, the groups

@@ -90,6 +90,10 @@ struct Frame {
 struct Walk {
     /// The directory holding the tree, open for the whole walk.
     top: OwnedFd,
+    /// The file system and mount of the tree's own directory: the walk never leaves them (a
+    /// directory mounted or bound inside the tree, `/` or a home among them, is another
+    /// tree), as `rm --one-file-system` does not.
+    mount: Option<(libc::dev_t, Option<u64>)>,
     frames: Vec<Frame>,
     /// The first error; the walk goes on with what it can remove, as `rm` does.
     error: Option<io::Error>,
@@ -99,6 +103,7 @@ impl Walk {
     fn new(top: OwnedFd) -> Walk {
         Walk {
             top,
+            mount: None,
             frames: Vec::new(),
             error: None,
         }
@@ -164,6 +169,18 @@ impl Walk {
             result => result?,
         };
         let id = identity(fd.as_raw_fd())?;
+        let here = (id.0, mount_id(fd.as_raw_fd()));
+        match self.mount {
+            None => self.mount = Some(here),
+            Some(top)
+                if top.0 != here.0 || (top.1.is_some() && here.1.is_some() && top.1 != here.1) =>
+            {
+                return Err(io::Error::other(
+                    "a file system mounted inside the tree was left as it is",
+                ));
+            }
+            Some(_) => {}
+        }
         let pending = names(&fd)?;
         self.frames.push(Frame {
             name,
@@ -264,6 +281,37 @@ fn identity(fd: RawFd) -> io::Result<(libc::dev_t, libc::ino_t)> {
     // SAFETY: fstat succeeded and filled it.
     let status = unsafe { status.assume_init() };
     Ok((status.st_dev, status.st_ino))
+}
+
+/// The mount that the open `fd` is on (Linux 5.8: two binds of one file system differ here,
+/// not in `st_dev`); `None` where it cannot be asked.
+fn mount_id(fd: RawFd) -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut status = std::mem::MaybeUninit::<libc::statx>::zeroed();
+        // SAFETY: `fd` is open, the path is an empty C string with AT_EMPTY_PATH (the file of
+        // `fd` itself), and `status` is valid for one `statx`.
+        let done = unsafe {
+            libc::statx(
+                fd,
+                c"".as_ptr(),
+                libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
+                libc::STATX_MNT_ID,
+                status.as_mut_ptr(),
+            )
+        };
+        if done != 0 {
+            return None;
+        }
+        // SAFETY: statx succeeded and filled it (it was zeroed before).
+        let status = unsafe { status.assume_init() };
+        (status.stx_mask & libc::STATX_MNT_ID != 0).then_some(status.stx_mnt_id)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = fd;
+        None
+    }
 }
 
 /// The names in directory `fd` but `.` and `..`, read through a copy of the descriptor (the
