@@ -72,7 +72,11 @@ pub(crate) const GRACE: Duration = Duration::from_secs(1);
 /// - A child that has already ended, or was already waited for, is not an error, and nothing
 ///   is ever sent to it: `try_wait` (which needs the `&mut`) says whether it was waited for,
 ///   and a pidfd (Linux) or the process handle (Windows) names the process itself, never a
-///   number that another process may have been given since.
+///   number that another process may have been given since. So a group leader that has
+///   already exited when this is called arms nothing, its group included: call it right
+///   after `spawn`. And a child reaped behind the `Child`'s back (a library that reaps every
+///   child with `waitpid(-1)`) cannot be told from another child of the program given its
+///   number since: std's own `Child::kill` has the same limit.
 /// - A child that ends (with its group) is forgotten at the next call: a program that starts
 ///   and stops children all its life holds a descriptor only for those still running.
 ///

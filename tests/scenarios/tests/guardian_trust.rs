@@ -74,20 +74,43 @@ fn no_value_of_the_variable_crashes_the_program_or_keeps_main_from_running() {
     }
 }
 
+/// A worker that its parent starts with a socket of its own on standard input, with the
+/// variable leaked into its environment (naming that parent), is no guardian: only a copy
+/// started under the guardian's name is meant to be one. `main` runs.
+#[test]
+fn a_leaked_variable_and_an_ordinary_socket_change_nothing() {
+    let (ours, theirs) = socket_pair();
+    let mut scenario =
+        Scenario::new(ONCE).env("ON_EXIT_GUARDIAN", &format!("v1:{}", std::process::id()));
+    scenario.command().stdin(Stdio::from(theirs));
+    let running = scenario.spawn();
+    let outcome = running.finish();
+    drop(ours);
+    assert!(
+        outcome.status.success() && outcome.log.len() == 1 && outcome.log[0].starts_with("main "),
+        "{outcome:#?}"
+    );
+}
+
 /// A descriptor that looks like the program's but was made by another program (here, the
 /// test, which is the copy's parent and runs as the same user, but is not the same
 /// executable) is no proof: the process never becomes a guardian (the path it is sent stays)
-/// and, since the variable and the descriptor said it was meant to be one, it ends quietly
-/// without running `main`.
+/// and, since the variable, the name and the descriptor said it was meant to be one, it ends
+/// quietly without running `main`.
 #[test]
 fn a_descriptor_from_another_program_is_no_proof() {
+    use std::os::unix::process::CommandExt as _;
+
     let root = scratch("forged");
     let keep = root.join("keep");
     fs::create_dir(&keep).unwrap();
     let (ours, theirs) = socket_pair();
     let mut scenario =
         Scenario::new(ONCE).env("ON_EXIT_GUARDIAN", &format!("v1:{}", std::process::id()));
-    scenario.command().stdin(Stdio::from(theirs));
+    scenario
+        .command()
+        .stdin(Stdio::from(theirs))
+        .arg0("on-exit-guard");
     let running = scenario.spawn();
     // What a program would send: a path frame (whatever its exact shape, a guardian would
     // at least read it), then the end of the channel.

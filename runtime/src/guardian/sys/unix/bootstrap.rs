@@ -20,7 +20,7 @@ use super::inbox::Inbox;
 
 /// The guardian's name, as `comm` and `argv[0]`: not the program's, so that `pkill NAME`
 /// of the program does not match it.
-const GUARDIAN_NAME: &CStr = c"on-exit-guard";
+pub(super) const GUARDIAN_NAME: &CStr = c"on-exit-guard";
 /// What the guardian writes once it is ready.
 const READY: u8 = b'R';
 /// How long the program waits for that: only there to catch a hang.

@@ -105,7 +105,8 @@ fn option<T: Copy>(level: libc::c_int, name: libc::c_int) -> Option<T> {
 fn claimed(program: libc::pid_t) -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_DOMAIN) == Some(libc::AF_UNIX)
+        started_as_guardian()
+            && option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_DOMAIN) == Some(libc::AF_UNIX)
             && option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_TYPE) == Some(libc::SOCK_STREAM)
             && option::<libc::ucred>(libc::SOL_SOCKET, libc::SO_PEERCRED)
                 .is_some_and(|peer| peer.pid == program)
@@ -122,6 +123,31 @@ fn claimed(program: libc::pid_t) -> bool {
             && libc::c_int::from(address.sun_family) == libc::AF_UNIX
             && option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_TYPE) == Some(libc::SOCK_STREAM)
     }
+}
+
+/// Whether this process was started with the guardian's name as `argv[0]`, as only
+/// `start_guardian` starts it: a worker that the program starts itself, with a socket of its
+/// own on standard input and the variable leaked into its environment, is not a claim.
+/// Read from `/proc/self/cmdline` into the stack (nothing allocated before `main`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn started_as_guardian() -> bool {
+    let wanted = super::bootstrap::GUARDIAN_NAME.to_bytes_with_nul();
+    let mut line = [0_u8; 32];
+    // SAFETY: a NUL-terminated path; the descriptor is closed below.
+    let fd = unsafe {
+        libc::open(
+            c"/proc/self/cmdline".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: `fd` is open, and `line` is writable for its whole length.
+    let read = unsafe { libc::read(fd, line.as_mut_ptr().cast(), line.len()) };
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    usize::try_from(read).is_ok_and(|read| line[..read].starts_with(wanted))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
