@@ -24,6 +24,7 @@ static FLUSHED: AtomicU32 = AtomicU32::new(0);
 pub(crate) fn flush_stdout() {
     let before = FLUSHED.load(Ordering::Acquire);
     let flush = || {
+        crate::sys::quiet_thread();
         let _ = std::io::stdout().flush();
         FLUSHED.fetch_add(1, Ordering::AcqRel);
     };

@@ -63,7 +63,12 @@ pub fn restore_terminal() -> io::Result<()> {
     let Some(terminal) = sys::record_terminal()? else {
         return Ok(());
     };
-    let guardian = guardian::arm_terminal(&terminal)?;
+    // Where no guardian can be started (a secure-execution process, on-exit in a shared
+    // library), the program still restores it on every ending it sees.
+    let guardian = match guardian::arm_terminal(&terminal) {
+        Err(error) if error.kind() == io::ErrorKind::Unsupported => None,
+        armed => armed?,
+    };
     driver::ensure_installed();
     driver::after_cleanups(restore);
     RECORDED.publish(Recorded {

@@ -44,7 +44,7 @@ pub(crate) use self::published::Published;
 pub(crate) use self::signal::*;
 #[cfg(unix)]
 pub(crate) use self::terminal::restore_from as restore_terminal_from;
-pub(crate) use self::terminal::{record as record_terminal, Terminal};
+pub(crate) use self::terminal::{quiet_thread, record as record_terminal, Terminal};
 pub(crate) use self::thread::*;
 pub(crate) use self::wake::{wake, Waker};
 

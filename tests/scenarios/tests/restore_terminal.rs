@@ -187,3 +187,26 @@ fn without_a_terminal_nothing_is_armed() {
     outcome.assert_cleaned_once("Returned");
     outcome.assert_code(0);
 }
+
+/// Standard input is the terminal opened read-only (`tool < /dev/tty`), the first descriptor
+/// the terminal is recorded from: the reset bytes still reach it.
+#[test]
+fn restored_with_a_read_only_standard_input() {
+    use std::os::unix::process::CommandExt as _;
+
+    let mut scenario = Scenario::new(TUI).env("ON_EXIT_MAIN", "return");
+    // SAFETY: between fork and exec the closure only makes system calls (open, dup2, close)
+    // on a path written before the fork.
+    unsafe {
+        scenario.command().pre_exec(|| {
+            let fd = libc::open(c"/proc/self/fd/0".as_ptr(), libc::O_RDONLY);
+            if fd < 0 || libc::dup2(fd, 0) != 0 || libc::close(fd) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let seen = run(scenario, "raw", |_, _| {});
+    seen.outcome.assert_cleaned_once("Returned");
+    seen.assert_restored(true);
+}

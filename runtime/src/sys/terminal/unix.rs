@@ -100,34 +100,98 @@ pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
 }
 
 /// `tcsetattr` at once (not waiting for output to drain: a stopped terminal would hang the
-/// ending), with `SIGTTOU` blocked so that a program in the background is not stopped by it;
-/// then the reset bytes.
+/// ending), with `SIGTTOU` blocked so that a program in the background is not stopped by it
+/// (nor by the write, with `stty tostop`); then the reset bytes, written through a new
+/// non-blocking description of the terminal: a terminal whose output is stopped (Ctrl-S) or
+/// not drained never hangs the ending, and a read-only descriptor (stdin from `/dev/tty`)
+/// still gets them.
 fn put_back(fd: RawFd, state: &libc::termios) {
     let mut ttou = MaybeUninit::<libc::sigset_t>::zeroed();
     let mut previous = MaybeUninit::<libc::sigset_t>::zeroed();
     // SAFETY: sigemptyset fills `ttou` before sigaddset and pthread_sigmask read it;
     // pthread_sigmask fills `previous`, which is only read after a successful call;
     // tcsetattr reads one valid termios.
-    unsafe {
+    let blocked = unsafe {
         libc::sigemptyset(ttou.as_mut_ptr());
         libc::sigaddset(ttou.as_mut_ptr(), libc::SIGTTOU);
         let blocked =
             libc::pthread_sigmask(libc::SIG_BLOCK, ttou.as_ptr(), previous.as_mut_ptr()) == 0;
         libc::tcsetattr(fd, libc::TCSANOW, state);
-        if blocked {
-            libc::pthread_sigmask(libc::SIG_SETMASK, previous.as_ptr(), ptr::null_mut());
-        }
+        blocked
+    };
+    write_reset(fd);
+    if blocked {
+        // SAFETY: `previous` was filled by the successful pthread_sigmask above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, previous.as_ptr(), ptr::null_mut()) };
     }
+}
+
+/// Writes [`RESET`] to the terminal `fd` names, through a description of its own opened
+/// write-only and non-blocking (`O_NONBLOCK` on `fd` itself would change it for every process
+/// sharing it, the shell among them). What does not fit at once is dropped.
+fn write_reset(fd: RawFd) {
+    let Some(own) = reopened(fd) else {
+        return;
+    };
     let mut written = 0;
     while written < RESET.len() {
         // SAFETY: writes from a valid buffer of the given length.
-        let count =
-            unsafe { libc::write(fd, RESET[written..].as_ptr().cast(), RESET.len() - written) };
+        let count = unsafe {
+            libc::write(
+                own.as_raw_fd(),
+                RESET[written..].as_ptr().cast(),
+                RESET.len() - written,
+            )
+        };
         match usize::try_from(count) {
             Ok(count) if count > 0 => written += count,
             _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
-            // The terminal is gone (EIO after a hang-up): nothing more can be done.
+            // Stopped or full (EAGAIN), or gone (EIO after a hang-up): nothing more to do.
             _ => return,
         }
+    }
+}
+
+/// A new write-only, non-blocking description of the terminal `fd` names (through
+/// `/proc/self/fd` on Linux, the terminal's name elsewhere).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reopened(fd: RawFd) -> Option<OwnedFd> {
+    use std::fmt::Write as _;
+
+    let mut path = crate::sys::ascii::Path48([0; 48], 0);
+    write!(path, "/proc/self/fd/{fd}\0").ok()?;
+    let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: a NUL-terminated path and integer flags.
+    let own = unsafe { libc::open(path.0.as_ptr().cast(), flags) };
+    // SAFETY: a new descriptor that nothing else owns, closed when dropped.
+    (own >= 0).then(|| unsafe { OwnedFd::from_raw_fd(own) })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn reopened(fd: RawFd) -> Option<OwnedFd> {
+    let mut name = [0_u8; 128];
+    // SAFETY: ttyname_r writes at most `len` bytes into `name`.
+    if unsafe { libc::ttyname_r(fd, name.as_mut_ptr().cast(), name.len()) } != 0 {
+        return None;
+    }
+    let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: ttyname_r wrote a NUL-terminated path.
+    let own = unsafe { libc::open(name.as_ptr().cast(), flags) };
+    // SAFETY: a new descriptor that nothing else owns, closed when dropped.
+    (own >= 0).then(|| unsafe { OwnedFd::from_raw_fd(own) })
+}
+
+/// For the thread that flushes stdout at the end: `SIGTTOU` and `SIGPIPE` blocked on it for
+/// good, so that the flush never stops a program in the background (`stty tostop`) nor ends
+/// it by `SIGPIPE` instead of the signal it is dying by (a write to a pipe whose reader left
+/// fails with `EPIPE`; the signal stays pending on this thread, which ends).
+pub(crate) fn quiet_thread() {
+    let mut quiet = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigemptyset fills `quiet` before sigaddset and pthread_sigmask read it.
+    unsafe {
+        libc::sigemptyset(quiet.as_mut_ptr());
+        libc::sigaddset(quiet.as_mut_ptr(), libc::SIGTTOU);
+        libc::sigaddset(quiet.as_mut_ptr(), libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, quiet.as_ptr(), ptr::null_mut());
     }
 }

@@ -68,3 +68,6 @@ impl Terminal {
         }
     }
 }
+
+/// Nothing to keep quiet here: no `SIGTTOU` or `SIGPIPE`.
+pub(crate) fn quiet_thread() {}
