@@ -113,8 +113,11 @@ pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
             Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
                 Action::Forward(pid)
             }
-            Sender::Terminal => Action::Nothing,
-            Sender::Process => Action::Forward(pid),
+            // The terminal sent it to our group: the child has it too, unless it is in a
+            // group of its own (`process_group(0)`, `setsid`), which the terminal did not
+            // reach.
+            Sender::Terminal if sys::shares_our_group(pid) => Action::Nothing,
+            Sender::Terminal | Sender::Process => Action::Forward(pid),
         }),
     }
 }

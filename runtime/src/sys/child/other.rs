@@ -26,3 +26,8 @@ pub(crate) fn pass_on(_pid: i32, _signal: Signal) {}
 pub(crate) fn leads_session() -> bool {
     false
 }
+
+/// One console: every child gets its events.
+pub(crate) fn shares_our_group(_pid: i32) -> bool {
+    true
+}

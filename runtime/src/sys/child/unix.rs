@@ -57,3 +57,11 @@ pub(crate) fn leads_session() -> bool {
     // SAFETY: getsid and getpid have no preconditions.
     unsafe { libc::getsid(0) == libc::getpid() }
 }
+
+/// Whether child `pid` is in this process's group, and so got what the terminal sent to it
+/// (a child in a group or session of its own did not). Async-signal-safe.
+pub(crate) fn shares_our_group(pid: i32) -> bool {
+    // SAFETY: getpgid and getpgrp take a number and nothing; `pid` is our child, not reaped
+    // while `exec` runs, so the number is still its own.
+    unsafe { libc::getpgid(pid) == libc::getpgrp() }
+}

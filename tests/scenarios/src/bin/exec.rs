@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
+#[cfg(unix)]
+use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
 use on_exit::on_exit;
@@ -22,7 +24,15 @@ fn main() {
             std::process::exit(code);
         });
     }
-    let error = on_exit::exec(Command::new(program).args(args));
+    let mut command = Command::new(program);
+    command.args(args);
+    // `EXEC_OWN_GROUP`: the command runs in a process group of its own, which the terminal's
+    // Ctrl-C does not reach.
+    #[cfg(unix)]
+    if std::env::var_os("EXEC_OWN_GROUP").is_some() {
+        command.process_group(0);
+    }
+    let error = on_exit::exec(&mut command);
     log(&format!("exec returned: {error}"));
     on_exit::exit(127);
 }
