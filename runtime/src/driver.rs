@@ -186,6 +186,11 @@ fn start(runtime: &'static Runtime) {
                 "cannot register the exit hook ({error}); the cleanup will not run on process::exit"
             ));
         }
+        if let Err(error) = sys::at_exit_in_cleanup(exited_in_cleanup) {
+            warn(format_args!(
+                "cannot watch the cleanups' exits ({error}); a cleanup's process::exit will skip the others"
+            ));
+        }
         #[cfg(panic = "abort")]
         chain_panic_hook();
         catch_signals(runtime.settings.signals);
@@ -327,14 +332,22 @@ fn serve_hand_off(runtime: &'static Runtime) {
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     if let Some((_, reason)) = handed.filter(|(process, _)| *process == this_process()) {
-        runtime.run_queued(reason, &Process { exiting: false });
+        runtime.run_queued(reason, &Process::ORDINARY);
     }
 }
 
 /// The `atexit` hook: `process::exit` on any thread, or the end of the process after `main`.
 extern "C" fn at_exit() {
     // No panic may cross this `extern "C"` boundary; `conclude` catches the cleanups'.
-    conclude_with(Reason::Exited, &Process { exiting: true });
+    conclude_with(Reason::Exited, &Process::EXITING);
+}
+
+/// A cleanup called `process::exit` on Windows: `ExitProcess` has already ended every other
+/// thread and skips the `atexit` hook, but still calls this on the cleanup's own thread (see
+/// `sys::at_exit_in_cleanup`). The cleanups still queued run here, then `ExitProcess` goes on
+/// with the cleanup's code, or the process dies by the signal that started the cleanups.
+fn exited_in_cleanup() {
+    conclude_with(Reason::Exited, &Process::ALONE);
 }
 
 /// `panic = "abort"`: the panic never unwinds to `main`'s guard, but the panic hook still
@@ -369,7 +382,7 @@ fn watch(runtime: &Runtime, limit: Duration) {
 /// has, or waits for the ones already running; then, if a signal asked the process to end,
 /// ends it by that signal. Nothing in a forked child that has no runtime of its own.
 pub(crate) fn conclude(reason: Reason) {
-    conclude_with(reason, &Process { exiting: false });
+    conclude_with(reason, &Process::ORDINARY);
 }
 
 fn conclude_with(reason: Reason, host: &Process) {
@@ -412,6 +425,24 @@ pub(crate) fn last_words() {
 struct Process {
     /// This thread is inside `exit` (the exit hook).
     exiting: bool,
+    /// Every other thread of the process is gone (Windows, inside a cleanup's `ExitProcess`):
+    /// a thread that was running the cleanups will never finish them.
+    alone: bool,
+}
+
+impl Process {
+    const ORDINARY: Process = Process {
+        exiting: false,
+        alone: false,
+    };
+    const EXITING: Process = Process {
+        exiting: true,
+        alone: false,
+    };
+    const ALONE: Process = Process {
+        exiting: false,
+        alone: true,
+    };
 }
 
 impl Host for Process {
@@ -419,7 +450,7 @@ impl Host for Process {
         let Some(runtime) = runtime().filter(|_| self.exiting) else {
             return false;
         };
-        let run = move || runtime.run_queued(reason, &Process { exiting: false });
+        let run = move || runtime.run_queued(reason, &Process::ORDINARY);
         if spawn("on-exit-cleanup", Box::new(run)).is_ok() {
             return true;
         }
@@ -449,7 +480,7 @@ impl Host for Process {
     }
 
     fn parked_in_exit(&self, thread: u64) -> bool {
-        sys::parked_in_exit(thread)
+        self.alone || sys::parked_in_exit(thread)
     }
 }
 
@@ -465,7 +496,13 @@ pub(crate) fn spawn(name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Resu
 /// Runs one cleanup; a panic in it is reported and does not stop the others.
 fn run_one(cleanup: Boxed, reason: Reason) {
     let outer = IN_CLEANUP.with(|flag| flag.replace(true));
+    if !outer {
+        sys::mark_cleanup(true);
+    }
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| cleanup(reason)));
+    if !outer {
+        sys::mark_cleanup(false);
+    }
     IN_CLEANUP.with(|flag| flag.set(outer));
     if outcome.is_err() {
         // The panic hook has already printed the message.

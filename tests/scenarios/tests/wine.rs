@@ -71,6 +71,53 @@ fn a_cleanup_that_calls_exit_ends_with_its_code() {
     outcome.assert_windows_code(3);
 }
 
+/// A registered cleanup that calls `std::process::exit(7)` (`exit_race`), before the
+/// attribute's: `ExitProcess` ends every other thread at once, yet the attribute's cleanup
+/// still runs, then the process ends with 7.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_cleanup_that_calls_exit_lets_the_others_run_then_ends_with_its_code() {
+    let outcome = Scenario::wine("exit_race").run();
+    assert_eq!(
+        program_lines(&outcome),
+        [
+            "ready",
+            "registered exits Returned",
+            "cleanup Returned",
+            "cleanup done"
+        ],
+        "{outcome:#?}"
+    );
+    outcome.assert_windows_code(7);
+}
+
+/// The same after a Ctrl-C: the others run, and the process ends with the console's code,
+/// not the cleanup's.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_cleanup_that_calls_exit_after_ctrl_c_lets_the_others_run_then_ends_by_it() {
+    let outcome = on_a_console(
+        Scenario::wine("exit_race")
+            .env("ON_EXIT_MAIN", "wait")
+            .env("ON_EXIT_CONSOLE", "generate:0"),
+    );
+    let lines: Vec<_> = program_lines(&outcome)
+        .iter()
+        .filter(|line| !line.starts_with("generated"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ready",
+            "registered exits Signal(Interrupt)",
+            "cleanup Signal(Interrupt)",
+            "cleanup done"
+        ],
+        "{outcome:#?}"
+    );
+    outcome.assert_windows_code(CONTROL_C_EXIT);
+}
+
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn registered_cleanups_run_newest_first() {

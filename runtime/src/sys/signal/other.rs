@@ -34,6 +34,14 @@ pub(crate) fn at_exit(_hook: extern "C" fn()) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
 
+/// Nothing to do: there is no `exit` to see.
+pub(crate) fn at_exit_in_cleanup(_hook: fn()) -> io::Result<()> {
+    Ok(())
+}
+
+/// Nothing to mark (see [`at_exit_in_cleanup`]).
+pub(crate) fn mark_cleanup(_running: bool) {}
+
 pub(crate) fn die_by(_signal: Signal) -> ! {
     std::process::abort()
 }

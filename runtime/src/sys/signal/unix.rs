@@ -299,6 +299,14 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     }
 }
 
+/// Nothing to do: `exit` runs the `atexit` hook on every thread, a cleanup's included.
+pub(crate) fn at_exit_in_cleanup(_hook: fn()) -> io::Result<()> {
+    Ok(())
+}
+
+/// Nothing to mark (see [`at_exit_in_cleanup`]).
+pub(crate) fn mark_cleanup(_running: bool) {}
+
 /// Ends the process the way `signal` would have without a handler, so that the parent sees
 /// `WIFSIGNALED` and a shell `$?` = 128 + N. Async-signal-safe.
 ///

@@ -1,19 +1,23 @@
 //! Windows: console control events through `SetConsoleCtrlHandler`, the C runtime's `atexit`,
-//! and `STATUS_CONTROL_C_EXIT` at the end.
+//! a fiber-local slot that sees a cleanup's `ExitProcess`, and `STATUS_CONTROL_C_EXIT` at the
+//! end.
 //!
 //! Windows runs the handler on a thread it creates in the process, so unlike a Unix signal
 //! handler it may lock and wait. For `CTRL_CLOSE_EVENT`, `CTRL_LOGOFF_EVENT` and
 //! `CTRL_SHUTDOWN_EVENT`, returning from the handler ends the process, so the handler does not
 //! return: it waits until the cleanup has ended the process, at most [`CLOSE_DEADLINE`].
 
+use std::ffi::c_void;
 use std::io;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use windows_sys::core::BOOL;
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, Sleep, TerminateProcess};
+use windows_sys::Win32::System::Threading::{
+    FlsAlloc, FlsSetValue, GetCurrentProcess, Sleep, TerminateProcess, FLS_OUT_OF_INDEXES,
+};
 
 use crate::sys::wake::wake;
 use crate::sys::{Action, Caught, Sender};
@@ -138,7 +142,8 @@ pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
 /// `std::process::exit` does not reach it on Windows: it calls `ExitProcess`, which skips the
 /// C runtime's `atexit` list. A TLS callback would see `DLL_PROCESS_DETACH` on Windows itself,
 /// but wine (where this crate's Windows tests run) never calls it, so that path is not
-/// claimed: the README's guarantee table says so.
+/// claimed: the README's guarantee table says so. A cleanup's own `exit` is seen, through
+/// [`at_exit_in_cleanup`].
 pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     extern "C" {
         fn atexit(hook: extern "C" fn()) -> i32;
@@ -150,6 +155,56 @@ pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
     } else {
         Err(io::Error::new(io::ErrorKind::OutOfMemory, "atexit failed"))
     }
+}
+
+/// The fiber-local slot that marks a thread running a cleanup (see [`at_exit_in_cleanup`]),
+/// `FLS_OUT_OF_INDEXES` until it is allocated.
+static CLEANUP_SLOT: AtomicU32 = AtomicU32::new(FLS_OUT_OF_INDEXES);
+static EXIT_IN_CLEANUP: OnceLock<fn()> = OnceLock::new();
+
+/// Registers `hook` to run when a thread marked by [`mark_cleanup`] ends the process.
+///
+/// `std::process::exit` is `ExitProcess`, which ends every other thread of the process at once
+/// and skips the C runtime's `atexit` list. What it still runs, on the exiting thread and
+/// under the loader lock, are that thread's fiber-local storage callbacks (`FlsAlloc`), before
+/// the DLLs' detach code: Windows does (`LdrShutdownProcess` cleans the exiting thread's
+/// fiber-local data) and so does wine. So a thread holds a value in this slot while it runs a
+/// cleanup, and the slot's callback is `hook`. (It also runs if the thread ends in the middle
+/// of a cleanup with `ExitThread`.)
+pub(crate) fn at_exit_in_cleanup(hook: fn()) -> io::Result<()> {
+    EXIT_IN_CLEANUP.get_or_init(|| hook);
+    // SAFETY: `exit_in_cleanup` has the signature Windows expects and lives for the whole
+    // program; FlsAlloc has no other precondition.
+    let slot = unsafe { FlsAlloc(Some(exit_in_cleanup)) };
+    if slot == FLS_OUT_OF_INDEXES {
+        return Err(io::Error::last_os_error());
+    }
+    CLEANUP_SLOT.store(slot, Ordering::Release);
+    Ok(())
+}
+
+/// The slot's callback: Windows calls it for a thread that ends while its value is set.
+unsafe extern "system" fn exit_in_cleanup(_value: *const c_void) {
+    if let Some(hook) = EXIT_IN_CLEANUP.get() {
+        hook();
+    }
+}
+
+/// Marks this thread as running a cleanup, or no longer: see [`at_exit_in_cleanup`].
+pub(crate) fn mark_cleanup(running: bool) {
+    let slot = CLEANUP_SLOT.load(Ordering::Acquire);
+    if slot == FLS_OUT_OF_INDEXES {
+        return;
+    }
+    // Any non-null value marks the thread (the callback never reads it); null unmarks it.
+    let value: *const c_void = if running {
+        std::ptr::addr_of!(CLEANUP_SLOT).cast()
+    } else {
+        std::ptr::null()
+    };
+    // SAFETY: `slot` was allocated by FlsAlloc and is never freed; FlsSetValue only stores the
+    // pointer for this thread, and nothing dereferences it.
+    unsafe { FlsSetValue(slot, value) };
 }
 
 /// Ends the process the way the default console handler would: `STATUS_CONTROL_C_EXIT`.
