@@ -9,6 +9,9 @@
 //!   nanoseconds) and does what the answer says; `holding(&[Signal], FnOnce() -> R) -> R`,
 //!   which runs the installation with the signals held back, so that none is lost while a
 //!   handler is being installed; `at_exit(extern "C" fn())`, the hook run by `exit`;
+//!   `at_exit_in_cleanup(fn())` and `mark_cleanup(bool)`, the hook run when a thread marked
+//!   as running a cleanup ends the process where `at_exit`'s is skipped (Windows'
+//!   `ExitProcess`; nothing elsewhere);
 //!   `die_by(Signal) -> !`, which ends the process the way the signal would have; `now_ns()`,
 //!   a monotonic clock in nanoseconds (async-signal-safe on Unix); and, for tests,
 //!   `run_console_handler(u32) -> Option<bool>`, which calls the Windows console handler the

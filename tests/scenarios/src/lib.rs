@@ -82,6 +82,11 @@ pub fn cleanup(reason: Reason) {
     log("cleanup done");
 }
 
+/// Whether [`cleanup`] has started.
+pub fn cleanup_started() -> bool {
+    CLEANUP_STARTED.load(Ordering::SeqCst)
+}
+
 /// The error `main` returns with `ON_EXIT_MAIN=err`.
 #[derive(Debug)]
 pub struct Failure;

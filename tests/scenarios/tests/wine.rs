@@ -118,6 +118,24 @@ fn a_cleanup_that_calls_exit_after_ctrl_c_lets_the_others_run_then_ends_by_it() 
     outcome.assert_windows_code(CONTROL_C_EXIT);
 }
 
+/// A cleanup run on another thread (registered late) calls `exit` while `main`'s thread is in
+/// the middle of the attribute's cleanup: `ExitProcess` cuts that one off, and the exiting
+/// thread must not wait for it for ever.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_late_cleanup_that_calls_exit_does_not_wait_for_a_cut_off_one() {
+    let outcome = Scenario::wine("late_exit")
+        .env("ON_EXIT_CLEANUP", "slow:30000")
+        .run();
+    assert_eq!(
+        program_lines(&outcome),
+        ["ready", "cleanup Returned", "late exits"],
+        "{outcome:#?}"
+    );
+    outcome.assert_windows_code(9);
+    assert!(outcome.elapsed < Duration::from_secs(20), "{outcome:#?}");
+}
+
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn registered_cleanups_run_newest_first() {
