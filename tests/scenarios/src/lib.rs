@@ -22,17 +22,58 @@
 //!   `exit:N`, `tokio` (logs whether it runs inside a tokio runtime).
 //!
 //! The cleanup writes `cleanup <Reason>` when it starts and `cleanup done` when it ends.
+//!
+//! A word outside these (a typo) panics before `ready`, naming the setting and the words it
+//! expected (`words.rs`): a test never runs a scenario it did not ask for.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use on_exit::Reason;
 
+use words::{Cleanup, Console, End, Main, Stdout, Then};
+
+mod words;
+
 static CLEANUP_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// The scenario's settings, read once.
+struct Settings {
+    main: Main,
+    then: Then,
+    cleanup: Cleanup,
+    stdout: Stdout,
+    /// Read on every platform (a typo fails everywhere), acted on only on Windows.
+    #[cfg_attr(not(windows), allow(dead_code))]
+    console: Console,
+}
+
+/// Reads the settings the first time; panics on a word the scenario language does not know.
+fn settings() -> &'static Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(|| Settings {
+        main: words::main(&setting("ON_EXIT_MAIN")),
+        then: words::then(&setting("ON_EXIT_THEN")),
+        cleanup: words::cleanup(&setting("ON_EXIT_CLEANUP")),
+        stdout: words::stdout(&setting("ON_EXIT_STDOUT")),
+        console: words::console(&setting("ON_EXIT_CONSOLE")),
+    })
+}
+
+/// A setting of one program (`ON_EXIT_WORKER`, ...): unset, or one of `words`.
+///
+/// # Panics
+///
+/// On a value outside `words`, naming the setting and the words it expected.
+#[must_use]
+pub fn setting_of(name: &str, words: &[&str]) -> String {
+    words::one_of(name, &setting(name), words).to_owned()
+}
 
 /// Appends `line` to the log file. Each line is one `write`, so lines never interleave.
 ///
@@ -54,10 +95,6 @@ fn setting(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
 
-fn number(word: &str) -> i32 {
-    word.parse().expect("a number in the scenario setting")
-}
-
 /// The cleanup every scenario program installs.
 ///
 /// # Panics
@@ -66,23 +103,21 @@ fn number(word: &str) -> i32 {
 pub fn cleanup(reason: Reason) {
     CLEANUP_STARTED.store(true, Ordering::SeqCst);
     log(&format!("cleanup {reason:?}"));
-    let setting = setting("ON_EXIT_CLEANUP");
-    match setting.split_once(':') {
-        Some(("slow", ms)) => {
-            thread::sleep(Duration::from_millis(number(ms).unsigned_abs().into()));
-        }
-        Some(("exit", code)) => std::process::exit(number(code)),
-        _ if setting == "panic" => panic!("the cleanup panics on purpose"),
-        _ if setting == "tokio" => log(&format!(
+    match settings().cleanup {
+        Cleanup::Quick => {}
+        Cleanup::Slow(ms) => thread::sleep(Duration::from_millis(ms)),
+        Cleanup::Exit(code) => std::process::exit(code),
+        Cleanup::Panic => panic!("the cleanup panics on purpose"),
+        Cleanup::Tokio => log(&format!(
             "inside a tokio runtime: {}",
             tokio::runtime::Handle::try_current().is_ok()
         )),
-        _ => {}
     }
     log("cleanup done");
 }
 
 /// Whether [`cleanup`] has started.
+#[must_use]
 pub fn cleanup_started() -> bool {
     CLEANUP_STARTED.load(Ordering::SeqCst)
 }
@@ -101,35 +136,38 @@ pub struct Failure;
 ///
 /// With `ON_EXIT_MAIN=panic`, on purpose.
 pub fn body() -> Result<ExitCode, Failure> {
-    use_stdout(&setting("ON_EXIT_STDOUT"));
+    let settings = settings();
+    use_stdout(settings.stdout);
     log("ready");
     #[cfg(windows)]
-    console::raise_from_another_thread(&setting("ON_EXIT_CONSOLE"), || {
-        CLEANUP_STARTED.load(Ordering::SeqCst)
-    });
-    let how = setting("ON_EXIT_MAIN");
-    let waited = match how.as_str() {
-        "wait" => wait_until(|| CLEANUP_STARTED.load(Ordering::SeqCst)),
-        "until-requested" => {
+    console::raise_from_another_thread(settings.console, cleanup_started);
+    let waited = match settings.main {
+        Main::End(end) => return finish(end),
+        Main::Wait => wait_until(cleanup_started),
+        Main::UntilRequested => {
             wait_until(on_exit::requested);
             log("main asked to stop");
             true
         }
-        _ => return end(&how),
     };
-    let then = setting("ON_EXIT_THEN");
-    if !waited || then.is_empty() || then == "ignore" {
-        // Keep running while the cleanup runs, as a real program's other threads do.
-        thread::sleep(Duration::from_mins(1));
+    match settings.then {
+        Then::End(end) if waited => finish(end),
+        then => {
+            // Keep running while the cleanup runs, as a real program's other threads do.
+            thread::sleep(Duration::from_mins(1));
+            finish(match then {
+                Then::End(end) => end,
+                Then::Ignore => End::Return,
+            })
+        }
     }
-    end(&then)
 }
 
-fn use_stdout(how: &str) {
-    match how {
-        "" => {}
-        "partial" => print!("partial"),
-        "stuck" => {
+fn use_stdout(stdout: Stdout) {
+    match stdout {
+        Stdout::Untouched => {}
+        Stdout::Partial => print!("partial"),
+        Stdout::Stuck => {
             thread::spawn(|| {
                 let mut stdout = std::io::stdout().lock();
                 let block = [b'x'; 4096];
@@ -138,7 +176,6 @@ fn use_stdout(how: &str) {
             // Long enough to fill any pipe: the writer is then blocked, holding the lock.
             thread::sleep(Duration::from_millis(300));
         }
-        other => panic!("unknown ON_EXIT_STDOUT {other}"),
     }
 }
 
@@ -159,24 +196,26 @@ pub fn registered(name: &'static str) -> impl FnOnce(Reason) + Send + 'static {
     move |reason| log(&format!("registered {name} {reason:?}"))
 }
 
-fn end(how: &str) -> Result<ExitCode, Failure> {
-    match how.split_once(':') {
-        Some(("code", code)) => Ok(ExitCode::from(u8::try_from(number(code)).unwrap_or(255))),
-        Some(("exit", code)) => std::process::exit(number(code)),
-        Some(("on-exit", code)) => on_exit::exit(number(code)),
-        Some(("sleep", ms)) => {
-            thread::sleep(Duration::from_millis(number(ms).unsigned_abs().into()));
+fn finish(end: End) -> Result<ExitCode, Failure> {
+    match end {
+        End::Return => Ok(ExitCode::SUCCESS),
+        End::Err => Err(Failure),
+        End::Code(code) => Ok(ExitCode::from(code)),
+        End::Panic => panic!("main panics on purpose"),
+        End::Abort => std::process::abort(),
+        End::Exit(code) => std::process::exit(code),
+        End::OnExit(code) => on_exit::exit(code),
+        End::Sleep(ms) => {
+            thread::sleep(Duration::from_millis(ms));
             Ok(ExitCode::SUCCESS)
         }
-        Some(("exit-thread", code)) => {
-            let code = number(code);
+        End::ExitThread(code) => {
             thread::spawn(move || std::process::exit(code));
             thread::sleep(Duration::from_mins(1));
             unreachable!("the other thread ended the process")
         }
-        Some(("exit-threads", code)) => {
+        End::ExitThreads(code) => {
             // Several threads call `exit` at the same moment.
-            let code = number(code);
             let start = std::sync::Arc::new(std::sync::Barrier::new(4));
             for _ in 0..4 {
                 let start = std::sync::Arc::clone(&start);
@@ -188,10 +227,6 @@ fn end(how: &str) -> Result<ExitCode, Failure> {
             thread::sleep(Duration::from_mins(1));
             unreachable!("the other threads ended the process")
         }
-        _ if how == "err" => Err(Failure),
-        _ if how == "abort" => std::process::abort(),
-        _ if how == "panic" => panic!("main panics on purpose"),
-        _ => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -209,6 +244,8 @@ mod console {
     use windows_sys::core::BOOL;
     use windows_sys::Win32::System::Console::{GenerateConsoleCtrlEvent, SetConsoleCtrlHandler};
 
+    use crate::words::Console;
+
     /// A handler that answers "handled" to Ctrl-C and Ctrl-Break; it is not inherited.
     pub(crate) fn ignore() {
         unsafe extern "system" fn handled(event: u32) -> BOOL {
@@ -218,16 +255,15 @@ mod console {
         unsafe { SetConsoleCtrlHandler(Some(handled), 1) };
     }
 
-    /// Raises the console event that `how` names, from another thread, as Windows would.
-    pub(crate) fn raise_from_another_thread(how: &str, cleanup_started: fn() -> bool) {
-        let Some((what, event)) = how.split_once(':') else {
+    /// Raises the console event that `console` names, from another thread, as Windows would.
+    pub(crate) fn raise_from_another_thread(console: Console, cleanup_started: fn() -> bool) {
+        if console == Console::Nothing {
             return;
-        };
-        let event: u32 = event.parse().expect("a console event number");
-        let what = what.to_owned();
-        thread::spawn(move || match what.as_str() {
-            "generate" => generate(event),
-            "generate-twice" => {
+        }
+        thread::spawn(move || match console {
+            Console::Nothing => {}
+            Console::Generate(event) => generate(event),
+            Console::GenerateTwice(event) => {
                 generate(event);
                 while !cleanup_started() {
                     thread::sleep(Duration::from_millis(1));
@@ -236,12 +272,11 @@ mod console {
                 super::log("second event");
                 generate(event);
             }
-            "handler" => {
+            Console::Handler(event) => {
                 let handled = on_exit::__private::run_console_handler(event);
                 // For CLOSE, LOGOFF and SHUTDOWN the process must end before this returns.
                 super::log(&format!("handler returned {handled:?}"));
             }
-            other => panic!("unknown ON_EXIT_CONSOLE {other}"),
         });
     }
 

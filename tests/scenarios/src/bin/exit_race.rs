@@ -14,9 +14,12 @@ use on_exit_scenarios::{body, cleanup, log, Failure};
 
 #[on_exit(cleanup)]
 fn main() -> Result<ExitCode, Failure> {
-    on_exit::register(|reason: on_exit::Reason| {
+    let delay = std::env::var("ON_EXIT_DELAY_US").map_or(0, |us| {
+        us.parse()
+            .unwrap_or_else(|_| panic!("ON_EXIT_DELAY_US is microseconds, not {us:?}"))
+    });
+    on_exit::register(move |reason: on_exit::Reason| {
         log(&format!("registered exits {reason:?}"));
-        let delay = std::env::var("ON_EXIT_DELAY_US").map_or(0, |us| us.parse().unwrap_or(0));
         std::thread::sleep(Duration::from_micros(delay));
         std::process::exit(7);
     });

@@ -29,7 +29,10 @@ use std::thread;
 use std::time::Duration;
 
 use on_exit::{on_exit, Reason};
-use on_exit_scenarios::log;
+use on_exit_scenarios::{log, setting_of};
+
+/// The words of `ON_EXIT_WORKER`: nothing, `register` or `exit`.
+const WORKER_WORDS: &[&str] = &["", "register", "exit"];
 
 fn say(line: &str) {
     log(&format!("{} {line}", std::process::id()));
@@ -65,12 +68,12 @@ fn leave_at_once() -> ! {
 
 #[cfg(unix)]
 fn worker() -> ! {
-    match std::env::var("ON_EXIT_WORKER").as_deref() {
-        Ok("exit") => {
+    match setting_of("ON_EXIT_WORKER", WORKER_WORDS).as_str() {
+        "exit" => {
             say("worker exits");
             std::process::exit(0)
         }
-        Ok("register") => {
+        "register" => {
             on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")));
         }
         Ok("signal-hook") => {
@@ -127,7 +130,7 @@ fn main() -> ExitCode {
             unsafe { libc::waitpid(pid, &raw mut status, 0) };
             say(&format!("worker {pid} ended: {status}"));
         }
-        if std::env::var("ON_EXIT_WORKER").as_deref() != Ok("exit") {
+        if setting_of("ON_EXIT_WORKER", WORKER_WORDS) != "exit" {
             // Stay until a signal ends the parent too.
             thread::sleep(Duration::from_mins(1));
         }
