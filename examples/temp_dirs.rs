@@ -14,12 +14,14 @@ fn main() -> io::Result<()> {
     // No attribute needed: the first `register` installs the runtime.
     for step in 1..=3 {
         let dir = make_temp_dir(step)?;
-        println!("step {step}: working in {}", dir.display());
+        let shown = dir.display().to_string();
+        // Registered before any work in it: an ending from here on removes it.
         on_exit::register(move || {
             let removed = fs::remove_dir_all(&dir).is_ok();
             // Never `println!` in a cleanup: the terminal may be gone.
             let _ = writeln!(io::stderr(), "removed {} ({removed})", dir.display());
         });
+        println!("step {step}: working in {shown}");
         thread::sleep(Duration::from_secs(1));
     }
     println!("done; the cleanups run now, newest directory first");

@@ -4,13 +4,17 @@
 //! way its command ended, and `tui` leaves a usable terminal after `kill -9`.
 #![cfg(unix)]
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// How long a test waits for the guardian's work after the program's death: its grace
+/// period (1 s, `SIGTERM` then `SIGKILL`) plus a margin of seconds for a loaded machine.
+const GUARDIAN_DEADLINE: Duration = Duration::from_secs(1 + 4);
 
 /// `target/<profile>/examples/<name>`: `cargo test` builds the examples next to the tests.
 fn example(name: &str) -> PathBuf {
@@ -97,8 +101,14 @@ fn temp_dirs_leaves_nothing_behind_even_when_killed_midway() {
         .spawn()
         .expect("the example starts");
     let pid = tool.id();
-    // Two seconds in: two directories exist, the third is about to.
-    thread::sleep(Duration::from_millis(1500));
+    // Two directories made and registered, the third not yet (a second's work away).
+    let mut lines = BufReader::new(tool.stdout.take().expect("piped")).lines();
+    while !lines
+        .next()
+        .expect("a line before the tool ends")
+        .expect("text")
+        .starts_with("step 2:")
+    {}
     kill(pid, libc::SIGINT);
     let status = tool.wait().expect("wait");
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
@@ -117,14 +127,12 @@ fn temp_dirs_leaves_nothing_behind_even_when_killed_midway() {
 
 #[test]
 fn no_orphans_leaves_nothing_behind_after_kill_9() {
-    use std::io::BufRead as _;
-
     let mut program = Command::new(example("no_orphans"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("the example starts");
-    let mut lines = std::io::BufReader::new(program.stdout.take().expect("piped")).lines();
+    let mut lines = BufReader::new(program.stdout.take().expect("piped")).lines();
     let mut next = |prefix: &str| {
         let line = lines.next().expect("a line").expect("text");
         line.strip_prefix(prefix)
@@ -151,8 +159,8 @@ fn no_orphans_leaves_nothing_behind_after_kill_9() {
     };
     while running() || scratch.exists() {
         assert!(
-            died.elapsed() < Duration::from_secs(2),
-            "after 2 s: helper running {}, scratch there {}",
+            died.elapsed() < GUARDIAN_DEADLINE,
+            "after {GUARDIAN_DEADLINE:?}: helper running {}, scratch there {}",
             running(),
             scratch.exists()
         );

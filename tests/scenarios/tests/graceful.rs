@@ -58,13 +58,15 @@ fn an_err_returned_after_the_signal_is_reported_before_dying_by_it() {
 fn a_ctrl_c_then_a_forwarded_sigterm_is_one_request() {
     // A terminal's Ctrl-C, then a process manager forwarding SIGTERM a moment later: one
     // request, so `main` still finishes on its own and the cleanup runs in full.
-    let running = asked_to_stop("return")
-        .env("ON_EXIT_CLEANUP", "slow:200")
-        .start();
-    running.signal(libc::SIGINT);
-    thread::sleep(Duration::from_millis(2));
-    running.signal(libc::SIGTERM);
-    let outcome = running.finish();
+    let outcome = support::one_burst(
+        || {
+            asked_to_stop("return")
+                .env("ON_EXIT_CLEANUP", "slow:200")
+                .start()
+        },
+        &[libc::SIGINT, libc::SIGTERM],
+        Duration::from_millis(2),
+    );
     assert!(
         outcome.log.contains(&"main asked to stop".to_owned()),
         "{outcome:#?}"
@@ -75,13 +77,15 @@ fn a_ctrl_c_then_a_forwarded_sigterm_is_one_request() {
 
 #[test]
 fn a_burst_is_still_one_request_and_main_finishes_on_its_own() {
-    let running = asked_to_stop("return")
-        .env("ON_EXIT_CLEANUP", "slow:100")
-        .start();
-    for _ in 0..300 {
-        running.signal(libc::SIGTERM);
-    }
-    let outcome = running.finish();
+    let outcome = support::one_burst(
+        || {
+            asked_to_stop("return")
+                .env("ON_EXIT_CLEANUP", "slow:100")
+                .start()
+        },
+        &[libc::SIGTERM; 300],
+        Duration::ZERO,
+    );
     assert!(
         outcome.log.contains(&"main asked to stop".to_owned()),
         "{outcome:#?}"

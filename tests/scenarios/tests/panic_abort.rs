@@ -66,6 +66,6 @@ fn an_aborting_panic_still_stops_the_armed_child_and_removes_the_armed_path() {
         .find_map(|line| line.strip_prefix("child "))
         .and_then(|pid| pid.parse().ok())
         .unwrap_or_else(|| panic!("no child in {stderr}"));
-    support::assert_gone_within(std::time::Duration::from_secs(2), &[child]);
+    support::assert_gone_within(support::GUARDIAN_DEADLINE, &[child]);
     assert!(!scratch.exists(), "{stderr}");
 }

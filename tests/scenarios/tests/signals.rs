@@ -211,11 +211,11 @@ fn a_signal_racing_main_returning_runs_the_cleanup_at_most_once() {
 
 #[test]
 fn a_burst_of_300_signals_is_one_request() {
-    let running = Scenario::waiting(BASIC, "slow:300").start();
-    for _ in 0..300 {
-        running.signal(libc::SIGTERM);
-    }
-    let outcome = running.finish();
+    let outcome = support::one_burst(
+        || Scenario::waiting(BASIC, "slow:300").start(),
+        &[libc::SIGTERM; 300],
+        Duration::ZERO,
+    );
     outcome.assert_cleaned_once("Signal(Terminate)");
     outcome.assert_killed_by(libc::SIGTERM);
 }
@@ -248,12 +248,11 @@ fn a_second_ctrl_c_during_a_slow_cleanup_forces_the_exit() {
 fn a_ctrl_c_then_a_forwarded_sigterm_is_one_request() {
     // Ctrl-C reaches the whole foreground group; foreman, honcho or a shell's `trap` forward
     // SIGTERM to the same program milliseconds later. The cleanup must still run in full.
-    let running = Scenario::waiting(BASIC, "slow:300").start();
-    running.signal(libc::SIGINT);
-    thread::sleep(Duration::from_millis(3));
-    running.signal(libc::SIGTERM);
-    running.signal(libc::SIGHUP);
-    let outcome = running.finish();
+    let outcome = support::one_burst(
+        || Scenario::waiting(BASIC, "slow:300").start(),
+        &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP],
+        Duration::from_millis(3),
+    );
     outcome.assert_cleaned_once("Signal(Interrupt)");
     outcome.assert_killed_by(libc::SIGINT);
 }

@@ -342,9 +342,10 @@ fn windows_path(path: &std::path::Path) -> String {
 
 /// `kill_on_exit` and `remove_on_exit` on Windows: children (and the grandchildren they start
 /// once armed) in job objects, paths through the guardian. `TerminateProcess` on the program
-/// and `std::process::exit` (`ExitProcess`) run none of its code, yet within two seconds the
-/// children are gone and the paths (a tree with read-only files, and a file) removed; a normal
-/// end does the work before the attribute's handler.
+/// and `std::process::exit` (`ExitProcess`) run none of its code, yet soon after (within the
+/// guardian's grace period plus a margin of seconds) the children are gone and the paths (a
+/// tree with read-only files, and a file) removed; a normal end does the work before the
+/// attribute's handler.
 ///
 /// No symbolic link in the tree: wine 8 shows a Unix link as the file or folder it points to,
 /// so no Windows program could tell it from one (a removal would delete the target). That
@@ -412,7 +413,7 @@ fn children_and_paths_go_however_the_windows_program_ends() {
                 break;
             }
             assert!(
-                died.elapsed() < Duration::from_secs(2),
+                died.elapsed() < support::GUARDIAN_DEADLINE,
                 "{end}: still alive {:?}, still there {left:?}",
                 markers()
             );

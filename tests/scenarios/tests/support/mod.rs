@@ -15,6 +15,27 @@ use std::time::{Duration, Instant};
 /// Only there to catch hangs: generous, the machines are shared.
 pub(crate) const HANG: Duration = Duration::from_mins(1);
 
+/// How close together deliveries must be to count as one request: the runtime's
+/// `BURST_WINDOW_US`.
+pub(crate) const BURST_WINDOW: Duration = Duration::from_millis(100);
+
+/// The widest gap between two sends of a burst that a test trusts: half the window, the other
+/// half left for the delivery itself (the program's thread may be scheduled late).
+pub(crate) const BURST_GAP: Duration = Duration::from_millis(50);
+
+/// How many times a burst is sent again when the machine was too slow to send it as one.
+const BURST_TRIES: usize = 5;
+
+/// The guardian's grace period: `SIGTERM`, then `SIGKILL` this long after (the runtime's
+/// `guardian::GRACE`).
+pub(crate) const GUARDIAN_GRACE: Duration = Duration::from_secs(1);
+
+/// The most a test waits for the guardian to have done its work after the program's death:
+/// its grace period plus a margin of seconds for a loaded machine. (Not a speed promise: the
+/// README gives the measured times.)
+pub(crate) const GUARDIAN_DEADLINE: Duration =
+    GUARDIAN_GRACE.saturating_add(Duration::from_secs(4));
+
 /// A scenario program about to start.
 pub(crate) struct Scenario {
     command: Command,
@@ -177,6 +198,20 @@ impl Running {
         send(self.pid(), signal);
     }
 
+    /// Sends `signals` in turn, `pause` apart, recording when each went out. Whether they
+    /// went out as one burst: no two sends more than [`BURST_GAP`] apart.
+    pub(crate) fn burst(&self, signals: &[i32], pause: Duration) -> bool {
+        let mut sent = Vec::with_capacity(signals.len());
+        for (n, &signal) in signals.iter().enumerate() {
+            if n > 0 && !pause.is_zero() {
+                thread::sleep(pause);
+            }
+            self.signal(signal);
+            sent.push(Instant::now());
+        }
+        sent.windows(2).all(|pair| pair[1] - pair[0] <= BURST_GAP)
+    }
+
     /// Waits for the end (killing the program if it hangs) and collects what it left.
     pub(crate) fn finish(mut self) -> Outcome {
         let start = Instant::now();
@@ -205,6 +240,26 @@ impl Running {
             elapsed,
         }
     }
+}
+
+/// Starts a program with `start` and sends it `signals` as one burst, `pause` apart; its
+/// outcome. When the machine was too slow to send them within the burst window (a send late
+/// by more than [`BURST_GAP`]), the program may rightly have seen a second request: that run
+/// is thrown away and the scenario runs again, up to [`BURST_TRIES`] times.
+pub(crate) fn one_burst(start: impl Fn() -> Running, signals: &[i32], pause: Duration) -> Outcome {
+    for _ in 0..BURST_TRIES {
+        let running = start();
+        let sent_as_one = running.burst(signals, pause);
+        let outcome = running.finish();
+        if sent_as_one {
+            return outcome;
+        }
+        eprintln!("a send of the burst came more than {BURST_GAP:?} after the one before: again");
+    }
+    panic!(
+        "in {BURST_TRIES} tries, the machine never sent {} signals without a gap over {BURST_GAP:?}",
+        signals.len()
+    );
 }
 
 /// `kill(pid, signal)`.
