@@ -31,8 +31,8 @@ use std::time::Duration;
 use on_exit::{on_exit, Reason};
 use on_exit_scenarios::{log, setting_of};
 
-/// The words of `ON_EXIT_WORKER`: nothing, `register` or `exit`.
-const WORKER_WORDS: &[&str] = &["", "register", "exit"];
+/// The words of `ON_EXIT_WORKER`: nothing, `register`, `exit`, `signal-hook` or `tokio`.
+const WORKER_WORDS: &[&str] = &["", "register", "exit", "signal-hook", "tokio"];
 
 fn say(line: &str) {
     log(&format!("{} {line}", std::process::id()));
@@ -76,7 +76,7 @@ fn worker() -> ! {
         "register" => {
             on_exit::register(|reason: Reason| say(&format!("worker cleanup {reason:?}")));
         }
-        Ok("signal-hook") => {
+        "signal-hook" => {
             let term = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
                 .expect("signal-hook registers");
@@ -87,7 +87,7 @@ fn worker() -> ! {
             say("worker handled SIGTERM");
             std::process::exit(0)
         }
-        Ok("tokio") => {
+        "tokio" => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
