@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use support::{Outcome, Scenario};
 
-/// What the issue allows between the program's death and the work done.
-const WITHIN: Duration = Duration::from_secs(2);
+/// How long a test waits for the work after the program's death: the guardian's grace
+/// period plus a margin of seconds.
+const WITHIN: Duration = support::GUARDIAN_DEADLINE;
 
 /// A folder of its own for each test, removed at the end.
 struct Folder(PathBuf);
