@@ -9,8 +9,8 @@
 //!   `exit-threads:N` (four threads call it at once), `sleep:MS` (then return), `wait` (until
 //!   the cleanup starts, or 60 s), or `until-requested` (until `on_exit::requested()`, or
 //!   60 s).
-//! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same words,
-//!   or `ignore` (keep running for 60 s).
+//! - `ON_EXIT_THEN`: with `wait` or `until-requested`, what `main` does next: the same
+//!   endings, or `ignore` (keep running for 60 s).
 //! - `ON_EXIT_CONSOLE` (Windows): after `ready`, another thread raises a console event:
 //!   `generate:N` through `GenerateConsoleCtrlEvent`, `generate-twice:N` (again once the
 //!   cleanup has started), or `handler:N`, calling the installed handler routine the way

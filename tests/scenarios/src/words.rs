@@ -1,7 +1,8 @@
 //! The scenario language: the words of `ON_EXIT_MAIN`, `ON_EXIT_THEN`, `ON_EXIT_CLEANUP`,
-//! `ON_EXIT_STDOUT` and `ON_EXIT_CONSOLE` (see the crate's docs), read into values. A word it does not know, or a
-//! bad argument, panics with the setting, the value and the words it expected: a typo in a
-//! test must fail the test, never fall back to a default that may pass for the wrong reason.
+//! `ON_EXIT_STDOUT` and `ON_EXIT_CONSOLE` (see the crate's docs), read into values. A word it
+//! does not know, or a bad argument, panics with the setting, the value and the words it
+//! expected: a typo in a test must fail the test, never fall back to a default that may pass
+//! for the wrong reason.
 
 /// How `main` ends: the words of `ON_EXIT_MAIN` and `ON_EXIT_THEN`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
