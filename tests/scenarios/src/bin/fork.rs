@@ -164,7 +164,7 @@ fn main() -> ExitCode {
         let child = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) };
         assert!(child >= 0, "clone: {}", std::io::Error::last_os_error());
         if child == 0 {
-            if std::env::var("ON_EXIT_WORKER").as_deref() == Ok("exit") {
+            if setting_of("ON_EXIT_WORKER", WORKER_WORDS) == "exit" {
                 std::process::exit(0);
             }
             say("clone child ready");
