@@ -7,7 +7,7 @@
 mod support;
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::{assert_gone_within, gone, send, Running, Scenario};
@@ -116,23 +116,11 @@ fn a_group_goes_with_its_leader_reaped_by_a_prompt_reaper_after_the_program_died
     running.finish();
 }
 
-fn unshare_works() -> bool {
-    let works = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !works {
-        eprintln!("SKIPPED: `unshare --pid --fork --mount-proc` is not permitted on this machine");
-    }
-    works
-}
-
 /// A child waited for, whose number another child got since (forced with `ns_last_pid` in a
 /// PID namespace of the program's own): the call arms nothing, and the other child lives.
 #[test]
 fn a_number_given_to_another_child_is_never_armed() {
-    if !unshare_works() {
+    if !support::pid_namespaces_work() {
         return;
     }
     let outcome = Scenario::wrapped(

@@ -244,23 +244,11 @@ fn a_kill_while_the_guardian_starts_never_runs_main_twice() {
     let _ = fs::remove_dir_all(&root);
 }
 
-fn unshare_as_pid_1_works() -> bool {
-    let works = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !works {
-        eprintln!("SKIPPED: `unshare --pid --fork --mount-proc` is not permitted on this machine");
-    }
-    works
-}
-
 /// As PID 1 the kernel ends the guardian with the program (it is in the program's PID
 /// namespace, which dies with its PID 1): the first call says so, once, on stderr.
 #[test]
 fn as_pid_1_the_first_call_says_what_the_guardian_cannot_do() {
-    if !unshare_as_pid_1_works() {
+    if !support::pid_namespaces_work() {
         return;
     }
     let root = scratch("pid1");

@@ -407,3 +407,17 @@ pub(crate) fn assert_gone_within(limit: Duration, pids: &[i32]) {
         thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Whether this machine lets the tests make PID namespaces (`unshare --pid --fork
+/// --mount-proc`, which needs root); says SKIPPED when it does not.
+pub(crate) fn pid_namespaces_work() -> bool {
+    let works = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !works {
+        eprintln!("SKIPPED: `unshare --pid --fork --mount-proc` is not permitted on this machine");
+    }
+    works
+}
