@@ -28,6 +28,13 @@ pub(crate) fn armed_path(path: &Path) -> io::Result<PathBuf> {
     if ends_in_dots(path.as_os_str()) {
         return Err(refused(path, "its last component is `.` or `..`"));
     }
+    if cfg!(windows) && rewritten_by_windows(path.as_os_str()) {
+        return Err(refused(
+            path,
+            "a component ends in a space or a dot, which Windows strips (`C:\\ ` is `C:\\`); \
+             name it as it is on disk",
+        ));
+    }
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -142,6 +149,15 @@ fn ends_in_dots(path: &OsStr) -> bool {
         _ => last,
     };
     !trimmed.is_empty() && matches!(last, "." | "..")
+}
+
+/// Whether a component of `path` (but `.` and `..` themselves) ends in a space or a dot: Win32
+/// strips those before it opens a path, so the name checked would not be the one removed
+/// (`D:\ ` removes the drive's root, `profile.` the profile).
+fn rewritten_by_windows(path: &OsStr) -> bool {
+    path.to_string_lossy()
+        .split(['/', '\\'])
+        .any(|part| !matches!(part, "." | "..") && part.ends_with([' ', '.']))
 }
 
 fn refused(path: &Path, why: &str) -> io::Error {
@@ -268,6 +284,17 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore)] // the file system
+    fn names_windows_would_rewrite_are_seen() {
+        use super::rewritten_by_windows as rewritten;
+        for path in ["D:\\ ", "\\ ", "/ ", "D:\\sub\\..\\ ", "C:\\users\\me.", "a\\b. \\c", "\\\\.\\D:\\ "] {
+            assert!(rewritten(path.as_ref()), "{path:?}");
+        }
+        for path in ["D:\\", "C:\\users\\me", "a\\.\\b", "..\\x", "\\\\?\\D:\\x", "a.b\\c"] {
+            assert!(!rewritten(path.as_ref()), "{path:?}");
+        }
+    }
+
+    #[test]
     fn names_that_only_look_like_dots_are_fine() {
         for path in ["...", ".hidden", "a/..b", "a/.b/", "/tmp/x/../y"] {
             let armed = armed_path(Path::new(path)).unwrap();

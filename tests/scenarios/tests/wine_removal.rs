@@ -102,7 +102,8 @@ fn assert_removed_soon(paths: &[PathBuf], what: &str) {
 }
 
 /// The empty path, `.` and `..` endings, `\` and `/` (the current drive's root), a drive root
-/// (`R:\`, `R:`, `r:/`), and the profile directory (`%USERPROFILE%`, by any spelling) are
+/// (`R:\`, `R:`, `r:/`), the profile directory (`%USERPROFILE%`, by any spelling), and any of
+/// them with the trailing spaces or dots that Win32 strips (`R:\ `, `profile.`) are
 /// refused with `InvalidInput` and arm nothing: after `main` returns and after
 /// `TerminateProcess` (the guardian running, for the file it did arm), all of them are intact.
 #[test]
@@ -138,6 +139,19 @@ fn what_rm_refuses_is_refused_and_nothing_is_removed() {
             r"R:\profile\",
             r"r:\PROFILE",
             r"R:\work\..\profile",
+            // What Win32 strips (trailing spaces and dots) is seen before it is stripped.
+            r"R:\ ",
+            r"\ ",
+            "/ ",
+            r"R:\...",
+            r"R:\. ",
+            " ",
+            ". ",
+            r"..\ ",
+            r"R:\work\..\work ",
+            r"R:\profile.",
+            r"R:\profile ",
+            r"R:\profile\. ",
         ];
         let accepted = [r"R:\armed.txt"];
         let inputs: Vec<&str> = refused.iter().copied().chain(accepted).collect();
