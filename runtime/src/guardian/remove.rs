@@ -286,10 +286,25 @@ mod tests {
     #[cfg_attr(miri, ignore)] // the file system
     fn names_windows_would_rewrite_are_seen() {
         use super::rewritten_by_windows as rewritten;
-        for path in ["D:\\ ", "\\ ", "/ ", "D:\\sub\\..\\ ", "C:\\users\\me.", "a\\b. \\c", "\\\\.\\D:\\ "] {
+        for path in [
+            "D:\\ ",
+            "\\ ",
+            "/ ",
+            "D:\\sub\\..\\ ",
+            "C:\\users\\me.",
+            "a\\b. \\c",
+            "\\\\.\\D:\\ ",
+        ] {
             assert!(rewritten(path.as_ref()), "{path:?}");
         }
-        for path in ["D:\\", "C:\\users\\me", "a\\.\\b", "..\\x", "\\\\?\\D:\\x", "a.b\\c"] {
+        for path in [
+            "D:\\",
+            "C:\\users\\me",
+            "a\\.\\b",
+            "..\\x",
+            "\\\\?\\D:\\x",
+            "a.b\\c",
+        ] {
             assert!(!rewritten(path.as_ref()), "{path:?}");
         }
     }
