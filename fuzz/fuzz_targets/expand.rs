@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let was_empty = item.is_empty();
     let output = expand::on_exit(attr.clone(), item.clone());
     let text = output.to_string();
-    let expanded = text.contains("__private :: finish");
+    let expanded = text.contains("__private :: run");
     let refused = text.contains("compile_error");
     assert!(expanded != refused, "exactly one of code or an error: {text}");
     assert!(!text.is_empty() || was_empty, "no output");

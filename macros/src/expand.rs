@@ -27,16 +27,10 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     #[allow(unreachable_code)]
-///     {
-///         ::on_exit::__private::finish(
-///             ::on_exit::__private::start(),
-///             (|| -> R {
-///                 ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
-///                 BODY
-///             })(),
-///         )
-///     }
+///     ::on_exit::__private::run(|| -> R {
+///         ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
+///         BODY
+///     })
 /// }
 /// ```
 ///
@@ -45,15 +39,19 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// without the attribute (coercions at a `return`, in arms, through an alias), keeps the
 /// user's edition's rules for the temporaries of its last expression, and the handler sees
 /// what `main`'s first statement sees, the items declared in the body included. `impl Trait`
-/// cannot be written on a closure: there the body's own type is `main`'s. Every temporary of
-/// the body is dropped before the cleanup, in every edition, and a `return` or `?` in it
-/// still reaches `finish`, which reports an `Err` before a signal's death. An `async fn
-/// main` is under a runtime's attribute that makes its body an async block: there the body
-/// is `async { .. }.await`, inferred as that runtime's own block is.
+/// cannot be written on a closure (nor can a type macro that may expand to one): there the
+/// body's own type is `main`'s. Every temporary of the body is dropped before the cleanup,
+/// in every edition, and a `return` or `?` in it still reaches `run`'s end, which reports an
+/// `Err` before a signal's death. An `async fn main` is under a runtime's attribute that
+/// makes its body an async block: there the body is `run_async(async { .. }).await`,
+/// inferred as that runtime's own block is.
+///
+/// The closure is handed to `run`, not called in `main`: a body that never returns (`loop
+/// {}`, `-> !`) leaves no unreachable code after it, so no lint attribute is needed, and
+/// none is put over the user's code (the user's own lint levels apply to it as written).
 ///
 /// The expansion names nothing: a local's name could be a unit struct of the user's, an
-/// item's could shadow one. `finish` takes the guard `hold` parked; if the body unwinds,
-/// `start`'s value drops it.
+/// item's could shadow one.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let hidden = Span::mixed_site();
     let krate = args
@@ -85,32 +83,30 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     // An async `main` is under a runtime's attribute (written below this one), which makes
     // its body an async block: the body is one too, untyped like that runtime's.
     let call = if is_async {
-        join([code("async", hidden), body, code(".await", hidden)])
+        join([
+            private,
+            code("run_async", hidden),
+            group(
+                Delimiter::Parenthesis,
+                join([code("async", hidden), body]),
+                hidden,
+            ),
+            code(".await", hidden),
+        ])
     } else {
         // `impl Trait` cannot be written on a closure: there the body's own type is `main`'s.
         let returns = match output {
-            Some(output) if !mentions_impl(&output) => join([code("->", hidden), output]),
+            Some(output) if !may_be_impl(&output) => join([code("->", hidden), output]),
             _ => TokenStream::new(),
         };
         let closure = join([code("||", hidden), returns, body]);
         join([
+            private,
+            code("run", hidden),
             group(Delimiter::Parenthesis, closure, hidden),
-            code("()", hidden),
         ])
     };
-    let arguments = join([private.clone(), code("start(),", hidden), call]);
-    let finish = join([
-        private,
-        code("finish", hidden),
-        group(Delimiter::Parenthesis, arguments, hidden),
-    ]);
-    // A body that never returns normally (`loop {}`, a final `process::exit`, `-> !`)
-    // makes `finish` unreachable; that is the expansion's business, not the user's.
-    let main_body = join([
-        inner_attrs,
-        code("#[allow(unreachable_code)]", hidden),
-        group(Delimiter::Brace, finish, hidden),
-    ]);
+    let main_body = join([inner_attrs, call]);
     let mut signature: TokenStream = signature.into_iter().collect();
     signature.extend([group(Delimiter::Brace, main_body, body_span)]);
     signature
@@ -204,11 +200,16 @@ fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
     parts.into_iter().collect()
 }
 
-/// Whether a type mentions `impl Trait` anywhere, inside groups too.
-fn mentions_impl(output: &TokenStream) -> bool {
-    output.clone().into_iter().any(|token| match &token {
-        TokenTree::Group(group) => mentions_impl(&group.stream()),
-        _ => is_ident(&token, "impl"),
+/// Whether a type may be or hold `impl Trait`: it mentions `impl` anywhere, inside groups
+/// too, or it has a type macro (`rt!()`), whose expansion cannot be seen from here.
+fn may_be_impl(output: &TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
+    tokens.iter().enumerate().any(|(at, token)| match token {
+        TokenTree::Group(group) => may_be_impl(&group.stream()),
+        TokenTree::Punct(bang) if bang.as_char() == '!' => {
+            matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
+        }
+        _ => is_ident(token, "impl"),
     })
 }
 
