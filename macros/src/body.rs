@@ -3,7 +3,7 @@
 //! either way; the install after them keeps clippy's `items_after_statements` quiet about a
 //! body that has no statement before its items.
 
-use crate::token::{is_group, is_ident, is_punct};
+use crate::token::{is_group, is_ident, is_punct, Angles};
 use crate::tokens::{Delimiter, TokenStream, TokenTree};
 
 /// The body's `#![...]` attributes, the items that start it, and the rest.
@@ -89,25 +89,36 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
 }
 
 fn ends_at_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_punct(t, ';'))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| is_punct(t, ';'))
 }
 
 fn ends_at_block(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_group(t, Delimiter::Brace))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| is_group(t, Delimiter::Brace))
 }
 
 /// A struct or an enum: `struct S;`, `struct S(u8);` or `struct S { .. }`.
 fn ends_at_block_or_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_punct(t, ';') || is_group(t, Delimiter::Brace))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| {
+        is_punct(t, ';') || is_group(t, Delimiter::Brace)
+    })
+}
+
+/// Just after the first token from `from` that is `last` outside generic arguments: a
+/// const argument or default in braces (`W<{ 1 }>`, `<const N: usize = { 1 }>`) is not
+/// the item's block.
+fn ends_at(
+    tokens: &[TokenTree],
+    from: usize,
+    last: impl Fn(&TokenTree) -> bool,
+) -> Option<usize> {
+    let mut angles = Angles::default();
+    for (at, token) in tokens.iter().enumerate().skip(from) {
+        if angles.depth == 0 && last(token) {
+            return Some(at + 1);
+        }
+        angles.track(token);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -130,6 +141,20 @@ mod tests {
         assert_eq!(inner.replace(' ', ""), "#![allow(unused)]");
         assert!(items.ends_with("const fn c () { }"), "{items}");
         assert_eq!(rest, "let y = 1 ; fn late () { }");
+        // Braces in generic arguments and defaults are not the item's block.
+        for item in [
+            "impl W<{ 1 }> { fn go() {} }",
+            "fn mk() -> W<{ 1 + 1 }> { W }",
+            "struct W<const N: usize = { 1 }>;",
+            "enum E<const N: usize = { 3 }> { A }",
+            "trait T: Tr2<{ 1 }> {}",
+            "unsafe impl Send for W<{ 1 }> {}",
+            "fn f() -> impl Fn() -> W<{ 1 }> { || W }",
+            "static S: W<{ 1 }> = W;",
+        ] {
+            let [_, items, rest] = parts(&format!("{item} W::<1>::go();"));
+            assert_eq!(rest.replace(' ', ""), "W::<1>::go();", "{item}: {items}");
+        }
         for expression in [
             "const { 1 };",
             "unsafe { f() };",
