@@ -4,7 +4,7 @@
 //! body that has no statement before its items.
 
 use crate::token::{is_group, is_ident, is_punct, Angles};
-use crate::tokens::{Delimiter, TokenStream, TokenTree};
+use crate::tokens::{Delimiter, Group, TokenStream, TokenTree};
 
 /// The body's `#![...]` attributes, the items that start it, and the rest.
 pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
@@ -26,6 +26,45 @@ pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream
         part(inner_end..items_end),
         part(items_end..tokens.len()),
     )
+}
+
+/// The user's async block in the body an async runtime's attribute written above this one
+/// made of `async fn main`, with the tokens before and after it. tokio's (every version
+/// since 1.0) starts `let body = async { .. };` and ends with `.block_on(body)`; a body the
+/// user wrote that way is read the same, as it means the same.
+pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, TokenStream)> {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let [let_, name, equals, async_, TokenTree::Group(block), semicolon, rest @ ..] = &tokens[..]
+    else {
+        return None;
+    };
+    let starts = is_ident(let_, "let")
+        && is_ident(name, "body")
+        && is_punct(equals, '=')
+        && is_ident(async_, "async")
+        && block.delimiter() == Delimiter::Brace
+        && is_punct(semicolon, ';');
+    if !(starts && blocks_on_body(rest)) {
+        return None;
+    }
+    let before = tokens[..4].iter().cloned().collect();
+    let after = tokens[5..].iter().cloned().collect();
+    Some((before, block.clone(), after))
+}
+
+/// Whether `tokens` (groups included) hold `block_on(body)`.
+fn blocks_on_body(tokens: &[TokenTree]) -> bool {
+    tokens.iter().enumerate().any(|(at, token)| match token {
+        TokenTree::Group(group) => {
+            blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>())
+        }
+        _ => {
+            is_ident(token, "block_on")
+                && matches!(tokens.get(at + 1), Some(TokenTree::Group(args))
+                    if matches!(&args.stream().into_iter().collect::<Vec<_>>()[..],
+                        [arg] if is_ident(arg, "body")))
+        }
+    })
 }
 
 /// If an item starts at `start`, the index just after it. Only the plain kinds are read;

@@ -2,7 +2,7 @@
 
 use crate::args::{self, Args};
 use crate::error::Error;
-use crate::item::{self, MainFn, Mistake};
+use crate::item::{self, MainFn, Mistake, Runtime};
 use crate::token::{is, is_ident, respan};
 use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
@@ -67,6 +67,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         body_span,
         is_async,
         output,
+        runtime,
     } = main;
     let private = join([krate, code("::__private::", hidden)]);
     let hold = join([
@@ -75,11 +76,20 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         group(Delimiter::Parenthesis, install, hidden),
         code(";", hidden),
     ]);
-    let body = group(
+    let mut body = group(
         Delimiter::Brace,
         join([leading_items, hold, statements]),
         body_span,
     );
+    if let Some(Runtime {
+        before,
+        after,
+        span,
+    }) = runtime
+    {
+        // Under `#[tokio::main]`: the user's block is inside the runtime's body.
+        body = group(Delimiter::Brace, join([before, body, after]), span);
+    }
     // An async `main` is under a runtime's attribute (written below this one), which makes
     // its body an async block: the body is one too, untyped like that runtime's.
     let call = if is_async {

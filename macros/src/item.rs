@@ -22,6 +22,20 @@ pub(crate) struct MainFn {
     pub(crate) is_async: bool,
     /// The return type after `->`, if any.
     pub(crate) output: Option<TokenStream>,
+    /// Under an async runtime's attribute written above this one (`#[tokio::main]`), the
+    /// body is that runtime's, and the user's own body is an async block in it: the install
+    /// goes first in that block, where the user's items are.
+    pub(crate) runtime: Option<Runtime>,
+}
+
+/// A runtime's body around the user's async block.
+pub(crate) struct Runtime {
+    /// The runtime's tokens before the user's block (`let body = async`).
+    pub(crate) before: TokenStream,
+    /// The runtime's tokens after it.
+    pub(crate) after: TokenStream,
+    /// The span of `main`'s braces.
+    pub(crate) span: Span,
 }
 
 /// Why the item is not a `fn main()` the attribute can wrap.
@@ -59,16 +73,39 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
     }
-    let (inner_attrs, leading_items, statements) = body::split(body.stream());
     let (is_async, output) = async_and_output(&signature);
+    let runtime = if is_async {
+        None
+    } else {
+        body::runtime_block(body.stream())
+    };
+    let (inner_attrs, leading_items, statements, body_span, runtime) = match runtime {
+        Some((before, block, after)) => {
+            // The block's inner attributes stay first in it.
+            let (inner_attrs, leading_items, statements) = body::split(block.stream());
+            let runtime = Runtime {
+                before,
+                after,
+                span: body.span(),
+            };
+            let leading_items = inner_attrs.into_iter().chain(leading_items).collect();
+            let none = TokenStream::new();
+            (none, leading_items, statements, block.span(), Some(runtime))
+        }
+        None => {
+            let (inner_attrs, leading_items, statements) = body::split(body.stream());
+            (inner_attrs, leading_items, statements, body.span(), None)
+        }
+    };
     Ok(MainFn {
         signature,
         inner_attrs,
         leading_items,
         statements,
-        body_span: body.span(),
+        body_span,
         is_async,
         output,
+        runtime,
     })
 }
 
