@@ -99,7 +99,7 @@ impl Scan {
                 return Step::Next(at + 1);
             }
             Place::Cast => {
-                if is_punct(token, '<') {
+                if is_punct(token, '<') && !compares(tokens, at) {
                     self.generics = 1;
                     return Step::Next(at + 1);
                 }
@@ -203,6 +203,15 @@ impl Scan {
     }
 }
 
+/// Whether the `<` at `at` is the start of `<=` or `<<=`, which never open generic
+/// arguments (`x as u32 <= 2`).
+fn compares(tokens: &[TokenTree], at: usize) -> bool {
+    let joint_to = |at: usize, char: char| {
+        is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, char))
+    };
+    joint_to(at, '=') || (joint_to(at, '<') && joint_to(at + 1, '='))
+}
+
 /// Whether the `-` at `at` is the start of `->`.
 fn arrow_next(tokens: &[TokenTree], at: usize) -> bool {
     is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, '>'))
@@ -250,6 +259,9 @@ mod tests {
             ("|| a <= b, c", "||a<=b"),
             ("|| x as Foo<A, B>, c", "||xasFoo<A,B>"),
             ("|| x as u8, c", "||xasu8"),
+            // Found by an outside tester: `<=` after a cast compares.
+            ("|| *&mut false = 1 as u32 <= 2, graceful", "||*&mutfalse=1asu32<=2"),
+            ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
             ("a + b || |t| c | d, graceful", "a+b|||t|c|d"),
             ("|| |a, b| a, graceful", "|||a,b|a"),
             (
