@@ -79,13 +79,31 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         graceful: None,
         krate: None,
     };
-    // After the handler's comma: the options, each followed by a comma or the end.
-    let options: TokenStream = tokens[handler_end..].iter().skip(1).cloned().collect();
+    let mut errors: Option<Error> = None;
+    // After the handler's comma: the options, each followed by a comma or the end. Without
+    // the comma (`cleanup graceful`), one error there, and the options still read if one
+    // follows (anything else is the rest of a handler that does not parse).
+    let options_start = match tokens.get(handler_end) {
+        Some(comma) if is_punct(comma, ',') => handler_end + 1,
+        Some(other) => {
+            push(&mut errors, Error::new(other.span(), "expected `,`"));
+            let option = flatten(TokenStream::from(other.clone()));
+            if option
+                .first()
+                .is_some_and(|first| OPTION_NAMES.iter().any(|name| is_ident(first, name)))
+            {
+                handler_end
+            } else {
+                tokens.len()
+            }
+        }
+        None => handler_end,
+    };
+    let options: TokenStream = tokens[options_start..].iter().cloned().collect();
     let mut options = Options {
         tokens: flatten(options),
         at: 0,
     };
-    let mut errors: Option<Error> = None;
     while let Some(token) = options.next() {
         let result = match &token {
             TokenTree::Punct(comma) if comma.as_char() == ',' => Err(Error::new(
@@ -454,6 +472,10 @@ mod tests {
                 "\"2s\"",
                 "expected `,`",
             ),
+            (quote!(cleanup graceful), "graceful", "expected `,`"),
+            (quote!(|| () graceful), "graceful", "expected `,`"),
+            (quote!(m::cleanup timeout = "1s"), "timeout", "expected `,`"),
+            (quote!(|| a b c), "b", "expected `,`"),
         ] {
             let error = parse(attr.clone())
                 .err()

@@ -55,9 +55,7 @@ pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, To
 /// Whether `tokens` (groups included) hold `block_on(body)`.
 fn blocks_on_body(tokens: &[TokenTree]) -> bool {
     tokens.iter().enumerate().any(|(at, token)| match token {
-        TokenTree::Group(group) => {
-            blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>())
-        }
+        TokenTree::Group(group) => blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>()),
         _ => {
             is_ident(token, "block_on")
                 && matches!(tokens.get(at + 1), Some(TokenTree::Group(args))
@@ -145,11 +143,7 @@ fn ends_at_block_or_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize
 /// Just after the first token from `from` that is `last` outside generic arguments: a
 /// const argument or default in braces (`W<{ 1 }>`, `<const N: usize = { 1 }>`) is not
 /// the item's block.
-fn ends_at(
-    tokens: &[TokenTree],
-    from: usize,
-    last: impl Fn(&TokenTree) -> bool,
-) -> Option<usize> {
+fn ends_at(tokens: &[TokenTree], from: usize, last: impl Fn(&TokenTree) -> bool) -> Option<usize> {
     let mut angles = Angles::default();
     for (at, token) in tokens.iter().enumerate().skip(from) {
         if angles.depth == 0 && last(token) {

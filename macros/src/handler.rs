@@ -8,12 +8,16 @@
 //! after `as`); any other `<` compares. A `|` opens a closure's parameters where an operand
 //! starts; any other `|` is an operator. An invisible group (a `macro_rules!` fragment) is
 //! one operand: no fragment holds a comma outside its groups.
+//!
+//! A name or a literal right after a whole operand (`cleanup graceful`, `|| () graceful`)
+//! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`): the
+//! comma is missing there, and the handler ends before it.
 
 use crate::token::{is_group, is_ident, is_punct};
 use crate::tokens::{Delimiter, Spacing, TokenTree};
 
-/// The index of the comma that ends the handler at the start of `tokens` (their length if
-/// none does).
+/// The index of the comma that ends the handler at the start of `tokens`, or of the token
+/// that follows it without a comma (their length if neither).
 pub(crate) fn end(tokens: &[TokenTree]) -> usize {
     let mut scan = Scan::default();
     let mut at = 0;
@@ -40,6 +44,8 @@ struct Scan {
     place: Place,
     /// The previous token was a joint `-` or `=` (so a `>` is `->` or `=>`).
     arrow: bool,
+    /// The previous token.
+    previous: Option<TokenTree>,
 }
 
 /// Where the scan is, outside generic arguments.
@@ -61,9 +67,9 @@ enum Place {
 }
 
 /// Keywords after which an operand starts.
-const OPERAND_STARTS: [&str; 19] = [
+const OPERAND_STARTS: [&str; 20] = [
     "move", "return", "break", "in", "if", "match", "while", "let", "else", "mut", "ref", "box",
-    "async", "unsafe", "loop", "for", "yield", "static", "continue",
+    "async", "unsafe", "loop", "for", "yield", "static", "continue", "const",
 ];
 
 fn is_joint(token: &TokenTree) -> bool {
@@ -72,6 +78,14 @@ fn is_joint(token: &TokenTree) -> bool {
 
 impl Scan {
     fn step(&mut self, tokens: &[TokenTree], at: usize) -> Step {
+        let step = self.step_from(tokens, at);
+        if let Step::Next(next) = step {
+            self.previous = tokens.get(next.wrapping_sub(1)).cloned();
+        }
+        step
+    }
+
+    fn step_from(&mut self, tokens: &[TokenTree], at: usize) -> Step {
         let token = &tokens[at];
         let arrow = self.arrow;
         self.arrow = is_joint(token) && (is_punct(token, '-') || is_punct(token, '='));
@@ -194,6 +208,20 @@ impl Scan {
                 self.place = Place::Cast;
                 self.operand = false;
             }
+            TokenTree::Ident(_) | TokenTree::Literal(_) if self.operand && !continues(token) => {
+                return Step::End;
+            }
+            TokenTree::Ident(_) if self.previous.as_ref().is_some_and(|p| is_punct(p, '\'')) => {
+                // A label: `'a: loop {}`, `break 'a value`.
+                self.operand = false;
+            }
+            TokenTree::Ident(_)
+                if is_ident(token, "raw")
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '&')) =>
+            {
+                // `&raw const x`, `&raw mut x`.
+                self.operand = false;
+            }
             TokenTree::Ident(_) => {
                 self.operand = !OPERAND_STARTS.iter().any(|word| is_ident(token, word));
             }
@@ -201,6 +229,11 @@ impl Scan {
         }
         Step::Next(at + 1)
     }
+}
+
+/// Whether a name or a literal after a whole operand continues the expression.
+fn continues(token: &TokenTree) -> bool {
+    ["else", "in"].iter().any(|word| is_ident(token, word))
 }
 
 /// Whether the `<` at `at` is the start of `<=` or `<<=`, which never open generic
@@ -260,7 +293,10 @@ mod tests {
             ("|| x as Foo<A, B>, c", "||xasFoo<A,B>"),
             ("|| x as u8, c", "||xasu8"),
             // Found by an outside tester: `<=` after a cast compares.
-            ("|| *&mut false = 1 as u32 <= 2, graceful", "||*&mutfalse=1asu32<=2"),
+            (
+                "|| *&mut false = 1 as u32 <= 2, graceful",
+                "||*&mutfalse=1asu32<=2",
+            ),
             ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
             ("a + b || |t| c | d, graceful", "a+b|||t|c|d"),
             ("|| |a, b| a, graceful", "|||a,b|a"),
@@ -271,6 +307,21 @@ mod tests {
             ("|x: fn(u8) -> u8| x, c", "|x:fn(u8)->u8|x"),
             ("|| x?, c", "||x?"),
             ("signals(1)", "signals(1)"),
+            // Valid handlers with a name right after an operand.
+            ("|| for x in y {}, c", "||forxiny{}"),
+            ("|| if a { b } else { c }, c", "||ifa{b}else{c}"),
+            ("|| 'a: loop { break 'a }, c", "||'a:loop{break'a}"),
+            ("|| loop { break 'a 5 }, c", "||loop{break'a5}"),
+            ("|| drop(&raw const X), c", "||drop(&rawconstX)"),
+            ("|| &raw const X, c", "||&rawconstX"),
+            ("|| &raw mut X, c", "||&rawmutX"),
+            ("|| const { 1 }, c", "||const{1}"),
+            // A missing comma: the handler ends before the name or literal.
+            ("cleanup graceful", "cleanup"),
+            ("|| () graceful", "||()"),
+            ("m::cleanup timeout = \"1s\"", "m::cleanup"),
+            ("|| -> u8 { 1 } graceful", "||->u8{1}"),
+            ("cleanup \"x\"", "cleanup"),
             // Found by the fuzzer: `break` with no value, then `<<=`.
             ("p|break<<=&::rR, graceful", "p|break<<=&::rR"),
         ] {
