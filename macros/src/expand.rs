@@ -177,7 +177,8 @@ pub(crate) fn errors(errors: &Error, item: TokenStream, mistake: Option<&Mistake
         Some(Mistake::BadMain { name, .. }) => {
             // rustc would add "`main` function has wrong type": rename the user's function
             // (its body is still checked) and stand in an empty `main`.
-            let renamed = format!("__on_exit_invalid_{name}");
+            let bare = name.to_string();
+            let renamed = format!("__on_exit_invalid_{}", bare.trim_start_matches("r#"));
             let site = Span::call_site();
             output.extend([
                 code("#[allow(dead_code)]", site),
@@ -240,4 +241,24 @@ fn rename(item: TokenStream, name: &Ident, renamed: &str) -> TokenStream {
             token
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_exit;
+    use quote::quote;
+
+    #[test]
+    fn a_raw_main_with_a_mistake_is_renamed_without_a_panic() {
+        // Found by the fuzzer: `__on_exit_invalid_r#main` is not an identifier.
+        let output = on_exit(
+            quote!(cleanup),
+            quote!(
+                fn r#main<T>() {}
+            ),
+        )
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("__on_exit_invalid_main"), "{output}");
+    }
 }
