@@ -3,12 +3,12 @@
 //! either way; the install after them keeps clippy's `items_after_statements` quiet about a
 //! body that has no statement before its items.
 
-use crate::token::{is_group, is_ident, is_punct, Angles};
+use crate::token::{is_group, is_ident, is_punct, protect, Angles};
 use crate::tokens::{Delimiter, Group, TokenStream, TokenTree};
 
 /// The body's `#![...]` attributes, the items that start it, and the rest.
 pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
-    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let tokens = protect(body.into_iter().collect());
     let mut inner_end = 0;
     while let [hash, bang, group, ..] = &tokens[inner_end..] {
         if !(is_punct(hash, '#') && is_punct(bang, '!') && is_group(group, Delimiter::Bracket)) {
@@ -33,7 +33,7 @@ pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream
 /// since 1.0) starts `let body = async { .. };` and ends with `.block_on(body)`; a body the
 /// user wrote that way is read the same, as it means the same.
 pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, TokenStream)> {
-    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let tokens = protect(body.into_iter().collect());
     let [let_, name, equals, async_, TokenTree::Group(block), semicolon, rest @ ..] = &tokens[..]
     else {
         return None;

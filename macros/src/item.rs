@@ -3,7 +3,7 @@
 
 use crate::body;
 use crate::error::{push, Error};
-use crate::token::{flatten, is, is_group, is_ident, is_punct, string_value, Angles};
+use crate::token::{flatten, is, is_group, is_ident, is_punct, protect, string_value, Angles};
 use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// `fn main`, split around its body.
@@ -56,11 +56,20 @@ impl Mistake {
 }
 
 pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
-    // `macro_rules!` fragments (`$v:vis`, `$t:ty`, `$b:block`) arrive in invisible groups.
-    let mut signature = flatten(item);
-    let body = match signature.pop() {
-        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
+    // `macro_rules!` fragments (`$i:item`, `$v:vis`, `$t:ty`, `$b:block`) arrive in
+    // invisible groups. They are looked through to read the signature, and kept in what is
+    // emitted: a type's group keeps `&'static $t` one type (`dyn A + B` in it is not
+    // ambiguous).
+    let mut signature = protect(unwrap(item.into_iter().collect()));
+    let body = match signature.pop().map(|last| unwrap(vec![last])) {
+        Some(mut body) if body.len() == 1 && is_group(&body[0], Delimiter::Brace) => {
+            let Some(TokenTree::Group(body)) = body.pop() else {
+                unreachable!("checked just above")
+            };
+            body
+        }
         last => {
+            let last = last.and_then(|mut last| last.pop());
             let span = signature
                 .first()
                 .or(last.as_ref())
@@ -68,7 +77,7 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
             return Err(Mistake::NotMain(not_main(span)));
         }
     };
-    match check_signature(&signature) {
+    match check_signature(&flatten(signature.iter().cloned().collect())) {
         Ok(Signature::Main) => {}
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
@@ -107,6 +116,17 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
         output,
         runtime,
     })
+}
+
+/// `tokens`, or what an invisible group that is all of them holds, looked through again.
+fn unwrap(mut tokens: Vec<TokenTree>) -> Vec<TokenTree> {
+    while let [TokenTree::Group(group)] = &tokens[..] {
+        if group.delimiter() != Delimiter::None {
+            break;
+        }
+        tokens = group.stream().into_iter().collect();
+    }
+    tokens
 }
 
 /// Whether a checked signature is `async`, and its return type: the tokens after the `->`
