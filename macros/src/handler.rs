@@ -46,6 +46,8 @@ struct Scan {
     arrow: bool,
     /// The previous token.
     previous: Option<TokenTree>,
+    /// In a cast's type, the last token ended a path's segment.
+    cast_segment: bool,
 }
 
 /// Where the scan is, outside generic arguments.
@@ -65,6 +67,11 @@ enum Place {
     /// In a cast's type, which ends at the first token that cannot continue a path.
     Cast,
 }
+
+/// Keywords that start a type, with more of it after them.
+const TYPE_PREFIXES: [&str; 8] = [
+    "dyn", "mut", "const", "impl", "fn", "unsafe", "extern", "for",
+];
 
 /// Keywords after which an operand starts.
 const OPERAND_STARTS: [&str; 20] = [
@@ -117,10 +124,32 @@ impl Scan {
                     self.generics = 1;
                     return Step::Next(at + 1);
                 }
+                // After a path's segment only `::` continues the type (`x as u8 & m` is
+                // a bitwise and); before one, a name, `&`, `*`, a lifetime or an ABI.
+                let segment = self.cast_segment;
                 let continues = match token {
-                    TokenTree::Ident(_) => true,
-                    TokenTree::Punct(p) => matches!(p.as_char(), ':' | '&' | '*' | '\''),
-                    TokenTree::Group(_) | TokenTree::Literal(_) => false,
+                    TokenTree::Punct(p) if segment => {
+                        self.cast_segment = false;
+                        p.as_char() == ':'
+                    }
+                    TokenTree::Ident(_) => {
+                        let lifetime = self.previous.as_ref().is_some_and(|p| is_punct(p, '\''));
+                        self.cast_segment =
+                            !lifetime && !TYPE_PREFIXES.iter().any(|w| is_ident(token, w));
+                        !segment
+                    }
+                    TokenTree::Punct(p) => {
+                        self.cast_segment = false;
+                        matches!(p.as_char(), ':' | '&' | '*' | '\'')
+                    }
+                    TokenTree::Literal(_) => {
+                        !segment
+                            && self
+                                .previous
+                                .as_ref()
+                                .is_some_and(|p| is_ident(p, "extern"))
+                    }
+                    TokenTree::Group(_) => false,
                 };
                 if continues {
                     return Step::Next(at + 1);
@@ -206,6 +235,7 @@ impl Scan {
             },
             TokenTree::Ident(_) if is_ident(token, "as") => {
                 self.place = Place::Cast;
+                self.cast_segment = false;
                 self.operand = false;
             }
             TokenTree::Ident(_) | TokenTree::Literal(_) if self.operand && !continues(token) => {
@@ -298,6 +328,16 @@ mod tests {
                 "||*&mutfalse=1asu32<=2",
             ),
             ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
+            // Found by the fuzzer: `&` after a cast's type is an operator.
+            ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
+            ("x as &'a mut dyn T, c", "xas&'amutdynT"),
+            ("x as *const u8 as usize, c", "xas*constu8asusize"),
+            (
+                "x as unsafe extern \"C\" fn(), c",
+                "xasunsafeextern\"C\"fn()",
+            ),
+            ("x as ::a::B, c", "xas::a::B"),
+            ("x as u8 graceful", "xasu8"),
             ("a + b || |t| c | d, graceful", "a+b|||t|c|d"),
             ("|| |a, b| a, graceful", "|||a,b|a"),
             (
