@@ -102,5 +102,9 @@ fn handler_is_never_cut_short(handler: &TokenStream) {
     let tokens = |stream: &TokenStream| stream.to_string().replace(' ', "");
     assert_eq!(tokens(&parsed.handler), tokens(handler), "handler cut");
     assert!(parsed.graceful.is_some(), "`graceful` lost after `{handler}`");
-    assert_eq!(parsed.timeout_ms, Some(1_000), "`timeout` lost after `{handler}`");
+    assert_eq!(
+        parsed.timeout,
+        Some(std::time::Duration::from_secs(1)),
+        "`timeout` lost after `{handler}`"
+    );
 }

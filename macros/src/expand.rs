@@ -151,12 +151,19 @@ fn install(args: &Args, krate: &TokenStream) -> TokenStream {
             group(Delimiter::Parenthesis, slice, site),
         ]);
     }
-    if let Some(ms) = args.timeout_ms {
-        let mut ms = Literal::u64_suffixed(ms);
-        ms.set_span(site);
+    if let Some(timeout) = args.timeout {
+        let mut secs = Literal::u64_suffixed(timeout.as_secs());
+        secs.set_span(site);
+        let mut nanos = Literal::u32_suffixed(timeout.subsec_nanos());
+        nanos.set_span(site);
+        let arguments = join([
+            TokenTree::Literal(secs).into(),
+            code(",", site),
+            TokenTree::Literal(nanos).into(),
+        ]);
         let duration = join([
-            code("::core::time::Duration::from_millis", site),
-            group(Delimiter::Parenthesis, TokenTree::Literal(ms).into(), site),
+            code("::core::time::Duration::new", site),
+            group(Delimiter::Parenthesis, arguments, site),
         ]);
         install.extend([
             code(".timeout", site),
