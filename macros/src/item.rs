@@ -88,8 +88,8 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
     } else {
         body::runtime_block(body.stream())
     };
-    let (inner_attrs, leading_items, statements, body_span, runtime) = match runtime {
-        Some((before, block, after)) => {
+    let (inner_attrs, leading_items, statements, body_span, runtime) =
+        if let Some((before, block, after)) = runtime {
             // The block's inner attributes stay first in it.
             let (inner_attrs, leading_items, statements) = body::split(block.stream());
             let runtime = Runtime {
@@ -100,12 +100,10 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
             let leading_items = inner_attrs.into_iter().chain(leading_items).collect();
             let none = TokenStream::new();
             (none, leading_items, statements, block.span(), Some(runtime))
-        }
-        None => {
+        } else {
             let (inner_attrs, leading_items, statements) = body::split(body.stream());
             (inner_attrs, leading_items, statements, body.span(), None)
-        }
-    };
+        };
     Ok(MainFn {
         signature,
         inner_attrs,
