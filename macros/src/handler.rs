@@ -204,7 +204,9 @@ impl Scan {
                 }
                 '|' if joint_with('=') => self.operand = false,
                 '|' => {
-                    if !self.operand {
+                    // After `let`, a `|` leads a pattern's alternatives (`let | A = x`).
+                    let after_let = self.previous.as_ref().is_some_and(|p| is_ident(p, "let"));
+                    if !self.operand && !after_let {
                         self.place = Place::Params;
                     }
                     self.operand = false;
@@ -328,6 +330,8 @@ mod tests {
                 "||*&mutfalse=1asu32<=2",
             ),
             ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
+            // Found by the fuzzer: a pattern's leading `|` after `let` opens no closure.
+            ("let | QS = ewV, c", "let|QS=ewV"),
             // Found by the fuzzer: `&` after a cast's type is an operator.
             ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
             ("x as &'a mut dyn T, c", "xas&'amutdynT"),
