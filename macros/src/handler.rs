@@ -74,9 +74,9 @@ const TYPE_PREFIXES: [&str; 8] = [
 ];
 
 /// Keywords after which an operand starts.
-const OPERAND_STARTS: [&str; 20] = [
+const OPERAND_STARTS: [&str; 19] = [
     "move", "return", "break", "in", "if", "match", "while", "let", "else", "mut", "ref", "box",
-    "async", "unsafe", "loop", "for", "yield", "static", "continue", "const",
+    "async", "unsafe", "loop", "for", "yield", "static", "const",
 ];
 
 fn is_joint(token: &TokenTree) -> bool {
@@ -332,6 +332,8 @@ mod tests {
             ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
             // Found by the fuzzer: a pattern's leading `|` after `let` opens no closure.
             ("let | QS = ewV, c", "let|QS=ewV"),
+            // `continue` takes no value: a `|` after it is an operator.
+            ("continue | a & g, c", "continue|a&g"),
             // Found by the fuzzer: `&` after a cast's type is an operator.
             ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
             ("x as &'a mut dyn T, c", "xas&'amutdynT"),
