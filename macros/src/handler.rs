@@ -257,6 +257,13 @@ impl Scan {
             TokenTree::Ident(_) => {
                 self.operand = !OPERAND_STARTS.iter().any(|word| is_ident(token, word));
             }
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Bracket
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '#')) =>
+            {
+                // An attribute on what follows: `#[allow(unused)] x`.
+                self.operand = false;
+            }
             TokenTree::Literal(_) | TokenTree::Group(_) => self.operand = true,
         }
         Step::Next(at + 1)
@@ -334,6 +341,8 @@ mod tests {
             ("let | QS = ewV, c", "let|QS=ewV"),
             // `continue` takes no value: a `|` after it is an operator.
             ("continue | a & g, c", "continue|a&g"),
+            // An attribute on an operand is no operand (fuzzer).
+            ("a & #[allow(unused)] b, c", "a&#[allow(unused)]b"),
             // Found by the fuzzer: `&` after a cast's type is an operator.
             ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
             ("x as &'a mut dyn T, c", "xas&'amutdynT"),
