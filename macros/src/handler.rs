@@ -264,6 +264,10 @@ impl Scan {
                 // An attribute on what follows: `#[allow(unused)] x`.
                 self.operand = false;
             }
+            // `x.0.y` lexes as `x`, `.`, `0.`, `y`: the literal's dot is a field's.
+            TokenTree::Literal(literal) if literal.to_string().ends_with('.') => {
+                self.operand = false;
+            }
             TokenTree::Literal(_) | TokenTree::Group(_) => self.operand = true,
         }
         Step::Next(at + 1)
@@ -343,6 +347,8 @@ mod tests {
             ("continue | a & g, c", "continue|a&g"),
             // An attribute on an operand is no operand (fuzzer).
             ("a & #[allow(unused)] b, c", "a&#[allow(unused)]b"),
+            ("|| e.0.1.f, c", "||e.0.1.f"),
+            ("r || E00e . 000010139. cleF, c", "r||E00e.000010139.cleF"),
             // Found by the fuzzer: `&` after a cast's type is an operator.
             ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
             ("x as &'a mut dyn T, c", "xas&'amutdynT"),
