@@ -265,7 +265,10 @@ impl Scan {
                 self.operand = false;
             }
             // `x.0.y` lexes as `x`, `.`, `0.`, `y`: the literal's dot is a field's.
-            TokenTree::Literal(literal) if literal.to_string().ends_with('.') => {
+            TokenTree::Literal(literal)
+                if literal.to_string().ends_with('.')
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '.')) =>
+            {
                 self.operand = false;
             }
             TokenTree::Literal(_) | TokenTree::Group(_) => self.operand = true,
@@ -349,6 +352,7 @@ mod tests {
             ("a & #[allow(unused)] b, c", "a&#[allow(unused)]b"),
             ("|| e.0.1.f, c", "||e.0.1.f"),
             ("r || E00e . 000010139. cleF, c", "r||E00e.000010139.cleF"),
+            ("22. < .., c", "22.<.."),
             // Found by the fuzzer: `&` after a cast's type is an operator.
             ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
             ("x as &'a mut dyn T, c", "xas&'amutdynT"),
