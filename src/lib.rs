@@ -33,5 +33,5 @@ pub use on_exit_runtime::{
 pub mod __private {
     #[cfg(feature = "__test-hooks")]
     pub use on_exit_runtime::__private::run_console_handler;
-    pub use on_exit_runtime::__private::{end, finish, hold, start, Main};
+    pub use on_exit_runtime::__private::{end, finish, hold, run, run_async, start, Main};
 }

@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let was_empty = item.is_empty();
     let output = expand::on_exit(attr.clone(), item.clone());
     let text = output.to_string();
-    let expanded = text.contains("__private :: finish");
+    let expanded = text.contains("__private :: run");
     let refused = text.contains("compile_error");
     assert!(expanded != refused, "exactly one of code or an error: {text}");
     assert!(!text.is_empty() || was_empty, "no output");
@@ -102,5 +102,9 @@ fn handler_is_never_cut_short(handler: &TokenStream) {
     let tokens = |stream: &TokenStream| stream.to_string().replace(' ', "");
     assert_eq!(tokens(&parsed.handler), tokens(handler), "handler cut");
     assert!(parsed.graceful.is_some(), "`graceful` lost after `{handler}`");
-    assert_eq!(parsed.timeout_ms, Some(1_000), "`timeout` lost after `{handler}`");
+    assert_eq!(
+        parsed.timeout,
+        Some(std::time::Duration::from_secs(1)),
+        "`timeout` lost after `{handler}`"
+    );
 }

@@ -9,7 +9,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
 
-use crate::args::{looks_like_option, parse_duration_ms};
+use crate::args::{looks_like_option, parse_duration};
 use crate::token::flatten;
 
 pub enum Verdict {
@@ -101,7 +101,7 @@ fn options(input: ParseStream) -> syn::Result<Option<Verdict>> {
             "timeout" => {
                 input.parse::<Token![=]>()?;
                 let value: LitStr = input.parse()?;
-                if !value.suffix().is_empty() || parse_duration_ms(&value.value()).is_none() {
+                if !value.suffix().is_empty() || parse_duration(&value.value()).is_none() {
                     return Err(syn::Error::new(value.span(), "bad duration"));
                 }
             }

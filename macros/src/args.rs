@@ -5,6 +5,8 @@
 //! options are parsed here, each followed by a comma or the end, looking through the
 //! invisible groups of `macro_rules!` fragments.
 
+use std::time::Duration;
+
 use crate::error::{push, Error};
 use crate::handler;
 use crate::path;
@@ -19,8 +21,8 @@ pub(crate) struct Args {
     pub(crate) handler_span: Span,
     /// `signals(...)`: replaces the default set.
     pub(crate) signals: Option<Vec<SignalName>>,
-    /// `timeout = "..."`, in milliseconds.
-    pub(crate) timeout_ms: Option<u64>,
+    /// `timeout = "..."`.
+    pub(crate) timeout: Option<Duration>,
     /// `graceful`: the first signal asks `main` to finish.
     pub(crate) graceful: Option<()>,
     /// `crate = path`: the path's tokens.
@@ -75,17 +77,35 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         handler: handler.iter().cloned().collect(),
         handler_span,
         signals: None,
-        timeout_ms: None,
+        timeout: None,
         graceful: None,
         krate: None,
     };
-    // After the handler's comma: the options, each followed by a comma or the end.
-    let options: TokenStream = tokens[handler_end..].iter().skip(1).cloned().collect();
+    let mut errors: Option<Error> = None;
+    // After the handler's comma: the options, each followed by a comma or the end. Without
+    // the comma (`cleanup graceful`), one error there, and the options still read if one
+    // follows (anything else is the rest of a handler that does not parse).
+    let options_start = match tokens.get(handler_end) {
+        Some(comma) if is_punct(comma, ',') => handler_end + 1,
+        Some(other) => {
+            push(&mut errors, Error::new(other.span(), "expected `,`"));
+            let option = flatten(TokenStream::from(other.clone()));
+            if option
+                .first()
+                .is_some_and(|first| OPTION_NAMES.iter().any(|name| is_ident(first, name)))
+            {
+                handler_end
+            } else {
+                tokens.len()
+            }
+        }
+        None => handler_end,
+    };
+    let options: TokenStream = tokens[options_start..].iter().cloned().collect();
     let mut options = Options {
         tokens: flatten(options),
         at: 0,
     };
-    let mut errors: Option<Error> = None;
     while let Some(token) = options.next() {
         let result = match &token {
             TokenTree::Punct(comma) if comma.as_char() == ',' => Err(Error::new(
@@ -198,7 +218,7 @@ fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(
         }
         "timeout" => {
             let timeout = parse_timeout(name, tokens)?;
-            set_once(&mut args.timeout_ms, timeout, name)
+            set_once(&mut args.timeout, timeout, name)
         }
         "graceful" => {
             if let Some(extra) = tokens.peek().filter(|token| !is_punct(token, ',')) {
@@ -296,7 +316,7 @@ fn names(list: TokenStream) -> Result<Vec<Ident>, Error> {
     Ok(names)
 }
 
-fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<u64, Error> {
+fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<Duration, Error> {
     let equals = tokens.equals(name, "`timeout = \"500ms\"`")?;
     let expected = "expected a string such as `timeout = \"500ms\"`, `\"5s\"` or `\"2m\"`";
     let (text, span) = match tokens.peek() {
@@ -310,7 +330,7 @@ fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<u64, Error> {
         Some(other) if !is_punct(other, ',') => return Err(Error::new(other.span(), expected)),
         _ => return Err(Error::new(equals, expected)),
     };
-    parse_duration_ms(&text).ok_or_else(|| {
+    parse_duration(&text).ok_or_else(|| {
         Error::new(
             span,
             format!(
@@ -321,18 +341,19 @@ fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<u64, Error> {
     })
 }
 
-/// `"500ms"`, `"5s"`, `"2m"` to milliseconds; `None` for anything else, zero included.
-pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
+/// `"500ms"`, `"5s"`, `"2m"` as a duration; `None` for anything else, zero included, or a
+/// duration `Duration` cannot hold.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
     let (digits, unit) = text.split_at(digits_end);
     let number: u64 = digits.parse().ok()?;
-    let factor = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
+    let duration = match unit {
+        "ms" => Duration::from_millis(number),
+        "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.checked_mul(60)?),
         _ => return None,
     };
-    number.checked_mul(factor).filter(|ms| *ms > 0)
+    Some(duration).filter(|duration| !duration.is_zero())
 }
 
 #[cfg(test)]
@@ -342,9 +363,14 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration_ms("500ms"), Some(500));
-        assert_eq!(parse_duration_ms("5s"), Some(5_000));
-        assert_eq!(parse_duration_ms("2m"), Some(120_000));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        // Found by an outside tester: more milliseconds than a u64 holds, a valid duration.
+        assert_eq!(
+            parse_duration("1000000000000000000s"),
+            Some(Duration::from_secs(1_000_000_000_000_000_000))
+        );
         for bad in [
             "",
             "5",
@@ -356,8 +382,9 @@ mod tests {
             "1.5s",
             "5sec",
             "99999999999999999999m",
+            "999999999999999999m",
         ] {
-            assert_eq!(parse_duration_ms(bad), None, "{bad:?}");
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
     }
 
@@ -375,7 +402,7 @@ mod tests {
         );
         let variants: Vec<_> = args.signals.unwrap().iter().map(|s| s.variant).collect();
         assert_eq!(variants, ["Interrupt", "Quit"]);
-        assert_eq!(args.timeout_ms, Some(2_000));
+        assert_eq!(args.timeout, Some(Duration::from_secs(2)));
 
         let args = parse(quote!(cleanup, graceful, timeout = "1s")).unwrap();
         assert_eq!(args.graceful, Some(()));
@@ -392,12 +419,12 @@ mod tests {
 
         let args = parse(quote!(cleanup, crate = r"::my::on_exit", timeout = r#"5s"#)).unwrap();
         assert_eq!(args.krate.unwrap().to_string(), ":: my :: on_exit");
-        assert_eq!(args.timeout_ms, Some(5_000));
+        assert_eq!(args.timeout, Some(Duration::from_secs(5)));
 
-        let args = parse(quote!(cleanup, timeout = "\x35s")).map(|args| args.timeout_ms);
+        let args = parse(quote!(cleanup, timeout = "\x35s")).map(|args| args.timeout);
         assert_eq!(
             args.ok(),
-            Some(Some(5_000)),
+            Some(Some(Duration::from_secs(5))),
             "an escape means what Rust says"
         );
 
@@ -454,6 +481,10 @@ mod tests {
                 "\"2s\"",
                 "expected `,`",
             ),
+            (quote!(cleanup graceful), "graceful", "expected `,`"),
+            (quote!(|| () graceful), "graceful", "expected `,`"),
+            (quote!(m::cleanup timeout = "1s"), "timeout", "expected `,`"),
+            (quote!(|| a b c), "b", "expected `,`"),
         ] {
             let error = parse(attr.clone())
                 .err()

@@ -3,12 +3,12 @@
 //! either way; the install after them keeps clippy's `items_after_statements` quiet about a
 //! body that has no statement before its items.
 
-use crate::token::{is_group, is_ident, is_punct};
-use crate::tokens::{Delimiter, TokenStream, TokenTree};
+use crate::token::{is_group, is_ident, is_punct, protect, Angles};
+use crate::tokens::{Delimiter, Group, TokenStream, TokenTree};
 
 /// The body's `#![...]` attributes, the items that start it, and the rest.
 pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream) {
-    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let tokens = protect(body.into_iter().collect());
     let mut inner_end = 0;
     while let [hash, bang, group, ..] = &tokens[inner_end..] {
         if !(is_punct(hash, '#') && is_punct(bang, '!') && is_group(group, Delimiter::Bracket)) {
@@ -26,6 +26,43 @@ pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream
         part(inner_end..items_end),
         part(items_end..tokens.len()),
     )
+}
+
+/// The user's async block in the body an async runtime's attribute written above this one
+/// made of `async fn main`, with the tokens before and after it. tokio's (every version
+/// since 1.0) starts `let body = async { .. };` and ends with `.block_on(body)`; a body the
+/// user wrote that way is read the same, as it means the same.
+pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, TokenStream)> {
+    let tokens = protect(body.into_iter().collect());
+    let [let_, name, equals, async_, TokenTree::Group(block), semicolon, rest @ ..] = &tokens[..]
+    else {
+        return None;
+    };
+    let starts = is_ident(let_, "let")
+        && is_ident(name, "body")
+        && is_punct(equals, '=')
+        && is_ident(async_, "async")
+        && block.delimiter() == Delimiter::Brace
+        && is_punct(semicolon, ';');
+    if !(starts && blocks_on_body(rest)) {
+        return None;
+    }
+    let before = tokens[..4].iter().cloned().collect();
+    let after = tokens[5..].iter().cloned().collect();
+    Some((before, block.clone(), after))
+}
+
+/// Whether `tokens` (groups included) hold `block_on(body)`.
+fn blocks_on_body(tokens: &[TokenTree]) -> bool {
+    tokens.iter().enumerate().any(|(at, token)| match token {
+        TokenTree::Group(group) => blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>()),
+        _ => {
+            is_ident(token, "block_on")
+                && matches!(tokens.get(at + 1), Some(TokenTree::Group(args))
+                    if matches!(&args.stream().into_iter().collect::<Vec<_>>()[..],
+                        [arg] if is_ident(arg, "body")))
+        }
+    })
 }
 
 /// If an item starts at `start`, the index just after it. Only the plain kinds are read;
@@ -89,25 +126,32 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
 }
 
 fn ends_at_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_punct(t, ';'))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| is_punct(t, ';'))
 }
 
 fn ends_at_block(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_group(t, Delimiter::Brace))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| is_group(t, Delimiter::Brace))
 }
 
 /// A struct or an enum: `struct S;`, `struct S(u8);` or `struct S { .. }`.
 fn ends_at_block_or_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    tokens[from..]
-        .iter()
-        .position(|t| is_punct(t, ';') || is_group(t, Delimiter::Brace))
-        .map(|at| from + at + 1)
+    ends_at(tokens, from, |t| {
+        is_punct(t, ';') || is_group(t, Delimiter::Brace)
+    })
+}
+
+/// Just after the first token from `from` that is `last` outside generic arguments: a
+/// const argument or default in braces (`W<{ 1 }>`, `<const N: usize = { 1 }>`) is not
+/// the item's block.
+fn ends_at(tokens: &[TokenTree], from: usize, last: impl Fn(&TokenTree) -> bool) -> Option<usize> {
+    let mut angles = Angles::default();
+    for (at, token) in tokens.iter().enumerate().skip(from) {
+        if angles.depth == 0 && last(token) {
+            return Some(at + 1);
+        }
+        angles.track(token);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -130,6 +174,20 @@ mod tests {
         assert_eq!(inner.replace(' ', ""), "#![allow(unused)]");
         assert!(items.ends_with("const fn c () { }"), "{items}");
         assert_eq!(rest, "let y = 1 ; fn late () { }");
+        // Braces in generic arguments and defaults are not the item's block.
+        for item in [
+            "impl W<{ 1 }> { fn go() {} }",
+            "fn mk() -> W<{ 1 + 1 }> { W }",
+            "struct W<const N: usize = { 1 }>;",
+            "enum E<const N: usize = { 3 }> { A }",
+            "trait T: Tr2<{ 1 }> {}",
+            "unsafe impl Send for W<{ 1 }> {}",
+            "fn f() -> impl Fn() -> W<{ 1 }> { || W }",
+            "static S: W<{ 1 }> = W;",
+        ] {
+            let [_, items, rest] = parts(&format!("{item} W::<1>::go();"));
+            assert_eq!(rest.replace(' ', ""), "W::<1>::go();", "{item}: {items}");
+        }
         for expression in [
             "const { 1 };",
             "unsafe { f() };",

@@ -58,23 +58,33 @@ impl Error {
         self.messages.extend(other.messages);
     }
 
-    /// `compile_error! { "..." }` for each mistake: the name at its start, the braces at its
-    /// end, so that rustc underlines the whole mistake. No `::core::` before it: at the
-    /// user's span that path is one from the crate's root in edition 2015, and at the macro's
-    /// own span every error would carry a note that it comes from the macro. The built-in
-    /// macro is in every crate's prelude.
+    /// `::std::compile_error! { "..." }` for each mistake: the path at its start, the braces
+    /// at its end, so that rustc underlines the whole mistake. At the user's span, so that
+    /// the error carries no note that it comes from the macro; through `::std`, which the
+    /// user cannot shadow (a `macro_rules! compile_error` of their own would swallow the
+    /// error): in edition 2015 that is the `std` injected at the crate's root, from 2018 on
+    /// the extern crate (a `main` has std, whatever the edition; `::core` is not at a 2015
+    /// crate's root).
     pub(crate) fn to_compile_error(&self) -> TokenStream {
         let mut output = TokenStream::new();
         for Message { start, end, text } in &self.messages {
-            let mut bang = Punct::new('!', Spacing::Alone);
-            bang.set_span(*start);
+            let punct = |char: char, spacing: Spacing| {
+                let mut punct = Punct::new(char, spacing);
+                punct.set_span(*start);
+                TokenTree::Punct(punct)
+            };
             let mut message = Literal::string(text);
             message.set_span(*end);
             let mut braces = Group::new(Delimiter::Brace, TokenTree::Literal(message).into());
             braces.set_span(*end);
             output.extend([
+                punct(':', Spacing::Joint),
+                punct(':', Spacing::Alone),
+                TokenTree::Ident(Ident::new("std", *start)),
+                punct(':', Spacing::Joint),
+                punct(':', Spacing::Alone),
                 TokenTree::Ident(Ident::new("compile_error", *start)),
-                TokenTree::Punct(bang),
+                punct('!', Spacing::Alone),
                 TokenTree::Group(braces),
             ]);
         }

@@ -2,7 +2,7 @@
 
 use crate::args::{self, Args};
 use crate::error::Error;
-use crate::item::{self, MainFn, Mistake};
+use crate::item::{self, MainFn, Mistake, Runtime};
 use crate::token::{is, is_ident, respan};
 use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
@@ -27,16 +27,10 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```text
 /// fn main() -> R {
 ///     #![inner attributes]
-///     #[allow(unreachable_code)]
-///     {
-///         ::on_exit::__private::finish(
-///             ::on_exit::__private::start(),
-///             (|| -> R {
-///                 ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
-///                 BODY
-///             })(),
-///         )
-///     }
+///     ::on_exit::__private::run(|| -> R {
+///         ::on_exit::__private::hold(::on_exit::Config::new(HANDLER).OPTIONS.install());
+///         BODY
+///     })
 /// }
 /// ```
 ///
@@ -45,15 +39,19 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// without the attribute (coercions at a `return`, in arms, through an alias), keeps the
 /// user's edition's rules for the temporaries of its last expression, and the handler sees
 /// what `main`'s first statement sees, the items declared in the body included. `impl Trait`
-/// cannot be written on a closure: there the body's own type is `main`'s. Every temporary of
-/// the body is dropped before the cleanup, in every edition, and a `return` or `?` in it
-/// still reaches `finish`, which reports an `Err` before a signal's death. An `async fn
-/// main` is under a runtime's attribute that makes its body an async block: there the body
-/// is `async { .. }.await`, inferred as that runtime's own block is.
+/// cannot be written on a closure (nor can a type macro that may expand to one): there the
+/// body's own type is `main`'s. Every temporary of the body is dropped before the cleanup,
+/// in every edition, and a `return` or `?` in it still reaches `run`'s end, which reports an
+/// `Err` before a signal's death. An `async fn main` is under a runtime's attribute that
+/// makes its body an async block: there the body is `run_async(async { .. }).await`,
+/// inferred as that runtime's own block is.
+///
+/// The closure is handed to `run`, not called in `main`: a body that never returns (`loop
+/// {}`, `-> !`) leaves no unreachable code after it, so no lint attribute is needed, and
+/// none is put over the user's code (the user's own lint levels apply to it as written).
 ///
 /// The expansion names nothing: a local's name could be a unit struct of the user's, an
-/// item's could shadow one. `finish` takes the guard `hold` parked; if the body unwinds,
-/// `start`'s value drops it.
+/// item's could shadow one.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let hidden = Span::mixed_site();
     let krate = args
@@ -69,6 +67,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         body_span,
         is_async,
         output,
+        runtime,
     } = main;
     let private = join([krate, code("::__private::", hidden)]);
     let hold = join([
@@ -77,40 +76,47 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         group(Delimiter::Parenthesis, install, hidden),
         code(";", hidden),
     ]);
-    let body = group(
+    let mut body = group(
         Delimiter::Brace,
         join([leading_items, hold, statements]),
         body_span,
     );
+    if let Some(Runtime {
+        before,
+        after,
+        span,
+    }) = runtime
+    {
+        // Under `#[tokio::main]`: the user's block is inside the runtime's body.
+        body = group(Delimiter::Brace, join([before, body, after]), span);
+    }
     // An async `main` is under a runtime's attribute (written below this one), which makes
     // its body an async block: the body is one too, untyped like that runtime's.
     let call = if is_async {
-        join([code("async", hidden), body, code(".await", hidden)])
+        join([
+            private,
+            code("run_async", hidden),
+            group(
+                Delimiter::Parenthesis,
+                join([code("async", hidden), body]),
+                hidden,
+            ),
+            code(".await", hidden),
+        ])
     } else {
         // `impl Trait` cannot be written on a closure: there the body's own type is `main`'s.
         let returns = match output {
-            Some(output) if !mentions_impl(&output) => join([code("->", hidden), output]),
+            Some(output) if !may_be_impl(&output) => join([code("->", hidden), output]),
             _ => TokenStream::new(),
         };
         let closure = join([code("||", hidden), returns, body]);
         join([
+            private,
+            code("run", hidden),
             group(Delimiter::Parenthesis, closure, hidden),
-            code("()", hidden),
         ])
     };
-    let arguments = join([private.clone(), code("start(),", hidden), call]);
-    let finish = join([
-        private,
-        code("finish", hidden),
-        group(Delimiter::Parenthesis, arguments, hidden),
-    ]);
-    // A body that never returns normally (`loop {}`, a final `process::exit`, `-> !`)
-    // makes `finish` unreachable; that is the expansion's business, not the user's.
-    let main_body = join([
-        inner_attrs,
-        code("#[allow(unreachable_code)]", hidden),
-        group(Delimiter::Brace, finish, hidden),
-    ]);
+    let main_body = join([inner_attrs, call]);
     let mut signature: TokenStream = signature.into_iter().collect();
     signature.extend([group(Delimiter::Brace, main_body, body_span)]);
     signature
@@ -145,12 +151,19 @@ fn install(args: &Args, krate: &TokenStream) -> TokenStream {
             group(Delimiter::Parenthesis, slice, site),
         ]);
     }
-    if let Some(ms) = args.timeout_ms {
-        let mut ms = Literal::u64_suffixed(ms);
-        ms.set_span(site);
+    if let Some(timeout) = args.timeout {
+        let mut secs = Literal::u64_suffixed(timeout.as_secs());
+        secs.set_span(site);
+        let mut nanos = Literal::u32_suffixed(timeout.subsec_nanos());
+        nanos.set_span(site);
+        let arguments = join([
+            TokenTree::Literal(secs).into(),
+            code(",", site),
+            TokenTree::Literal(nanos).into(),
+        ]);
         let duration = join([
-            code("::core::time::Duration::from_millis", site),
-            group(Delimiter::Parenthesis, TokenTree::Literal(ms).into(), site),
+            code("::core::time::Duration::new", site),
+            group(Delimiter::Parenthesis, arguments, site),
         ]);
         install.extend([
             code(".timeout", site),
@@ -171,7 +184,8 @@ pub(crate) fn errors(errors: &Error, item: TokenStream, mistake: Option<&Mistake
         Some(Mistake::BadMain { name, .. }) => {
             // rustc would add "`main` function has wrong type": rename the user's function
             // (its body is still checked) and stand in an empty `main`.
-            let renamed = format!("__on_exit_invalid_{name}");
+            let bare = name.to_string();
+            let renamed = format!("__on_exit_invalid_{}", bare.trim_start_matches("r#"));
             let site = Span::call_site();
             output.extend([
                 code("#[allow(dead_code)]", site),
@@ -204,11 +218,16 @@ fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
     parts.into_iter().collect()
 }
 
-/// Whether a type mentions `impl Trait` anywhere, inside groups too.
-fn mentions_impl(output: &TokenStream) -> bool {
-    output.clone().into_iter().any(|token| match &token {
-        TokenTree::Group(group) => mentions_impl(&group.stream()),
-        _ => is_ident(&token, "impl"),
+/// Whether a type may be or hold `impl Trait`: it mentions `impl` anywhere, inside groups
+/// too, or it has a type macro (`rt!()`), whose expansion cannot be seen from here.
+fn may_be_impl(output: &TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
+    tokens.iter().enumerate().any(|(at, token)| match token {
+        TokenTree::Group(group) => may_be_impl(&group.stream()),
+        TokenTree::Punct(bang) if bang.as_char() == '!' => {
+            matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
+        }
+        _ => is_ident(token, "impl"),
     })
 }
 
@@ -229,4 +248,24 @@ fn rename(item: TokenStream, name: &Ident, renamed: &str) -> TokenStream {
             token
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_exit;
+    use quote::quote;
+
+    #[test]
+    fn a_raw_main_with_a_mistake_is_renamed_without_a_panic() {
+        // Found by the fuzzer: `__on_exit_invalid_r#main` is not an identifier.
+        let output = on_exit(
+            quote!(cleanup),
+            quote!(
+                fn r#main<T>() {}
+            ),
+        )
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("__on_exit_invalid_main"), "{output}");
+    }
 }

@@ -8,12 +8,16 @@
 //! after `as`); any other `<` compares. A `|` opens a closure's parameters where an operand
 //! starts; any other `|` is an operator. An invisible group (a `macro_rules!` fragment) is
 //! one operand: no fragment holds a comma outside its groups.
+//!
+//! A name or a literal right after a whole operand (`cleanup graceful`, `|| () graceful`)
+//! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`): the
+//! comma is missing there, and the handler ends before it.
 
 use crate::token::{is_group, is_ident, is_punct};
 use crate::tokens::{Delimiter, Spacing, TokenTree};
 
-/// The index of the comma that ends the handler at the start of `tokens` (their length if
-/// none does).
+/// The index of the comma that ends the handler at the start of `tokens`, or of the token
+/// that follows it without a comma (their length if neither).
 pub(crate) fn end(tokens: &[TokenTree]) -> usize {
     let mut scan = Scan::default();
     let mut at = 0;
@@ -40,6 +44,10 @@ struct Scan {
     place: Place,
     /// The previous token was a joint `-` or `=` (so a `>` is `->` or `=>`).
     arrow: bool,
+    /// The previous token.
+    previous: Option<TokenTree>,
+    /// In a cast's type, the last token ended a path's segment.
+    cast_segment: bool,
 }
 
 /// Where the scan is, outside generic arguments.
@@ -60,10 +68,15 @@ enum Place {
     Cast,
 }
 
+/// Keywords that start a type, with more of it after them.
+const TYPE_PREFIXES: [&str; 8] = [
+    "dyn", "mut", "const", "impl", "fn", "unsafe", "extern", "for",
+];
+
 /// Keywords after which an operand starts.
 const OPERAND_STARTS: [&str; 19] = [
     "move", "return", "break", "in", "if", "match", "while", "let", "else", "mut", "ref", "box",
-    "async", "unsafe", "loop", "for", "yield", "static", "continue",
+    "async", "unsafe", "loop", "for", "yield", "static", "const",
 ];
 
 fn is_joint(token: &TokenTree) -> bool {
@@ -72,6 +85,14 @@ fn is_joint(token: &TokenTree) -> bool {
 
 impl Scan {
     fn step(&mut self, tokens: &[TokenTree], at: usize) -> Step {
+        let step = self.step_from(tokens, at);
+        if let Step::Next(next) = step {
+            self.previous = tokens.get(next.wrapping_sub(1)).cloned();
+        }
+        step
+    }
+
+    fn step_from(&mut self, tokens: &[TokenTree], at: usize) -> Step {
         let token = &tokens[at];
         let arrow = self.arrow;
         self.arrow = is_joint(token) && (is_punct(token, '-') || is_punct(token, '='));
@@ -99,14 +120,36 @@ impl Scan {
                 return Step::Next(at + 1);
             }
             Place::Cast => {
-                if is_punct(token, '<') {
+                if is_punct(token, '<') && !compares(tokens, at) {
                     self.generics = 1;
                     return Step::Next(at + 1);
                 }
+                // After a path's segment only `::` continues the type (`x as u8 & m` is
+                // a bitwise and); before one, a name, `&`, `*`, a lifetime or an ABI.
+                let segment = self.cast_segment;
                 let continues = match token {
-                    TokenTree::Ident(_) => true,
-                    TokenTree::Punct(p) => matches!(p.as_char(), ':' | '&' | '*' | '\''),
-                    TokenTree::Group(_) | TokenTree::Literal(_) => false,
+                    TokenTree::Punct(p) if segment => {
+                        self.cast_segment = false;
+                        p.as_char() == ':'
+                    }
+                    TokenTree::Ident(_) => {
+                        let lifetime = self.previous.as_ref().is_some_and(|p| is_punct(p, '\''));
+                        self.cast_segment =
+                            !lifetime && !TYPE_PREFIXES.iter().any(|w| is_ident(token, w));
+                        !segment
+                    }
+                    TokenTree::Punct(p) => {
+                        self.cast_segment = false;
+                        matches!(p.as_char(), ':' | '&' | '*' | '\'')
+                    }
+                    TokenTree::Literal(_) => {
+                        !segment
+                            && self
+                                .previous
+                                .as_ref()
+                                .is_some_and(|p| is_ident(p, "extern"))
+                    }
+                    TokenTree::Group(_) => false,
                 };
                 if continues {
                     return Step::Next(at + 1);
@@ -161,7 +204,9 @@ impl Scan {
                 }
                 '|' if joint_with('=') => self.operand = false,
                 '|' => {
-                    if !self.operand {
+                    // After `let`, a `|` leads a pattern's alternatives (`let | A = x`).
+                    let after_let = self.previous.as_ref().is_some_and(|p| is_ident(p, "let"));
+                    if !self.operand && !after_let {
                         self.place = Place::Params;
                     }
                     self.operand = false;
@@ -192,15 +237,58 @@ impl Scan {
             },
             TokenTree::Ident(_) if is_ident(token, "as") => {
                 self.place = Place::Cast;
+                self.cast_segment = false;
+                self.operand = false;
+            }
+            TokenTree::Ident(_) | TokenTree::Literal(_) if self.operand && !continues(token) => {
+                return Step::End;
+            }
+            TokenTree::Ident(_) if self.previous.as_ref().is_some_and(|p| is_punct(p, '\'')) => {
+                // A label: `'a: loop {}`, `break 'a value`.
+                self.operand = false;
+            }
+            TokenTree::Ident(_)
+                if is_ident(token, "raw")
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '&')) =>
+            {
+                // `&raw const x`, `&raw mut x`.
                 self.operand = false;
             }
             TokenTree::Ident(_) => {
                 self.operand = !OPERAND_STARTS.iter().any(|word| is_ident(token, word));
             }
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Bracket
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '#')) =>
+            {
+                // An attribute on what follows: `#[allow(unused)] x`.
+                self.operand = false;
+            }
+            // `x.0.y` lexes as `x`, `.`, `0.`, `y`: the literal's dot is a field's.
+            TokenTree::Literal(literal)
+                if literal.to_string().ends_with('.')
+                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '.')) =>
+            {
+                self.operand = false;
+            }
             TokenTree::Literal(_) | TokenTree::Group(_) => self.operand = true,
         }
         Step::Next(at + 1)
     }
+}
+
+/// Whether a name or a literal after a whole operand continues the expression.
+fn continues(token: &TokenTree) -> bool {
+    ["else", "in"].iter().any(|word| is_ident(token, word))
+}
+
+/// Whether the `<` at `at` is the start of `<=` or `<<=`, which never open generic
+/// arguments (`x as u32 <= 2`).
+fn compares(tokens: &[TokenTree], at: usize) -> bool {
+    let joint_to = |at: usize, char: char| {
+        is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, char))
+    };
+    joint_to(at, '=') || (joint_to(at, '<') && joint_to(at + 1, '='))
 }
 
 /// Whether the `-` at `at` is the start of `->`.
@@ -250,6 +338,31 @@ mod tests {
             ("|| a <= b, c", "||a<=b"),
             ("|| x as Foo<A, B>, c", "||xasFoo<A,B>"),
             ("|| x as u8, c", "||xasu8"),
+            // Found by an outside tester: `<=` after a cast compares.
+            (
+                "|| *&mut false = 1 as u32 <= 2, graceful",
+                "||*&mutfalse=1asu32<=2",
+            ),
+            ("|| 1 as u32 <<= 2, graceful", "||1asu32<<=2"),
+            // Found by the fuzzer: a pattern's leading `|` after `let` opens no closure.
+            ("let | QS = ewV, c", "let|QS=ewV"),
+            // `continue` takes no value: a `|` after it is an operator.
+            ("continue | a & g, c", "continue|a&g"),
+            // An attribute on an operand is no operand (fuzzer).
+            ("a & #[allow(unused)] b, c", "a&#[allow(unused)]b"),
+            ("|| e.0.1.f, c", "||e.0.1.f"),
+            ("r || E00e . 000010139. cleF, c", "r||E00e.000010139.cleF"),
+            ("22. < .., c", "22.<.."),
+            // Found by the fuzzer: `&` after a cast's type is an operator.
+            ("x as Fo & c & 6cc | o < A, c", "xasFo&c&6cc|o<A"),
+            ("x as &'a mut dyn T, c", "xas&'amutdynT"),
+            ("x as *const u8 as usize, c", "xas*constu8asusize"),
+            (
+                "x as unsafe extern \"C\" fn(), c",
+                "xasunsafeextern\"C\"fn()",
+            ),
+            ("x as ::a::B, c", "xas::a::B"),
+            ("x as u8 graceful", "xasu8"),
             ("a + b || |t| c | d, graceful", "a+b|||t|c|d"),
             ("|| |a, b| a, graceful", "|||a,b|a"),
             (
@@ -259,6 +372,21 @@ mod tests {
             ("|x: fn(u8) -> u8| x, c", "|x:fn(u8)->u8|x"),
             ("|| x?, c", "||x?"),
             ("signals(1)", "signals(1)"),
+            // Valid handlers with a name right after an operand.
+            ("|| for x in y {}, c", "||forxiny{}"),
+            ("|| if a { b } else { c }, c", "||ifa{b}else{c}"),
+            ("|| 'a: loop { break 'a }, c", "||'a:loop{break'a}"),
+            ("|| loop { break 'a 5 }, c", "||loop{break'a5}"),
+            ("|| drop(&raw const X), c", "||drop(&rawconstX)"),
+            ("|| &raw const X, c", "||&rawconstX"),
+            ("|| &raw mut X, c", "||&rawmutX"),
+            ("|| const { 1 }, c", "||const{1}"),
+            // A missing comma: the handler ends before the name or literal.
+            ("cleanup graceful", "cleanup"),
+            ("|| () graceful", "||()"),
+            ("m::cleanup timeout = \"1s\"", "m::cleanup"),
+            ("|| -> u8 { 1 } graceful", "||->u8{1}"),
+            ("cleanup \"x\"", "cleanup"),
             // Found by the fuzzer: `break` with no value, then `<<=`.
             ("p|break<<=&::rR, graceful", "p|break<<=&::rR"),
         ] {

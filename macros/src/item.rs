@@ -3,7 +3,7 @@
 
 use crate::body;
 use crate::error::{push, Error};
-use crate::token::{flatten, is, is_group, is_ident, is_punct, string_value, Angles};
+use crate::token::{flatten, is, is_group, is_ident, is_punct, protect, string_value, Angles};
 use crate::tokens::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
 /// `fn main`, split around its body.
@@ -22,6 +22,20 @@ pub(crate) struct MainFn {
     pub(crate) is_async: bool,
     /// The return type after `->`, if any.
     pub(crate) output: Option<TokenStream>,
+    /// Under an async runtime's attribute written above this one (`#[tokio::main]`), the
+    /// body is that runtime's, and the user's own body is an async block in it: the install
+    /// goes first in that block, where the user's items are.
+    pub(crate) runtime: Option<Runtime>,
+}
+
+/// A runtime's body around the user's async block.
+pub(crate) struct Runtime {
+    /// The runtime's tokens before the user's block (`let body = async`).
+    pub(crate) before: TokenStream,
+    /// The runtime's tokens after it.
+    pub(crate) after: TokenStream,
+    /// The span of `main`'s braces.
+    pub(crate) span: Span,
 }
 
 /// Why the item is not a `fn main()` the attribute can wrap.
@@ -42,11 +56,20 @@ impl Mistake {
 }
 
 pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
-    // `macro_rules!` fragments (`$v:vis`, `$t:ty`, `$b:block`) arrive in invisible groups.
-    let mut signature = flatten(item);
-    let body = match signature.pop() {
-        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
+    // `macro_rules!` fragments (`$i:item`, `$v:vis`, `$t:ty`, `$b:block`) arrive in
+    // invisible groups. They are looked through to read the signature, and kept in what is
+    // emitted: a type's group keeps `&'static $t` one type (`dyn A + B` in it is not
+    // ambiguous).
+    let mut signature = protect(unwrap(item.into_iter().collect()));
+    let body = match signature.pop().map(|last| unwrap(vec![last])) {
+        Some(mut body) if body.len() == 1 && is_group(&body[0], Delimiter::Brace) => {
+            let Some(TokenTree::Group(body)) = body.pop() else {
+                unreachable!("checked just above")
+            };
+            body
+        }
         last => {
+            let last = last.and_then(|mut last| last.pop());
             let span = signature
                 .first()
                 .or(last.as_ref())
@@ -54,22 +77,54 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
             return Err(Mistake::NotMain(not_main(span)));
         }
     };
-    match check_signature(&signature) {
+    match check_signature(&flatten(signature.iter().cloned().collect())) {
         Ok(Signature::Main) => {}
         Ok(Signature::BadMain(error, name)) => return Err(Mistake::BadMain { error, name }),
         Err(error) => return Err(Mistake::NotMain(error)),
     }
-    let (inner_attrs, leading_items, statements) = body::split(body.stream());
     let (is_async, output) = async_and_output(&signature);
+    let runtime = if is_async {
+        None
+    } else {
+        body::runtime_block(body.stream())
+    };
+    let (inner_attrs, leading_items, statements, body_span, runtime) =
+        if let Some((before, block, after)) = runtime {
+            // The block's inner attributes stay first in it.
+            let (inner_attrs, leading_items, statements) = body::split(block.stream());
+            let runtime = Runtime {
+                before,
+                after,
+                span: body.span(),
+            };
+            let leading_items = inner_attrs.into_iter().chain(leading_items).collect();
+            let none = TokenStream::new();
+            (none, leading_items, statements, block.span(), Some(runtime))
+        } else {
+            let (inner_attrs, leading_items, statements) = body::split(body.stream());
+            (inner_attrs, leading_items, statements, body.span(), None)
+        };
     Ok(MainFn {
         signature,
         inner_attrs,
         leading_items,
         statements,
-        body_span: body.span(),
+        body_span,
         is_async,
         output,
+        runtime,
     })
+}
+
+/// `tokens`, or what an invisible group that is all of them holds, looked through again.
+fn unwrap(mut tokens: Vec<TokenTree>) -> Vec<TokenTree> {
+    while let [TokenTree::Group(group)] = &tokens[..] {
+        if group.delimiter() != Delimiter::None {
+            break;
+        }
+        tokens = group.stream().into_iter().collect();
+    }
+    tokens
 }
 
 /// Whether a checked signature is `async`, and its return type: the tokens after the `->`
@@ -173,10 +228,13 @@ fn check_signature(signature: &[TokenTree]) -> Result<Signature, Error> {
     }
     if tokens.is_punct('<') {
         let generics = tokens.angle_bracketed()?;
-        report(Error::spanning(
-            generics,
-            "`main` cannot have generic parameters",
-        ));
+        // `fn main<>()` has none, as rustc reads it.
+        if generics.clone().into_iter().count() > 2 {
+            report(Error::spanning(
+                generics,
+                "`main` cannot have generic parameters",
+            ));
+        }
     }
     match tokens.next() {
         Some(TokenTree::Group(params)) if params.delimiter() == Delimiter::Parenthesis => {

@@ -31,7 +31,8 @@ fn check_path(tokens: &[TokenTree], end: Span) -> Result<(), Error> {
             return Ok(());
         }
         if !is_path_separator(&tokens[at..]) {
-            return Err(not_a_path(tokens[at].span()));
+            // `crate = on_exit graceful`: the path is whole, the comma is missing.
+            return Err(Error::new(tokens[at].span(), "expected `,`"));
         }
         at += 2;
     }
@@ -46,6 +47,7 @@ fn is_path_separator(tokens: &[TokenTree]) -> bool {
 /// `a::b`, `::a::b` or `r#a::b` as tokens at `span`; `None` if the text is not such a path
 /// of ASCII identifiers.
 fn from_text(text: &str, span: Span) -> Option<TokenStream> {
+    let text = without_comments(text)?;
     let text = text.trim();
     let (global, rest) = match text.strip_prefix("::") {
         Some(rest) => (true, rest),
@@ -59,6 +61,41 @@ fn from_text(text: &str, span: Span) -> Option<TokenStream> {
         path.extend([TokenTree::Ident(ident(segment.trim(), span)?)]);
     }
     Some(path)
+}
+
+/// `text` with its comments (`// ...` to the end of a line, `/* ... */`, nested) as spaces,
+/// as Rust's lexer reads them; `None` for a block comment left open.
+fn without_comments(text: &str) -> Option<String> {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(char) = chars.next() {
+        match (char, chars.peek()) {
+            ('/', Some('/')) => {
+                while chars.next_if(|c| *c != '\n').is_some() {}
+                plain.push(' ');
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut depth = 1;
+                while depth > 0 {
+                    match (chars.next()?, chars.peek()) {
+                        ('/', Some('*')) => {
+                            chars.next();
+                            depth += 1;
+                        }
+                        ('*', Some('/')) => {
+                            chars.next();
+                            depth -= 1;
+                        }
+                        _ => {}
+                    }
+                }
+                plain.push(' ');
+            }
+            _ => plain.push(char),
+        }
+    }
+    Some(plain)
 }
 
 /// An identifier, raw (`r#name`) or not; `None` for anything else.
@@ -132,6 +169,15 @@ mod tests {
         assert_eq!(path(r#""\x6fn_exit""#).unwrap(), "on_exit");
         assert_eq!(path(r#""r#type::x""#).unwrap(), "r#type :: x");
         assert_eq!(path("my::on_exit").unwrap(), "my :: on_exit");
+        // Comments are whitespace, as Rust's lexer reads them (found by an outside tester).
+        assert_eq!(path(r#""m::oe/**/""#).unwrap(), "m :: oe");
+        assert_eq!(path(r#""m::oe // c""#).unwrap(), "m :: oe");
+        assert_eq!(path(r#""m/* a /* b */ */::oe""#).unwrap(), "m :: oe");
+        assert_eq!(
+            path(r#""/*/""#),
+            Err("expected a path, such as `crate = exit_guard` or `crate = \"exit_guard\"`".into())
+        );
+        assert_eq!(path("on_exit graceful"), Err("expected `,`".into()));
         for bad in [
             r#""\"x""#,
             r#""/*""#,

@@ -39,6 +39,42 @@ pub(crate) fn flatten(stream: TokenStream) -> Vec<TokenTree> {
     tokens
 }
 
+/// `tokens` to be emitted again, with each invisible group (a `macro_rules!` fragment) that
+/// holds a `+` and follows `&`, a lifetime, `mut` or `const` put in parentheses.
+///
+/// rustc parses such a group from a macro's output as if it were not there, so a `$t:ty` of
+/// `dyn Debug + Sync` after `&'static` would read as an ambiguous `+`; in parentheses it is
+/// the type it was (and an expression after `&` the operand it was).
+pub(crate) fn protect(tokens: Vec<TokenTree>) -> Vec<TokenTree> {
+    let mut protected: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let after_prefix = match protected.last() {
+            Some(TokenTree::Punct(punct)) => punct.as_char() == '&',
+            Some(TokenTree::Ident(ident)) => {
+                is(ident, "mut")
+                    || is(ident, "const")
+                    || protected.len() >= 2 && is_punct(&protected[protected.len() - 2], '\'')
+            }
+            _ => false,
+        };
+        match token {
+            TokenTree::Group(group)
+                if after_prefix
+                    && group.delimiter() == Delimiter::None
+                    && flatten(group.stream()).iter().any(|t| is_punct(t, '+')) =>
+            {
+                let span = group.span();
+                let mut parenthesized =
+                    Group::new(Delimiter::Parenthesis, TokenTree::Group(group).into());
+                parenthesized.set_span(span);
+                protected.push(TokenTree::Group(parenthesized));
+            }
+            token => protected.push(token),
+        }
+    }
+    protected
+}
+
 /// `tokens`, with every token (inside groups too) at `span`: generated code is where the
 /// expansion says.
 pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {

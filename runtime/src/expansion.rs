@@ -3,16 +3,19 @@
 //!
 //! ```text
 //! fn main() -> R {
-//!     fn body() -> R { hold(Config::new(HANDLER).install()); BODY }
-//!     finish(start(), body())
+//!     run(|| -> R { hold(Config::new(HANDLER).install()); BODY })
 //! }
 //! ```
 //!
-//! [`start`]'s value lives through the body as an argument being evaluated; [`hold`] parks
-//! the guard the body's first statement made; [`finish`] takes it back when the body comes
-//! back, and the [`Main`]'s drop does when the body unwinds instead.
+//! [`run`] makes a [`Main`] ([`start`]) before the body and hands the body's value to
+//! [`finish`]; [`hold`] parks the guard the body's first statement made; [`finish`] takes it
+//! back when the body comes back, and the [`Main`]'s drop does when the body unwinds instead.
+//! The body is handed over as a closure (an async block under an async runtime), never
+//! called in `main` itself: a body that never returns leaves no unreachable code in `main`,
+//! so the expansion needs no lint attribute over the user's code.
 
 use core::cell::Cell;
+use core::future::Future;
 use core::marker::PhantomData;
 use std::process::Termination;
 
@@ -77,4 +80,19 @@ pub fn finish<R: Termination>(main: Main, result: R) -> R {
         Some(guard) => crate::__private::end(guard, result),
         None => result,
     }
+}
+
+/// `main`'s body, between [`start`] and [`finish`]: `main` is `run(|| -> R { BODY })`.
+pub fn run<R: Termination>(body: impl FnOnce() -> R) -> R {
+    let main = start();
+    let result = body();
+    finish(main, result)
+}
+
+/// [`run`] for an async `main` (under a runtime's attribute that makes its body an async
+/// block): `run_async(async { BODY }).await`.
+pub async fn run_async<R: Termination>(body: impl Future<Output = R>) -> R {
+    let main = start();
+    let result = body.await;
+    finish(main, result)
 }

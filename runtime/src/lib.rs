@@ -92,7 +92,7 @@ pub mod __private {
 
     use crate::{driver, Guard};
 
-    pub use crate::expansion::{finish, hold, start, Main};
+    pub use crate::expansion::{finish, hold, run, run_async, start, Main};
 
     /// `main`'s last step, with the value its body produced (every temporary of the body
     /// already dropped). If a signal asked the process to end, `main`'s result is reported
