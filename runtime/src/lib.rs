@@ -25,7 +25,11 @@
 //!   for the endings no code survives, by a guardian process (`serve.rs`) that the program
 //!   talks to in frames (`protocol.rs`); its platform plumbing in `guardian/sys/` (pidfds,
 //!   the channel, the copy of the program started before `main`).
-//! - `sys/`: the ending hooks, by concern (`signal/`, `wake/`, `thread/`), then by platform.
+//! - `per_process.rs`: the one owner of per-process state (the runtime, scoped guards,
+//!   signalled futures, the guardian's armed set), tagged with the process so that a forked
+//!   child never uses its parent's.
+//! - `sys/`: the ending hooks, by concern (`signal/`, `wake/`, `thread/`, `terminal/`,
+//!   `child/`), then by platform.
 //! - `sync.rs`: the locks and atomics, std's or loom's.
 //!
 //! `unsafe` code is denied everywhere but in `sys/` and `guardian/sys/`.
