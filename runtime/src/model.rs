@@ -73,7 +73,9 @@ fn counted(runs: &Arc<AtomicUsize>) -> Boxed {
 fn register(runtime: &Runtime, cleanup: Boxed) {
     match runtime.register(cleanup) {
         Added::Queued(_) => {}
-        Added::Late(cleanup, reason) => Thread::default().run(cleanup, reason),
+        Added::Late(cleanup, reason) => {
+            Thread::default().run(cleanup, reason);
+        }
     }
 }
 
