@@ -10,7 +10,7 @@ use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::{assert_gone_within, gone, send, Running, Scenario};
+use support::{assert_gone_within, gone, guardian_of, send, Running, Scenario};
 
 const GUARDIAN: &str = env!("CARGO_BIN_EXE_guardian");
 /// A prompt reaper, as systemd and tini are (`src/bin/subreaper.rs`).
@@ -138,19 +138,6 @@ fn a_number_given_to_another_child_is_never_armed() {
         "{outcome:#?}"
     );
     outcome.assert_code(0);
-}
-
-/// The guardian of `program`: the process whose environment names it.
-fn guardian_of(program: i32) -> Option<i32> {
-    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
-    fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
-        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-        let environ = fs::read(entry.path().join("environ")).ok()?;
-        environ
-            .split(|byte| *byte == 0)
-            .any(|variable| variable == wanted.as_bytes())
-            .then_some(pid)
-    })
 }
 
 fn descriptor_count(pid: i32) -> usize {

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::{assert_gone_soon, assert_gone_within, gone, send, Outcome, Running, Scenario};
+use support::{
+    assert_gone_soon, assert_gone_within, gone, guardian_of, send, Outcome, Running, Scenario,
+};
 
 /// How long a test waits for the work after the program's death: the guardian's grace
 /// period plus a margin of seconds.
@@ -225,20 +227,6 @@ fn a_child_that_already_ended_is_not_an_error() {
     // `start` saw `armed`: the calls returned `Ok`. Their numbers may be another's by now.
     program.armed.clear();
     program.finish(&fixture).assert_code(0);
-}
-
-/// The guardian of `program`: the process whose environment names it.
-fn guardian_of(program: i32) -> Option<i32> {
-    // `v1:PID`: see `guardian_value` in runtime/src/guardian/sys/unix/bootstrap.rs.
-    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
-    fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
-        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-        let environ = fs::read(entry.path().join("environ")).ok()?;
-        environ
-            .split(|byte| *byte == 0)
-            .any(|variable| variable == wanted.as_bytes())
-            .then_some(pid)
-    })
 }
 
 fn descriptors(pid: i32) -> Vec<(String, String)> {

@@ -421,3 +421,17 @@ pub(crate) fn pid_namespaces_work() -> bool {
     }
     works
 }
+
+/// The guardian of `program`: the process whose environment names it (`v1:PID`: see
+/// `guardian_value` in runtime/src/guardian/sys/unix/bootstrap.rs).
+pub(crate) fn guardian_of(program: i32) -> Option<i32> {
+    let wanted = format!("ON_EXIT_GUARDIAN=v1:{program}");
+    fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
+        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+        let environ = fs::read(entry.path().join("environ")).ok()?;
+        environ
+            .split(|byte| *byte == 0)
+            .any(|variable| variable == wanted.as_bytes())
+            .then_some(pid)
+    })
+}
