@@ -8,6 +8,7 @@
 mod support;
 
 use std::os::unix::process::CommandExt as _;
+use std::path::Path;
 
 use support::{Running, Scenario};
 
@@ -20,6 +21,10 @@ fn with_threads(user: u32, threads: libc::rlim_t, mut scenario: Scenario) -> Opt
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("!!! SKIPPED: changing users needs root");
+        return None;
+    }
+    if !others_may_run(Path::new(BASIC)) {
+        eprintln!("!!! SKIPPED: {BASIC} is in a folder other users may not enter (a clone under mktemp -d?)");
         return None;
     }
     // SAFETY: between fork and exec the closure only makes system calls (setrlimit, setgid,
@@ -40,6 +45,16 @@ fn with_threads(user: u32, threads: libc::rlim_t, mut scenario: Scenario) -> Opt
         });
     }
     Some(scenario)
+}
+
+/// Whether a user other than the owner may run `program`: every folder above it searchable
+/// by others.
+fn others_may_run(program: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    program.ancestors().skip(1).all(|folder| {
+        std::fs::metadata(folder).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+    })
 }
 
 fn said_once(running_stderr: &str) {
