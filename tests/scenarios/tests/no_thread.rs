@@ -10,7 +10,7 @@ mod support;
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 
-use support::{Running, Scenario};
+use support::{others_may_run, Running, Scenario};
 
 const BASIC: &str = env!("CARGO_BIN_EXE_basic");
 
@@ -45,16 +45,6 @@ fn with_threads(user: u32, threads: libc::rlim_t, mut scenario: Scenario) -> Opt
         });
     }
     Some(scenario)
-}
-
-/// Whether a user other than the owner may run `program`: every folder above it searchable
-/// by others.
-fn others_may_run(program: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-
-    program.ancestors().skip(1).all(|folder| {
-        std::fs::metadata(folder).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
-    })
 }
 
 fn said_once(running_stderr: &str) {

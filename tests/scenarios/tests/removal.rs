@@ -286,6 +286,10 @@ fn read_only_directories_do_not_stop_it() {
         eprintln!("not root: cannot run the program as another user; skipped");
         return;
     }
+    if !support::others_may_run(Path::new(env!("CARGO_BIN_EXE_guardian"))) {
+        eprintln!("!!! SKIPPED: the program is in a folder other users may not enter");
+        return;
+    }
     for end in ["return", "kill"] {
         let folder = Folder::new(&format!("read-only-{end}"));
         folder.canary("tree/closed/inner");

@@ -435,3 +435,13 @@ pub(crate) fn guardian_of(program: i32) -> Option<i32> {
             .then_some(pid)
     })
 }
+
+/// Whether a user other than the owner may run `program`: every folder above it searchable
+/// by others.
+pub(crate) fn others_may_run(program: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    program.ancestors().skip(1).all(|folder| {
+        std::fs::metadata(folder).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+    })
+}
