@@ -264,10 +264,10 @@ impl Scan {
                 // An attribute on what follows: `#[allow(unused)] x`.
                 self.operand = false;
             }
-            // `x.0.y` lexes as `x`, `.`, `0.`, `y`: the literal's dot is a field's.
+            // `x.0.y` lexes as `x`, `.`, `0.`, `y`: the literal's dot is a field's. After
+            // `..` (`g..1.`) the literal is a range's end, a whole operand.
             TokenTree::Literal(literal)
-                if literal.to_string().ends_with('.')
-                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '.')) =>
+                if literal.to_string().ends_with('.') && after_field_dot(tokens, at) =>
             {
                 self.operand = false;
             }
@@ -280,6 +280,12 @@ impl Scan {
 /// Whether a name or a literal after a whole operand continues the expression.
 fn continues(token: &TokenTree) -> bool {
     ["else", "in"].iter().any(|word| is_ident(token, word))
+}
+
+/// Whether the token at `at` follows a field access's `.` (not the end of a range's `..`).
+fn after_field_dot(tokens: &[TokenTree], at: usize) -> bool {
+    let dot = |at: usize| tokens.get(at).is_some_and(|t| is_punct(t, '.'));
+    at >= 1 && dot(at - 1) && !(at >= 2 && dot(at - 2) && is_joint(&tokens[at - 2]))
 }
 
 /// Whether the `<` at `at` is the start of `<=` or `<<=`, which never open generic
@@ -387,6 +393,10 @@ mod tests {
             ("m::cleanup timeout = \"1s\"", "m::cleanup"),
             ("|| -> u8 { 1 } graceful", "||->u8{1}"),
             ("cleanup \"x\"", "cleanup"),
+            // Found by the fuzzer in CI: a literal after a range's `..` is no field, and
+            // the `<` after it compares.
+            ("g..122.<011egr, graceful", "g..122.<011egr"),
+            ("g..=1.<x, c", "g..=1.<x"),
             // Found by the fuzzer: `break` with no value, then `<<=`.
             ("p|break<<=&::rR, graceful", "p|break<<=&::rR"),
         ] {
