@@ -11,6 +11,7 @@
 //! parent's settings and a signal thread of its own.
 
 use std::cell::Cell;
+use std::ffi::CStr;
 use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
@@ -199,7 +200,7 @@ fn start(runtime: &'static Runtime) {
         start_signal_thread(runtime);
     }
     if let Some(limit) = runtime.settings.timeout {
-        if let Err(error) = spawn("on-exit-watchdog", Box::new(move || watch(runtime, limit))) {
+        if let Err(error) = spawn(c"on-exit-timeout", Box::new(move || watch(runtime, limit))) {
             warn(format_args!(
                 "cannot start the timeout watchdog ({error}); a slow cleanup will not be cut off"
             ));
@@ -245,7 +246,7 @@ fn start_signal_thread(runtime: &'static Runtime) {
         }
     };
     let started = spawn(
-        "on-exit",
+        c"on-exit",
         Box::new(move || on_signal_thread(runtime, &waker)),
     );
     if let Err(error) = started {
@@ -451,7 +452,7 @@ impl Host for Process {
             return false;
         };
         let run = move || runtime.run_queued(reason, &Process::ORDINARY);
-        if spawn("on-exit-cleanup", Box::new(run)).is_ok() {
+        if spawn(c"on-exit-cleanup", Box::new(run)).is_ok() {
             return true;
         }
         // No thread to be had (the process is at its limit): the signal thread, if there is
@@ -484,13 +485,10 @@ impl Host for Process {
     }
 }
 
-/// Starts one of the runtime's threads. Every thread goes through this one instance of std's
-/// spawn machinery, which is large: the binary grows by it once, not once per thread.
-pub(crate) fn spawn(name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
-    thread::Builder::new()
-        .name(name.into())
-        .spawn(work)
-        .map(drop)
+/// Starts one of the runtime's threads, detached (see `sys::spawn`: not std's spawn, which
+/// would add more to every binary than the rest of on-exit).
+pub(crate) fn spawn(name: &'static CStr, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    sys::spawn(name, work)
 }
 
 /// Runs one cleanup; a panic in it is reported and does not stop the others.

@@ -28,7 +28,7 @@ pub(crate) fn flush_stdout() {
         let _ = std::io::stdout().flush();
         FLUSHED.fetch_add(1, Ordering::AcqRel);
     };
-    if driver::spawn("on-exit-flush", Box::new(flush)).is_err() {
+    if driver::spawn(c"on-exit-flush", Box::new(flush)).is_err() {
         return;
     }
     // Looks every millisecond: a flush is quick, and a sleep costs the binary less than a

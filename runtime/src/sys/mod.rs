@@ -22,6 +22,9 @@
 //! - `thread/`: `pid()` (cached, refreshed in a forked child), `thread_id()`, and
 //!   `parked_in_exit(u64) -> bool`: whether a thread is parked for ever by std's `exit`
 //!   (Linux, where std parks a second thread that calls `exit`).
+//! - `spawn/`: `spawn(&'static CStr, Box<dyn FnOnce() + Send>) -> io::Result<()>`, which starts
+//!   one of the runtime's detached threads (`pthread_create` on Unix, so that std's spawn
+//!   machinery stays out of every binary; std's `thread::Builder` elsewhere).
 //! - `child/`: for `exec`, `wait_unreaped(&Child)`, which waits for the child to end without
 //!   reaping it (its number stays its own, so a signal passed on cannot reach another
 //!   process), `ended_by(ExitStatus) -> Ending`, how it ended, `pass_on(pid, Signal)` and
@@ -38,6 +41,7 @@ pub(crate) mod ascii;
 mod child;
 mod published;
 mod signal;
+mod spawn;
 mod terminal;
 mod thread;
 mod wake;
@@ -45,6 +49,7 @@ mod wake;
 pub(crate) use self::child::*;
 pub(crate) use self::published::Published;
 pub(crate) use self::signal::*;
+pub(crate) use self::spawn::spawn;
 #[cfg(unix)]
 pub(crate) use self::terminal::restore_from as restore_terminal_from;
 pub(crate) use self::terminal::{quiet_thread, record as record_terminal, Terminal};

@@ -19,7 +19,8 @@
 //!   `partial`, without a newline, so it stays in std's buffer), or `stuck` (another thread
 //!   takes stdout's lock and writes to it for ever: blocked once the pipe is full).
 //! - `ON_EXIT_CLEANUP`: how the cleanup behaves: `quick` (the default), `slow:MS`, `panic`,
-//!   `exit:N`, `tokio` (logs whether it runs inside a tokio runtime).
+//!   `exit:N`, `tokio` (logs whether it runs inside a tokio runtime), `deep:KIB` (uses that
+//!   many KiB of its thread's stack).
 //!
 //! The cleanup writes `cleanup <Reason>` when it starts and `cleanup done` when it ends.
 //!
@@ -112,8 +113,21 @@ pub fn cleanup(reason: Reason) {
             "inside a tokio runtime: {}",
             tokio::runtime::Handle::try_current().is_ok()
         )),
+        Cleanup::Deep(kib) => {
+            use_stack(kib);
+        }
     }
     log("cleanup done");
+}
+
+/// Recurses `kib` times with a KiB of stack each (the optimizer may not fold it away).
+fn use_stack(kib: usize) -> u8 {
+    let mut frame = [0_u8; 1024];
+    std::hint::black_box(&mut frame);
+    if kib <= 1 {
+        return frame[0];
+    }
+    use_stack(kib - 1).wrapping_add(std::hint::black_box(frame[1]))
 }
 
 /// Whether [`cleanup`] has started.

@@ -45,6 +45,8 @@ pub(crate) enum Cleanup {
     Panic,
     Exit(i32),
     Tokio,
+    /// Uses this many KiB of its thread's stack.
+    Deep(usize),
 }
 
 /// `ON_EXIT_STDOUT`: what `main` does with stdout before `ready`.
@@ -134,7 +136,7 @@ pub(crate) fn then(value: &str) -> Then {
 
 /// `ON_EXIT_CLEANUP`; unset or empty is `quick`.
 pub(crate) fn cleanup(value: &str) -> Cleanup {
-    let expected = "quick, slow:MS, panic, exit:N or tokio";
+    let expected = "quick, slow:MS, panic, exit:N, tokio or deep:KIB";
     read("ON_EXIT_CLEANUP", value, expected, |word, argument| {
         Some(match (word, argument) {
             ("" | "quick", None) => Cleanup::Quick,
@@ -142,6 +144,7 @@ pub(crate) fn cleanup(value: &str) -> Cleanup {
             ("panic", None) => Cleanup::Panic,
             ("exit", _) => Cleanup::Exit(number(argument)?),
             ("tokio", None) => Cleanup::Tokio,
+            ("deep", _) => Cleanup::Deep(number(argument)?),
             _ => return None,
         })
     })
@@ -205,6 +208,7 @@ mod tests {
         assert_eq!(then("exit:3"), Then::End(End::Exit(3)));
         assert_eq!(cleanup(""), Cleanup::Quick);
         assert_eq!(cleanup("slow:300"), Cleanup::Slow(300));
+        assert_eq!(cleanup("deep:1024"), Cleanup::Deep(1024));
         assert_eq!(main("abort"), Main::End(End::Abort));
         assert_eq!(stdout("stuck"), Stdout::Stuck);
         assert_eq!(console(""), Console::Nothing);

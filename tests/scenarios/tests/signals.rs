@@ -373,3 +373,69 @@ fn a_signal_during_a_cleanup_for_another_reason_ends_by_the_signal_after_it() {
     outcome.assert_cleaned_once("Returned");
     outcome.assert_killed_by(libc::SIGTERM);
 }
+
+/// The signal thread is started without std's spawn machinery (`sys/spawn/pthread.rs`): its
+/// stack is still std's (2 MiB, or `RUST_MIN_STACK`), not the system's default for a new
+/// thread, which follows `ulimit -s` (here 256 KiB).
+#[test]
+fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
+    let small_stack_limit = |scenario: Scenario| {
+        let mut scenario = scenario;
+        // SAFETY: setrlimit is async-signal-safe, and the limit applies to the child alone.
+        unsafe {
+            scenario.command().pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 256 * 1024,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                if libc::setrlimit(libc::RLIMIT_STACK, std::ptr::addr_of!(limit)) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        scenario
+    };
+    // 1 MiB: more than the system's 256 KiB, within std's 2 MiB.
+    let running = small_stack_limit(Scenario::waiting(BASIC, "deep:1024")).start();
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    assert!(outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGTERM);
+    // 4 MiB: more than std's default, within the 8 MiB that `RUST_MIN_STACK` asks for.
+    let running = small_stack_limit(Scenario::waiting(BASIC, "deep:4096"))
+        .env("RUST_MIN_STACK", "8388608")
+        .start();
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    assert!(outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGTERM);
+    // And the 2 MiB are a limit: 4 MiB without `RUST_MIN_STACK` overflows it (std's guard
+    // page: the process dies by SIGSEGV; its handler reports no overflow on a thread it did
+    // not start).
+    let mut scenario = Scenario::waiting(BASIC, "deep:4096");
+    scenario.command().env_remove("RUST_MIN_STACK");
+    no_core_dumps(scenario.command());
+    let running = scenario.start();
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    assert!(!outcome.finished_cleanup(), "{outcome:#?}");
+    outcome.assert_killed_by(libc::SIGSEGV);
+}
+
+/// The runtime's signal thread shows its name to the system (`ps -L`, `top -H`, debuggers).
+#[test]
+#[cfg(target_os = "linux")]
+fn the_signal_thread_is_named_on_exit() {
+    let running = Scenario::waiting(BASIC, "quick").start();
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", running.pid()))
+        .expect("the program's threads are listed")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect();
+    running.signal(libc::SIGTERM);
+    running.finish().assert_killed_by(libc::SIGTERM);
+    assert!(names.iter().any(|name| name == "on-exit"), "{names:?}");
+}

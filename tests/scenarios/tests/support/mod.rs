@@ -87,7 +87,7 @@ impl Scenario {
     }
 
     /// A program whose `main` waits until its cleanup starts, with the cleanup behaving as
-    /// `cleanup` says (`quick`, `slow:MS`, `panic`, `exit:N`).
+    /// `cleanup` says (`quick`, `slow:MS`, `panic`, `exit:N`, `deep:KIB`, ...).
     pub(crate) fn waiting(program: &str, cleanup: &str) -> Scenario {
         Scenario::new(program)
             .env("ON_EXIT_MAIN", "wait")
