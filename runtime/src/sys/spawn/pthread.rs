@@ -57,11 +57,19 @@ pub(crate) fn spawn(name: &'static CStr, work: Box<dyn FnOnce() + Send>) -> io::
     })
 }
 
-/// `RUST_MIN_STACK` if it holds a number, as std reads it, or std's default.
+/// `RUST_MIN_STACK` if it holds a number, as std reads it, or std's default; rounded up to
+/// whole pages, as std does (macOS refuses any other size).
 fn stack_size() -> usize {
-    std::env::var_os("RUST_MIN_STACK")
+    let size = std::env::var_os("RUST_MIN_STACK")
         .and_then(|value| value.to_str()?.parse().ok())
-        .unwrap_or(STD_STACK)
+        .unwrap_or(STD_STACK);
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    if !page.is_power_of_two() {
+        return size;
+    }
+    size.checked_add(page - 1)
+        .map_or(size, |rounded| rounded & !(page - 1))
 }
 
 extern "C" fn thread_start(start: *mut c_void) -> *mut c_void {
