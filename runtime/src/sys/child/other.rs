@@ -31,3 +31,16 @@ pub(crate) fn leads_session() -> bool {
 pub(crate) fn shares_our_group(_pid: i32) -> bool {
     true
 }
+
+/// No `SIGCHLD` here: nothing to change.
+pub(crate) fn child_signal_default() -> Reaping {
+    Reaping
+}
+
+/// Nothing was changed.
+pub(crate) struct Reaping;
+
+impl Reaping {
+    /// Nothing to put back.
+    pub(crate) fn put_back(self) {}
+}
