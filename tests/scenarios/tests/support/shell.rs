@@ -98,9 +98,9 @@ impl Shell {
         termios.c_lflag
     }
 
-    /// Types `exit` and waits for the shell's end.
+    /// Types `exit 0` and waits for the shell's end.
     pub(crate) fn exit(mut self) -> Outcome {
-        self.type_line("exit");
+        self.type_line("exit 0");
         let outcome = self.running.finish();
         drop(self.terminal);
         outcome
