@@ -33,7 +33,7 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 /// Runs `command` as the program's last act: spawns it, waits for it, runs the cleanups (told
 /// [`Reason::Exited`]), then ends the process the way the child ended: killed by the same
 /// signal (a shell's `$?` is 130 after the child's `SIGINT`), or with its exit code (on
-/// Windows, its exit code). Returns only if the command could not be started.
+/// Windows, its exit code). Returns only if it did not start the command (see Errors).
 ///
 /// ```no_run
 /// use std::process::Command;
@@ -62,6 +62,16 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 /// them (`si_code`): a `kill` of the whole process group by another process (as an
 /// interactive shell does to its jobs when its terminal closes) reaches the child twice,
 /// from the group and passed on.
+///
+/// A child that stops itself stops this process by the same signal (a shell sees the job
+/// stopped); continuing this process continues the child. `SIGCHLD`, if ignored, is set to
+/// its default action first (the kernel would reap the child and lose its status).
+///
+/// # Errors
+///
+/// Returned, and nothing else done, if the command cannot be started, if a signal has
+/// already asked the program to end (a cleanup that signal started calls `exec`), or if
+/// another call runs the program's command already (another thread).
 pub fn exec(command: &mut Command) -> io::Error {
     driver::ensure_installed();
     if TAKEN.swap(true, Ordering::AcqRel) {
