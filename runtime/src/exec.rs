@@ -21,6 +21,9 @@ static CHILD: AtomicI32 = AtomicI32::new(0);
 const STARTING: i32 = -1;
 /// The thread running `exec` (`sys::thread_id`), whose own ending does not wait for itself.
 static RUNNER: AtomicU64 = AtomicU64::new(0);
+/// Set by the `exec` that runs the process's command, for good once its child started: a
+/// second call (another thread, at the same time or later) is refused without spawning.
+static TAKEN: AtomicBool = AtomicBool::new(false);
 /// Whether this process leads its session, as `exec` starts.
 static LEADER: AtomicBool = AtomicBool::new(false);
 /// The signals that came while the child was being started, one bit per [`Signal::code`]:
@@ -30,7 +33,7 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 /// Runs `command` as the program's last act: spawns it, waits for it, runs the cleanups (told
 /// [`Reason::Exited`]), then ends the process the way the child ended: killed by the same
 /// signal (a shell's `$?` is 130 after the child's `SIGINT`), or with its exit code (on
-/// Windows, its exit code). Returns only if the command could not be started.
+/// Windows, its exit code). Returns only if it did not start the command (see Errors).
 ///
 /// ```no_run
 /// use std::process::Command;
@@ -59,18 +62,41 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 /// them (`si_code`): a `kill` of the whole process group by another process (as an
 /// interactive shell does to its jobs when its terminal closes) reaches the child twice,
 /// from the group and passed on.
+///
+/// A child that stops itself stops this process by the same signal (a shell sees the job
+/// stopped); continuing this process continues the child. `SIGCHLD`, if ignored, is set to
+/// its default action first (the kernel would reap the child and lose its status).
+///
+/// # Errors
+///
+/// Returned, and nothing else done, if the command cannot be started, if a signal has
+/// already asked the program to end (a cleanup that signal started calls `exec`), or if
+/// another call runs the program's command already (another thread).
 pub fn exec(command: &mut Command) -> io::Error {
     driver::ensure_installed();
+    if TAKEN.swap(true, Ordering::AcqRel) {
+        return io::Error::other(
+            "on_exit::exec cannot run the command: another call of it already runs the program's last command",
+        );
+    }
     RUNNER.store(sys::thread_id(), Ordering::Release);
     LEADER.store(sys::leads_session(), Ordering::Release);
     CHILD.store(STARTING, Ordering::Release);
+    // From here on the signals wait in `PENDING`: a request seen now came before, and the
+    // program already ends by it (this is a cleanup it started, or `main` after it).
+    if let Some(signal) = driver::request() {
+        return refuse(io::Error::other(format!(
+            "on_exit::exec cannot run the command: the program is already ending by {signal}"
+        )));
+    }
+    // An ignored SIGCHLD (inherited SIG_IGN) would let the kernel reap the child unasked,
+    // and its status would be lost.
+    let reaping = sys::child_signal_default();
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
-            CHILD.store(0, Ordering::Release);
-            // There is no child: what came meanwhile is this process's own, as usual.
-            pass_pending(i32::try_from(std::process::id()).unwrap_or(i32::MAX));
-            return error;
+            reaping.put_back();
+            return refuse(error);
         }
     };
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
@@ -95,6 +121,16 @@ pub fn exec(command: &mut Command) -> io::Error {
         Ending::Code(code) => std::process::exit(code),
         Ending::Signal(raw) => sys::die_like_a_child(raw),
     }
+}
+
+/// Undoes the start of an `exec` whose command does not run, and returns `error`: another
+/// call may run one.
+fn refuse(error: io::Error) -> io::Error {
+    CHILD.store(0, Ordering::Release);
+    // There is no child: what came meanwhile is this process's own, as usual.
+    pass_pending(i32::try_from(std::process::id()).unwrap_or(i32::MAX));
+    TAKEN.store(false, Ordering::Release);
+    error
 }
 
 /// Called in the signal handler (atomics only): what to do with `signal` while `exec` runs a

@@ -43,7 +43,10 @@ static RECORDING: Mutex<()> = Mutex::new(());
 ///   else `/dev/tty`; on Windows the console's input and output modes.
 /// - **What is restored:** that state, then the resets a terminal program needs: the cursor
 ///   shown, the alternate screen left, mouse reporting and bracketed paste off, the
-///   attributes reset (on Windows only if the console reads escape sequences).
+///   attributes reset (on Windows only if the console reads escape sequences). On Unix, not
+///   while another job holds the terminal: only while its foreground group is the
+///   program's, an ancestor's in its session (the shell taking it back) or the session
+///   leader's.
 /// - **When:** on every ending the program sees (return, panic, `panic = "abort"`,
 ///   `process::exit`, [`exit`](crate::exit), every caught signal), after the cleanups. On
 ///   Unix, also after `kill -9`, `abort` or a crash: the guardian process restores it through

@@ -161,3 +161,125 @@ fn an_exit_on_another_thread_waits_for_the_command() {
     outcome.assert_cleaned_once("Exited");
     outcome.assert_code(5);
 }
+
+#[test]
+fn an_ignored_sigchld_inherited_from_the_parent_does_not_lose_the_child_s_ending() {
+    use std::os::unix::process::CommandExt as _;
+
+    for (how, code, signal) in [("code:3", Some(3), None), ("die:15", None, Some(15))] {
+        let mut scenario = wrapper(how);
+        // SAFETY: between fork and exec only signal(), which is async-signal-safe.
+        unsafe {
+            scenario.command().pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let outcome = scenario.run();
+        outcome.assert_cleaned_once("Exited");
+        assert!(!outcome.stderr.contains("cannot wait"), "{outcome:#?}");
+        match (code, signal) {
+            (Some(code), _) => outcome.assert_code(code),
+            (_, Some(signal)) => outcome.assert_killed_by(signal),
+            _ => unreachable!(),
+        }
+    }
+}
+
+#[test]
+fn exec_in_a_cleanup_that_a_signal_started_is_refused_and_starts_nothing() {
+    const IN_CLEANUP: &str = env!("CARGO_BIN_EXE_exec_in_cleanup");
+    // The child would log `child ready` as it starts, then wait a minute for a signal.
+    let running = Scenario::new(IN_CLEANUP)
+        .env("EXEC_CHILD", "after-signal:0:code:0")
+        .arg(CHILD)
+        .start();
+    running.signal(libc::SIGTERM);
+    let outcome = running.finish();
+    assert!(
+        outcome.log.iter().any(|line| line
+            == "exec returned: on_exit::exec cannot run the command: the program is already ending by SIGTERM"),
+        "{outcome:#?}"
+    );
+    assert!(
+        !outcome.log.iter().any(|line| line == "child ready"),
+        "{outcome:#?}"
+    );
+    outcome.assert_cleaned_once("Signal(Terminate)");
+    outcome.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn exec_on_two_threads_at_once_runs_one_command_and_refuses_the_other() {
+    for _ in 0..5 {
+        let outcome = wrapper("sleep:200").env("EXEC_TWICE", "1").run();
+        let done = outcome.log.iter().filter(|line| *line == "child done");
+        assert_eq!(done.count(), 1, "one command ran: {outcome:#?}");
+        let refused: Vec<_> = outcome
+            .log
+            .iter()
+            .filter(|line| line.starts_with("exec returned: "))
+            .collect();
+        assert_eq!(
+            refused,
+            ["exec returned: on_exit::exec cannot run the command: another call of it already runs the program's last command"],
+            "{outcome:#?}"
+        );
+        outcome.assert_cleaned_once("Exited");
+        outcome.assert_code(0);
+    }
+}
+
+/// A command that stops itself (`kill -STOP`, or `SIGTSTP` as a program does for Ctrl-Z in
+/// raw mode) stops the wrapper by the same signal; continuing the wrapper continues it.
+#[test]
+fn a_command_that_stops_itself_stops_the_wrapper_and_continues_with_it() {
+    use std::os::unix::process::CommandExt as _;
+
+    for signal in [libc::SIGSTOP, libc::SIGTSTP] {
+        let mut scenario = wrapper(&format!("stop:{signal}:code:7"));
+        // A group of its own, which its parent (this test, of the same session) keeps from
+        // being orphaned: `SIGTSTP` stops it, and a failed test can end the whole group.
+        scenario.command().process_group(0);
+        let mut running = scenario.spawn();
+        running.wait_for("child stops");
+        let pid = running.pid();
+        let stopped = std::panic::catch_unwind(|| support::shell::wait_until_stopped(pid));
+        if let Err(panic) = stopped {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            std::panic::resume_unwind(panic);
+        }
+        running.signal(libc::SIGCONT);
+        let outcome = running.finish();
+        assert!(
+            outcome.log.iter().any(|line| line == "child continued"),
+            "{outcome:#?}"
+        );
+        outcome.assert_cleaned_once("Exited");
+        outcome.assert_code(7);
+    }
+}
+
+/// The same under an interactive bash on a terminal: the shell sees the job stopped, and
+/// `fg` brings the command back; `$?` is its code.
+#[test]
+fn a_shell_sees_the_wrapper_stopped_with_its_command_and_fg_continues_both() {
+    let mut shell = support::shell::Shell::start(&[("EXEC_CHILD", "stop:20:code:7")]);
+    shell.type_line(&format!("{EXEC} {CHILD}"));
+    shell.running.wait_for("child stops");
+    shell.wait_until_shown("Stopped");
+    // `fg`'s status is the job's.
+    shell.type_line("fg; echo \"status=$?\"");
+    shell.wait_until_shown("status=7");
+    let log = shell.running.log();
+    assert!(log.iter().any(|line| line == "child continued"), "{log:?}");
+    assert_eq!(
+        log.iter()
+            .filter(|line| line.starts_with("cleanup "))
+            .collect::<Vec<_>>(),
+        ["cleanup Exited", "cleanup done"],
+        "{log:?}"
+    );
+    shell.exit().assert_code(0);
+}

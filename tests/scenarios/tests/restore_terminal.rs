@@ -210,3 +210,94 @@ fn restored_with_a_read_only_standard_input() {
     seen.outcome.assert_cleaned_once("Returned");
     seen.assert_restored(true);
 }
+
+/// Under an interactive bash: the program in raw mode is stopped (the shell takes the
+/// terminal back), then another job takes the foreground and sets a mode of its own (echo
+/// off), then the program is ended by `end`. The restore must leave that job's terminal
+/// alone: no mode put back, no reset written. Returns the log and what the terminal showed.
+fn ended_while_another_job_holds_the_terminal(end: impl FnOnce(i32)) -> (Vec<String>, String) {
+    use support::shell::{wait_until_stopped, Shell};
+
+    let mut shell = Shell::start(&[
+        ("TUI_MODE", "raw"),
+        ("ON_EXIT_MAIN", "wait"),
+        ("ON_EXIT_CLEANUP", "quick"),
+    ]);
+    shell.type_line(TUI);
+    shell.running.wait_for("ready");
+    let log = shell.running.log();
+    let pid: i32 = log
+        .iter()
+        .find_map(|line| line.strip_prefix("pid "))
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("the program's pid: {log:?}"));
+    let guardian = support::guardian_of(pid).expect("the program's guardian");
+    support::send(pid, libc::SIGSTOP);
+    wait_until_stopped(pid);
+    shell.wait_until_shown("Stopped");
+    // One job, one group: the mode set, then the same process waits.
+    shell.type_line("sh -c 'stty -echo; exec sleep 60'");
+    let start = Instant::now();
+    let shell_group = shell.running.pid();
+    while shell.lflag() & libc::ECHO != 0 || [shell_group, pid].contains(&shell.foreground()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the job never held the terminal with echo off: {:?}",
+            shell.shown()
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    let job = shell.foreground();
+    let before = shell.shown().len();
+    end(pid);
+    support::assert_gone_soon(&[pid, guardian]);
+    let lflag = shell.lflag();
+    let shown = shell.shown()[before..].to_owned();
+    // The job ends; the shell reports the program's end at its next prompt.
+    support::send(-job, libc::SIGKILL);
+    shell.type_line("echo over");
+    shell.wait_until_shown("over");
+    let log = shell.running.log();
+    let shown_all = shell.shown();
+    shell.exit().assert_code(0);
+    assert_eq!(
+        lflag & libc::ECHO,
+        0,
+        "the job's mode was changed under it: {shown_all:?}"
+    );
+    assert!(
+        !shown.contains(std::str::from_utf8(RESET).expect("ASCII")),
+        "the resets were written over the job: {shown:?}"
+    );
+    (log, shown_all)
+}
+
+#[test]
+fn the_guardian_leaves_a_terminal_that_another_job_holds_alone() {
+    let (log, shown) = ended_while_another_job_holds_the_terminal(|pid| {
+        support::send(pid, libc::SIGKILL);
+    });
+    assert!(
+        !log.iter().any(|line| line.starts_with("cleanup ")),
+        "{log:?}"
+    );
+    // What the parent saw: bash reports the job killed.
+    assert!(shown.contains("Killed"), "{shown:?}");
+}
+
+#[test]
+fn the_program_leaves_a_terminal_that_another_job_holds_alone() {
+    // `kill %1` as bash does it: SIGTERM, then SIGCONT.
+    let (log, shown) = ended_while_another_job_holds_the_terminal(|pid| {
+        support::send(pid, libc::SIGTERM);
+        support::send(pid, libc::SIGCONT);
+    });
+    assert_eq!(
+        log.iter()
+            .filter(|line| line.starts_with("cleanup "))
+            .collect::<Vec<_>>(),
+        ["cleanup Signal(Terminate)", "cleanup done"],
+        "{log:?}"
+    );
+    assert!(shown.contains("Terminated"), "{shown:?}");
+}

@@ -31,3 +31,17 @@ pub(crate) fn leads_session() -> bool {
 pub(crate) fn shares_our_group(_pid: i32) -> bool {
     true
 }
+
+/// No `SIGCHLD` here: nothing to change.
+pub(crate) fn child_signal_default() -> Reaping {
+    Reaping
+}
+
+/// Nothing was changed.
+pub(crate) struct Reaping;
+
+impl Reaping {
+    /// Nothing to put back.
+    #[allow(clippy::unused_self)] // Unix's puts an action back
+    pub(crate) fn put_back(self) {}
+}

@@ -1,4 +1,5 @@
-//! Unix: `waitid` with `WNOWAIT`, and the status as a code or a signal.
+//! Unix: `waitid` with `WNOWAIT`, a child's stop followed, `SIGCHLD` at its default action,
+//! and the status as a code or a signal.
 
 use std::io;
 use std::os::unix::process::ExitStatusExt as _;
@@ -9,6 +10,10 @@ use crate::Signal;
 
 /// Waits until `child` has ended, without reaping it: until it is reaped (by `Child::wait`),
 /// its number stays its own, so a signal passed on meanwhile cannot reach another process.
+///
+/// A child that stops (`SIGTSTP`, `SIGSTOP`, ...) stops this process by the same signal, as
+/// `sudo` does, so that the shell sees its job stopped; once this process is continued, so
+/// is the child (`SIGCONT`).
 pub(crate) fn wait_unreaped(child: &Child) -> io::Result<()> {
     let pid = libc::id_t::from(child.id());
     loop {
@@ -20,15 +25,142 @@ pub(crate) fn wait_unreaped(child: &Child) -> io::Result<()> {
                 libc::P_PID,
                 pid,
                 std::ptr::addr_of_mut!(info),
-                libc::WEXITED | libc::WNOWAIT,
+                libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT,
             )
         };
         if waited == 0 {
-            return Ok(());
+            if info.si_code != libc::CLD_STOPPED {
+                return Ok(());
+            }
+            follow_stop(pid);
+            continue;
         }
         let error = io::Error::last_os_error();
         if error.kind() != io::ErrorKind::Interrupted {
             return Err(error);
+        }
+    }
+}
+
+/// The child `pid` was seen stopped: takes that report, and if the child is still stopped
+/// (not continued meanwhile, as after a Ctrl-Z that stopped this process with it and a `fg`
+/// that continued both), stops this process by the same signal, then continues the child.
+fn follow_stop(pid: libc::id_t) {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above. Without WEXITED this never reaps the child: it only takes the report
+    // of its stop, if it is still stopped.
+    let waited = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid,
+            std::ptr::addr_of_mut!(info),
+            libc::WSTOPPED | libc::WNOHANG,
+        )
+    };
+    if waited != 0 || info.si_code != libc::CLD_STOPPED {
+        return;
+    }
+    stop_like(stopped_by(&info));
+    let pid = libc::pid_t::try_from(pid).unwrap_or(libc::pid_t::MAX);
+    // SAFETY: kill has no memory-safety preconditions; the child is not reaped, so `pid` is
+    // still its own.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+}
+
+/// The signal that stopped a child, from its `CLD_STOPPED` report.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn stopped_by(info: &libc::siginfo_t) -> i32 {
+    // SAFETY: a CLD_STOPPED report from waitid fills si_status.
+    unsafe { info.si_status() }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn stopped_by(info: &libc::siginfo_t) -> i32 {
+    info.si_status
+}
+
+/// Stops this process by `signal` (`SIGSTOP` if it is not a stop signal), at its default
+/// action for the moment (a program may ignore `SIGTSTP`), sent to this thread so that the
+/// stop happens before this returns; it returns once the process is continued. In an orphaned
+/// process group the kernel drops `SIGTSTP`, `SIGTTIN` and `SIGTTOU` (no shell could continue
+/// it): then this returns at once.
+fn stop_like(signal: i32) {
+    let signal = match signal {
+        libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => signal,
+        _ => libc::SIGSTOP,
+    };
+    let mut previous = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    let mut only = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    let mut mask = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: every pointer is to local memory of the right type: an all-zero sigaction is
+    // SIG_DFL with no flags; sigemptyset fills `only` before sigaddset and pthread_sigmask
+    // read it; `previous` and `mask` are read back only after the calls that fill them
+    // succeeded. SIGSTOP's action cannot be changed (that sigaction fails, harmlessly).
+    unsafe {
+        let default = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+        let replaced = signal != libc::SIGSTOP
+            && libc::sigaction(signal, default.as_ptr(), previous.as_mut_ptr()) == 0;
+        libc::sigemptyset(only.as_mut_ptr());
+        libc::sigaddset(only.as_mut_ptr(), signal);
+        let unblocked =
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, only.as_ptr(), mask.as_mut_ptr()) == 0;
+        libc::pthread_kill(libc::pthread_self(), signal);
+        if unblocked {
+            libc::pthread_sigmask(libc::SIG_SETMASK, mask.as_ptr(), std::ptr::null_mut());
+        }
+        if replaced {
+            libc::sigaction(signal, previous.as_ptr(), std::ptr::null_mut());
+        }
+    }
+}
+
+/// `SIGCHLD` at its default action for the command `exec` starts, if it was ignored (an
+/// inherited `SIG_IGN`) or its handler asked for `SA_NOCLDWAIT`: either lets the kernel reap
+/// the child unasked, and its status is lost. The command inherits the default action.
+pub(crate) fn child_signal_default() -> Reaping {
+    let mut previous = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into valid memory.
+    if unsafe { libc::sigaction(libc::SIGCHLD, std::ptr::null(), previous.as_mut_ptr()) } != 0 {
+        return Reaping(None);
+    }
+    // SAFETY: sigaction succeeded and filled it.
+    let previous = unsafe { previous.assume_init() };
+    let mut wanted = previous;
+    if previous.sa_sigaction == libc::SIG_IGN {
+        wanted.sa_sigaction = libc::SIG_DFL;
+        wanted.sa_flags = 0;
+    } else if previous.sa_flags & libc::SA_NOCLDWAIT != 0 {
+        wanted.sa_flags &= !libc::SA_NOCLDWAIT;
+    } else {
+        return Reaping(None);
+    }
+    // SAFETY: a valid action, the same handler (or the default) without automatic reaping.
+    let set = unsafe {
+        libc::sigaction(
+            libc::SIGCHLD,
+            std::ptr::addr_of!(wanted),
+            std::ptr::null_mut(),
+        )
+    };
+    Reaping((set == 0).then_some(previous))
+}
+
+/// The action `SIGCHLD` had before [`child_signal_default`] changed it, if it did.
+pub(crate) struct Reaping(Option<libc::sigaction>);
+
+impl Reaping {
+    /// Puts the previous action back: the command did not start.
+    pub(crate) fn put_back(self) {
+        if let Some(previous) = self.0 {
+            // SAFETY: the action read back from the kernel, valid as it was.
+            unsafe {
+                libc::sigaction(
+                    libc::SIGCHLD,
+                    std::ptr::addr_of!(previous),
+                    std::ptr::null_mut(),
+                )
+            };
         }
     }
 }

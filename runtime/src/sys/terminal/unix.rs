@@ -1,5 +1,6 @@
 //! Unix: the terminal's termios, through a descriptor of our own (a duplicate of whichever of
-//! stdin, stdout and stderr is a terminal, else `/dev/tty`).
+//! stdin, stdout and stderr is a terminal, else `/dev/tty`), and who may be given it back
+//! (see [`Owners`]).
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -12,7 +13,24 @@ use super::RESET;
 pub(crate) struct Terminal {
     fd: OwnedFd,
     state: libc::termios,
+    owners: Owners,
 }
+
+/// The process groups whose holding the terminal (being its foreground group) lets the
+/// restore go ahead, recorded with the termios: the program's own, and those of its
+/// ancestors in its session (the shell that takes the terminal back once the program is
+/// gone, through `cargo run` or a nested shell), and the session leader's. Another group in
+/// the foreground (a job started while the program was stopped or in the background) holds
+/// the terminal in a mode of its own: it is left alone.
+#[derive(Clone, Copy)]
+struct Owners {
+    session: libc::pid_t,
+    groups: [libc::pid_t; MAX_OWNERS],
+    count: usize,
+}
+
+/// The program's group, the session leader's, and up to 8 more of its ancestors'.
+const MAX_OWNERS: usize = 10;
 
 /// The program's terminal and its termios now; `None` if it has none.
 pub(crate) fn record() -> io::Result<Option<Terminal>> {
@@ -26,7 +44,11 @@ pub(crate) fn record() -> io::Result<Option<Terminal>> {
     }
     // SAFETY: tcgetattr succeeded and filled it (all-zero was already a valid value).
     let state = unsafe { state.assume_init() };
-    Ok(Some(Terminal { fd, state }))
+    Ok(Some(Terminal {
+        fd,
+        state,
+        owners: Owners::now(),
+    }))
 }
 
 /// A descriptor of our own for the terminal: a close-on-exec duplicate of the first of
@@ -60,9 +82,12 @@ fn open() -> io::Result<Option<OwnedFd>> {
 }
 
 impl Terminal {
-    /// Puts the recorded modes back, then writes [`RESET`].
+    /// Puts the recorded modes back, then writes [`RESET`], unless another program's group
+    /// holds the terminal now (see [`Owners`]).
     pub(crate) fn restore(&self) {
-        put_back(self.fd.as_raw_fd(), &self.state);
+        if self.owners.may_restore(self.fd.as_raw_fd()) {
+            put_back(self.fd.as_raw_fd(), &self.state);
+        }
     }
 
     /// The descriptor, for the guardian.
@@ -71,18 +96,45 @@ impl Terminal {
         unsafe { BorrowedFd::borrow_raw(self.fd.as_raw_fd()) }
     }
 
-    /// The recorded termios as bytes, for the guardian (the same build reads them back).
+    /// The recorded termios as bytes, then the owners' session and groups, for the guardian
+    /// (the same build reads them back).
     pub(crate) fn state(&self) -> Vec<u8> {
         let size = std::mem::size_of::<libc::termios>();
         // SAFETY: termios is plain data of `size` bytes, read as bytes.
-        unsafe { std::slice::from_raw_parts(ptr::addr_of!(self.state).cast::<u8>(), size) }.to_vec()
+        let mut bytes =
+            unsafe { std::slice::from_raw_parts(ptr::addr_of!(self.state).cast::<u8>(), size) }
+                .to_vec();
+        bytes.extend_from_slice(&self.owners.session.to_ne_bytes());
+        for group in &self.owners.groups[..self.owners.count] {
+            bytes.extend_from_slice(&group.to_ne_bytes());
+        }
+        bytes
     }
 }
 
 /// The guardian's restore: `state` as [`Terminal::state`] gave it, put back on `fd`, then
-/// [`RESET`]. Bytes of the wrong size are ignored (a bug: the program is the same build).
+/// [`RESET`], unless another program's group holds the terminal (see [`Owners`]). Bytes of
+/// the wrong size are ignored (a bug: the program is the same build).
 pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
-    if state.len() != std::mem::size_of::<libc::termios>() {
+    let size = std::mem::size_of::<libc::termios>();
+    let group = std::mem::size_of::<libc::pid_t>();
+    if state.len() < size + group || (state.len() - size) % group != 0 {
+        return;
+    }
+    let (state, owned) = state.split_at(size);
+    let mut numbers = owned
+        .chunks_exact(group)
+        .filter_map(|bytes| Some(libc::pid_t::from_ne_bytes(bytes.try_into().ok()?)));
+    let mut owners = Owners {
+        session: numbers.next().unwrap_or(0),
+        groups: [0; MAX_OWNERS],
+        count: 0,
+    };
+    for number in numbers.take(MAX_OWNERS) {
+        owners.groups[owners.count] = number;
+        owners.count += 1;
+    }
+    if !owners.may_restore(fd.as_raw_fd()) {
         return;
     }
     let mut termios = MaybeUninit::<libc::termios>::zeroed();
@@ -97,6 +149,118 @@ pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
         termios.assume_init()
     };
     put_back(fd.as_raw_fd(), &termios);
+}
+
+impl Owners {
+    /// This process's group, its session leader's, and its ancestors' in its session.
+    fn now() -> Owners {
+        // SAFETY: getpgrp, getsid and getppid have no preconditions.
+        let (group, session, parent) =
+            unsafe { (libc::getpgrp(), libc::getsid(0), libc::getppid()) };
+        let mut owners = Owners {
+            session,
+            groups: [0; MAX_OWNERS],
+            count: 0,
+        };
+        owners.add(group);
+        owners.add(session);
+        let mut ancestor = parent;
+        while ancestor > 1 && owners.count < MAX_OWNERS {
+            let Some((its_parent, its_group, its_session)) = lineage(ancestor) else {
+                break;
+            };
+            if its_session != session {
+                break;
+            }
+            owners.add(its_group);
+            ancestor = its_parent;
+        }
+        owners
+    }
+
+    fn add(&mut self, group: libc::pid_t) {
+        let known = &self.groups[..self.count];
+        if group > 0 && self.count < MAX_OWNERS && !known.contains(&group) {
+            self.groups[self.count] = group;
+            self.count += 1;
+        }
+    }
+
+    /// Whether the terminal `fd` may be given back now: its foreground group is one of the
+    /// owners, or cannot be known (no foreground group: a terminal whose session ended).
+    fn may_restore(&self, fd: RawFd) -> bool {
+        foreground(fd, self.session)
+            .map_or(true, |group| self.groups[..self.count].contains(&group))
+    }
+}
+
+/// The foreground process group of the terminal `fd`: `tcgetpgrp` if it is this process's
+/// controlling terminal; else (the guardian, which has left the session) on Linux the one
+/// that the session leader `session`'s `/proc` entry shows, if that leader still has this
+/// terminal. `None` if unknown.
+fn foreground(fd: RawFd, session: libc::pid_t) -> Option<libc::pid_t> {
+    // SAFETY: tcgetpgrp takes a descriptor and nothing else.
+    let group = unsafe { libc::tcgetpgrp(fd) };
+    if group > 0 {
+        return Some(group);
+    }
+    foreground_through_proc(fd, session)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn foreground_through_proc(fd: RawFd, session: libc::pid_t) -> Option<libc::pid_t> {
+    let mut stat = MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: fstat fills valid memory for one stat.
+    if session <= 0 || unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded and filled it.
+    let device = unsafe { stat.assume_init() }.st_rdev;
+    let (major, minor) = (libc::major(device), libc::minor(device));
+    // The kernel's encoding of `tty_nr` in /proc/PID/stat.
+    let encoded = i64::from((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12));
+    let fields = stat_fields(session)?;
+    // After the name: state, ppid, pgrp, session, tty_nr, tpgid.
+    let field = |n: usize| fields.get(n).and_then(|text| text.parse::<i64>().ok());
+    if field(3)? != i64::from(session) || field(4)? != encoded {
+        return None;
+    }
+    libc::pid_t::try_from(field(5)?)
+        .ok()
+        .filter(|group| *group > 0)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn foreground_through_proc(_fd: RawFd, _session: libc::pid_t) -> Option<libc::pid_t> {
+    None
+}
+
+/// The parent, group and session of process `pid`, from `/proc` on Linux; elsewhere the
+/// parent's group and session only (`getpgid`, `getsid`), with no parent of its own.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> {
+    let fields = stat_fields(pid)?;
+    let field = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|text| text.parse::<libc::pid_t>().ok())
+    };
+    Some((field(1)?, field(2)?, field(3)?))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> {
+    // SAFETY: getpgid and getsid take a number.
+    let (group, session) = unsafe { (libc::getpgid(pid), libc::getsid(pid)) };
+    (group > 0 && session > 0).then_some((0, group, session))
+}
+
+/// The fields of `/proc/PID/stat` after the process's name.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn stat_fields(pid: libc::pid_t) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
 }
 
 /// `tcsetattr` at once (not waiting for output to drain: a stopped terminal would hang the

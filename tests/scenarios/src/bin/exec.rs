@@ -32,6 +32,27 @@ fn main() {
     if std::env::var_os("EXEC_OWN_GROUP").is_some() {
         command.process_group(0);
     }
+    // `EXEC_TWICE`: another thread calls `exec` with the same command at the same moment;
+    // the call that is refused logs its error and parks, so that the other one ends the
+    // program.
+    if std::env::var_os("EXEC_TWICE").is_some() {
+        let both = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let mut again = Command::new(command.get_program());
+        again.args(command.get_args());
+        let other = std::sync::Arc::clone(&both);
+        std::thread::spawn(move || {
+            other.wait();
+            let error = on_exit::exec(&mut again);
+            log(&format!("exec returned: {error}"));
+            std::thread::park();
+        });
+        both.wait();
+        let error = on_exit::exec(&mut command);
+        log(&format!("exec returned: {error}"));
+        loop {
+            std::thread::park();
+        }
+    }
     let error = on_exit::exec(&mut command);
     log(&format!("exec returned: {error}"));
     on_exit::exit(127);

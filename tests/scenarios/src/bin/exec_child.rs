@@ -1,6 +1,8 @@
 //! The child that the `exec` scenarios run, without on-exit: it logs each `SIGINT`, `SIGTERM`
 //! and `SIGHUP` it gets (`child got N`), and ends as `EXEC_CHILD` says: `code:N` or `die:N`
-//! at once, `sleep:MS` (then logs `child done` and exits 0), or `after-signal:MS:HOW` (MS milliseconds after the first signal, then `HOW`).
+//! at once, `sleep:MS` (then logs `child done` and exits 0), `after-signal:MS:HOW` (MS
+//! milliseconds after the first signal, then `HOW`), or `stop:N:HOW` (logs `child stops`,
+//! stops itself by signal `N`, and once continued logs `child continued`, then `HOW`).
 
 #[cfg(unix)]
 mod unix {
@@ -29,6 +31,15 @@ mod unix {
                 let signal: i32 = signal.parse().expect("a signal number");
                 let _ = signal_hook::low_level::emulate_default_handler(signal);
                 unreachable!("the signal's default action ended the process")
+            }
+            Some(("stop", rest)) => {
+                let (signal, then) = rest.split_once(':').expect("stop:N:HOW");
+                let signal: i32 = signal.parse().expect("a signal number");
+                log("child stops");
+                // SAFETY: raise has no memory-safety preconditions.
+                unsafe { libc::raise(signal) };
+                log("child continued");
+                end(then)
             }
             _ => panic!("unknown EXEC_CHILD ending {how}"),
         }

@@ -2,7 +2,7 @@
 //! mode (`TUI_MODE=raw`, or `cbreak`: echo and line editing off, the signal keys still on),
 //! hides the cursor and switches to the alternate screen, then ends as `ON_EXIT_MAIN` says.
 //! `TUI_MODE=none`: without a terminal, only the record (which must be `Ok`).
-//! Its cleanup writes `bye` to the terminal before the scenario cleanup.
+//! Its cleanup writes `bye` to the terminal before the scenario cleanup. It logs `pid N` first.
 
 use std::process::ExitCode;
 
@@ -17,6 +17,7 @@ fn goodbye(reason: Reason) {
 
 #[on_exit(goodbye)]
 fn main() -> Result<ExitCode, Failure> {
+    on_exit_scenarios::log(&format!("pid {}", std::process::id()));
     on_exit::restore_terminal().expect("the terminal is recorded");
     #[cfg(unix)]
     unix::enter(&std::env::var("TUI_MODE").unwrap_or_default());

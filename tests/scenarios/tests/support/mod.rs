@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
+#[cfg(target_os = "linux")]
+pub(crate) mod shell;
+
 use std::fs;
 use std::io::Read as _;
 use std::os::unix::process::ExitStatusExt as _;
