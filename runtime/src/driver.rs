@@ -1,6 +1,7 @@
 //! Wires the process's one [`Runtime`] to the operating system: the guard at the top of
-//! `main`, the `atexit` hook, the panic hook of `panic = "abort"` builds, the signal handlers
-//! and their thread, the timeout watchdog. Every ending goes through [`conclude`].
+//! `main`, the `atexit` hook, the panic hook of `panic = "abort"` builds, the timeout
+//! watchdog; the signal handlers and their thread are `signal_thread.rs`'s. Every ending goes
+//! through [`conclude`].
 //!
 //! **Fork.** The runtime belongs to the process that installed it ([`PerProcess`]). A child
 //! made by `fork` inherits a copy but not the threads serving it, and the copy's locks may be
@@ -16,16 +17,15 @@ use std::fmt;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
 use crate::per_process::{this_process, PerProcess};
 use crate::registry::{Added, Boxed, Id};
 use crate::runtime::{Host, Runtime, Settings};
-use crate::state::Delivery;
-use crate::sys::{self, Action, Caught, Sender};
-use crate::{exec, output};
+use crate::sys;
+use crate::{exec, output, signal_thread};
 use crate::{Reason, Signal};
 
 /// The runtime of the process.
@@ -36,19 +36,6 @@ static INSTALLING: AtomicU64 = AtomicU64::new(0);
 /// The hooks that live in the program's memory and so are inherited by a forked child: the
 /// `atexit` hook, the panic hook and the signal handlers. Installed once.
 static HOOKED: AtomicBool = AtomicBool::new(false);
-/// Whether any signal handler is installed (one may be refused, or ignored by the parent).
-static CAUGHT: AtomicBool = AtomicBool::new(false);
-/// Set when the signal thread of this process could not be started: the handlers then pass
-/// every signal on (its default action), since nothing would serve the request. Holds the
-/// process ([`this_process`]) it is about: a forked child tries again.
-static NO_THREAD: AtomicU64 = AtomicU64::new(0);
-/// The process ([`this_process`]) whose signal thread is running, 0 before: the thread that
-/// runs the cleanups for `exit` when no new thread can be started.
-static SIGNAL_THREAD: AtomicU64 = AtomicU64::new(0);
-/// A hand-off for the signal thread: the cleanups to run, for a thread in `exit` that could
-/// not start one of its own (a process at its thread limit), and the process it is for.
-static HANDED_OFF: Mutex<Option<(u64, Reason)>> = Mutex::new(None);
-
 thread_local! {
     /// Set on a thread while it runs a cleanup: a cleanup that calls `process::exit` reaches
     /// the `atexit` hook on this thread, which must not wait for itself.
@@ -194,10 +181,10 @@ fn start(runtime: &'static Runtime) {
         }
         #[cfg(panic = "abort")]
         chain_panic_hook();
-        catch_signals(runtime.settings.signals);
+        signal_thread::catch(runtime.settings.signals);
     }
-    if CAUGHT.load(Ordering::Acquire) {
-        start_signal_thread(runtime);
+    if signal_thread::caught() {
+        signal_thread::start(runtime);
     }
     if let Some(limit) = runtime.settings.timeout {
         if let Err(error) = spawn(c"on-exit-timeout", Box::new(move || watch(runtime, limit))) {
@@ -213,127 +200,6 @@ fn unsupported_is_fine(error: std::io::Error) -> std::io::Result<()> {
         Ok(())
     } else {
         Err(error)
-    }
-}
-
-fn catch_signals(signals: &[Signal]) {
-    // `holding` skips the signals the platform lacks; so does this loop.
-    let caught = sys::holding(signals, || {
-        let mut caught = false;
-        for &signal in signals.iter().filter(|signal| signal.as_raw().is_some()) {
-            match sys::catch(signal, deliver) {
-                Ok(Caught::Yes) => caught = true,
-                // Inherited SIG_IGN (nohup, `cmd &` in a script): the parent wants it ignored.
-                Ok(Caught::IgnoredByParent) => {}
-                Err(error) => warn(format_args!(
-                    "cannot catch {signal} ({error}); the cleanup will not run when it arrives"
-                )),
-            }
-        }
-        caught
-    });
-    CAUGHT.store(caught, Ordering::Release);
-}
-
-fn start_signal_thread(runtime: &'static Runtime) {
-    let waker = match sys::Waker::new() {
-        Ok(waker) => waker,
-        Err(error) => {
-            warn(format_args!(
-                "cannot create the signal wake-up channel ({error}); the cleanup will not run on signals"
-            ));
-            return;
-        }
-    };
-    let started = spawn(
-        c"on-exit",
-        Box::new(move || on_signal_thread(runtime, &waker)),
-    );
-    if let Err(error) = started {
-        // Nothing would serve a request: signals keep their default action from now on, and
-        // one that came before is served here and now.
-        NO_THREAD.store(this_process(), Ordering::Release);
-        warn(format_args!(
-            "cannot start the signal thread ({error}); signals end the program without the cleanup"
-        ));
-        if let Some(signal) = runtime.request() {
-            conclude(Reason::Signal(signal));
-            die_by(signal);
-        }
-    } else {
-        // It serves hand-offs from its first look on.
-        SIGNAL_THREAD.store(this_process(), Ordering::Release);
-    }
-}
-
-/// Called inside the signal handler: async-signal-safe (atomics, and `getpid` where the
-/// process id is not cached).
-fn deliver(signal: Signal, now_ns: u64, sender: Sender) -> Action {
-    // None: a forked child without a runtime of its own: as if on-exit were not there.
-    let Some(runtime) = runtime() else {
-        return Action::Pass;
-    };
-    // While `exec` runs a child, its ending is the child's: the signal only goes on to it.
-    if let Some(action) = exec::intercept(signal, sender) {
-        return action;
-    }
-    if NO_THREAD.load(Ordering::Acquire) == this_process() {
-        return Action::Pass;
-    }
-    match runtime.deliver(signal, now_ns) {
-        Delivery::Start | Delivery::Escalate => Action::Wake,
-        Delivery::Repeat => Action::Nothing,
-        Delivery::Force => Action::Die,
-    }
-}
-
-/// The signal thread: sleeps until the first request, then serves it.
-fn on_signal_thread(runtime: &'static Runtime, waker: &sys::Waker) {
-    // The request is checked before each sleep: one recorded before the thread started (in a
-    // forked child, say) is not missed.
-    let signal = loop {
-        serve_hand_off(runtime);
-        if let Some(signal) = runtime.request() {
-            break signal;
-        }
-        waker.wait(None);
-    };
-    runtime.wake_waiters();
-    if runtime.settings.graceful {
-        // `main` was asked to finish: give it until the timeout, or until a second request.
-        // In nanoseconds of the platform's monotonic clock: `Instant` would bring std's clock
-        // code (see `Machine::wait`).
-        let nanos = |timeout: Duration| u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-        let deadline = runtime
-            .settings
-            .timeout
-            .map(|timeout| sys::now_ns().saturating_add(nanos(timeout)));
-        while !runtime.machine.escalated() {
-            let remaining = match deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_sub(sys::now_ns()) {
-                    Some(remaining) if remaining > 0 => Some(Duration::from_nanos(remaining)),
-                    _ => break,
-                },
-            };
-            waker.wait(remaining);
-            serve_hand_off(runtime);
-        }
-    }
-    conclude(Reason::Signal(signal));
-    // `conclude` dies by the request it found; it can only return if the cleanup called
-    // `exit`, which does not come back either.
-    sys::die_by(signal);
-}
-
-/// Runs the cleanups handed off by a thread in `exit`, if one did (see [`Host::hand_off`]).
-fn serve_hand_off(runtime: &'static Runtime) {
-    let handed = HANDED_OFF
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let Some((_, reason)) = handed.filter(|(process, _)| *process == this_process()) {
-        runtime.run_queued(reason, &Process::ORDINARY);
     }
 }
 
@@ -458,12 +324,7 @@ impl Host for Process {
         // No thread to be had (the process is at its limit): the signal thread, if there is
         // one, runs them. Run here, a cleanup's own `exit` would abort (std forbids a
         // re-entrant `exit`); there, it only parks that thread.
-        if SIGNAL_THREAD.load(Ordering::Acquire) != this_process() {
-            return false;
-        }
-        *HANDED_OFF.lock().unwrap_or_else(PoisonError::into_inner) = Some((this_process(), reason));
-        sys::wake();
-        true
+        signal_thread::hand_off(reason)
     }
 
     fn run(&self, cleanup: Boxed, reason: Reason) -> bool {
@@ -514,6 +375,11 @@ fn run_one(cleanup: Boxed, reason: Reason) {
 pub(crate) fn run_early(cleanup: Boxed) {
     // A scoped cleanup takes no reason; the one passed here is never seen.
     cleanup(Reason::Returned);
+}
+
+/// Runs the cleanups still queued, for the signal thread serving a hand-off.
+pub(crate) fn run_queued(runtime: &'static Runtime, reason: Reason) {
+    runtime.run_queued(reason, &Process::ORDINARY);
 }
 
 /// Ends the process the way `signal` would have (see `sys::die_by`).

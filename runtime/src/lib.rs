@@ -12,7 +12,9 @@
 //!   path, still free of any operating system.
 //! - `model.rs`: the loom models of that ending path.
 //! - `driver.rs`: the process's one `Runtime`, wired to the process: the guard in `main`, the
-//!   `atexit` hook, the signal thread, the timeout watchdog, fork.
+//!   `atexit` hook, the timeout watchdog, fork.
+//! - `signal_thread.rs`: what the signal handlers do with a delivery, and the thread that
+//!   serves the request (and the cleanups a thread in `exit` hands off).
 //! - `cleanup.rs`, `signalled.rs`, `config.rs`: the public functions for registering
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
@@ -64,6 +66,8 @@ mod per_process;
 mod reason;
 mod registry;
 mod runtime;
+#[cfg(not(on_exit_loom))]
+mod signal_thread;
 #[cfg(not(on_exit_loom))]
 mod signalled;
 mod state;
