@@ -1,6 +1,6 @@
 //! Which process and thread this is, on Unix, and the one fork handler.
 
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// Forks seen by this process's line of descent: each child counts one more than its parent.
 static FORKS: AtomicU64 = AtomicU64::new(0);
@@ -9,6 +9,12 @@ static PID: AtomicU32 = AtomicU32::new(0);
 /// A descriptor that a forked child closes at once (the guardian's channel, see
 /// [`close_in_forked_child`]); -1 for none.
 static CLOSED_IN_CHILD: AtomicI32 = AtomicI32::new(-1);
+/// This process's number as [`process_verified`] found it, in a page that the kernel zeroes
+/// in every child made from this process (`MADV_WIPEONFORK`, Linux 4.14+), by `fork` or by
+/// any other copy of it (`clone`, `_Fork`), fork handlers or not: a child finds 0 and asks
+/// the kernel once, then never again. Null where the page cannot be had (then every
+/// [`process_verified`] asks the kernel).
+static VERIFIED: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
 /// The one `pthread_atfork` registration of the runtime: [`UNWATCHED`], [`REGISTERING`],
 /// [`WATCHED`] or [`UNWATCHABLE`]. Not a `Once`: a child forked while another thread of its
 /// parent was registering would inherit it locked, and wait for ever.
@@ -43,6 +49,7 @@ fn watch_forks() -> bool {
             if watched {
                 PID.store(std::process::id(), Ordering::Relaxed);
             }
+            VERIFIED.store(wiped_on_fork(), Ordering::Release);
             let state = if watched { WATCHED } else { UNWATCHABLE };
             WATCHING.store(state, Ordering::Release);
             watched
@@ -56,6 +63,9 @@ fn watch_forks() -> bool {
 /// grandchild). Cached: no system call once the fork handler is registered, so
 /// async-signal-safe once called. Taken on trust: see [`process_verified`].
 pub(crate) fn process() -> u64 {
+    if let Some(known) = verified() {
+        return known;
+    }
     let pid = if WATCHING.load(Ordering::Acquire) == WATCHED || watch_forks() {
         PID.load(Ordering::Relaxed)
     } else {
@@ -70,14 +80,76 @@ pub(crate) fn process() -> u64 {
 /// reaches before its fork handler has run, is never taken for its parent. It gets a number of
 /// its own, which the cache keeps from then on. Async-signal-safe.
 pub(crate) fn process_verified() -> u64 {
+    if let Some(known) = verified() {
+        return known;
+    }
     let cached = process();
     let real = std::process::id();
-    if cached & u64::from(u32::MAX) == u64::from(real) {
-        return cached;
+    let found = if cached & u64::from(u32::MAX) == u64::from(real) {
+        cached
+    } else {
+        let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
+        PID.store(real, Ordering::Relaxed);
+        (forks << 32) | u64::from(real)
+    };
+    let page = VERIFIED.load(Ordering::Acquire);
+    if page.is_null() {
+        return found;
     }
-    let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
-    PID.store(real, Ordering::Relaxed);
-    (forks << 32) | u64::from(real)
+    // SAFETY: a non-null VERIFIED points to the page `wiped_on_fork` mapped, never unmapped.
+    let page = unsafe { &*page };
+    // A signal handler of this thread may have found it first: one number per process.
+    match page.compare_exchange(0, found, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => found,
+        Err(first) => first,
+    }
+}
+
+/// The number [`process_verified`] found in this process, if it found one (0 in a new child).
+fn verified() -> Option<u64> {
+    let page = VERIFIED.load(Ordering::Acquire);
+    if page.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null VERIFIED points to the page `wiped_on_fork` mapped, never unmapped.
+    let known = unsafe { &*page }.load(Ordering::Acquire);
+    (known != 0).then_some(known)
+}
+
+/// Maps the page behind [`VERIFIED`] (once per program: children inherit it, zeroed); null
+/// where the kernel cannot zero it in a child (before Linux 4.14, or not Linux).
+fn wiped_on_fork() -> *mut AtomicU64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let Ok(size) = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: a fresh private anonymous mapping, checked before use; zero-filled, which
+        // is an AtomicU64 of 0 at its page-aligned start.
+        unsafe {
+            let page = libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if page == libc::MAP_FAILED {
+                return std::ptr::null_mut();
+            }
+            if libc::madvise(page, size, libc::MADV_WIPEONFORK) != 0 {
+                libc::munmap(page, size);
+                return std::ptr::null_mut();
+            }
+            page.cast()
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        std::ptr::null_mut()
+    }
 }
 
 /// Makes a forked child close `fd` at once: a descriptor of the parent's that a child must
