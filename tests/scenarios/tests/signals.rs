@@ -425,6 +425,21 @@ fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
     outcome.assert_killed_by(libc::SIGSEGV);
 }
 
+/// A `RUST_MIN_STACK` the system cannot give (a terabyte, or more than the address space)
+/// falls back to std's default for the signal thread: the program keeps its signal cleanups.
+#[test]
+fn a_stack_size_the_system_refuses_still_leaves_a_signal_thread() {
+    for size in ["1099511627776", "18446744073709551615"] {
+        let running = Scenario::waiting(BASIC, "quick")
+            .env("RUST_MIN_STACK", size)
+            .start();
+        running.signal(libc::SIGTERM);
+        let outcome = running.finish();
+        outcome.assert_cleaned_once("Signal(Terminate)");
+        outcome.assert_killed_by(libc::SIGTERM);
+    }
+}
+
 /// The runtime's signal thread shows its name to the system (`ps -L`, `top -H`, debuggers).
 #[test]
 #[cfg(target_os = "linux")]

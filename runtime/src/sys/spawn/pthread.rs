@@ -7,7 +7,9 @@
 //! them, a panic that ends the thread alone once the panic hook has printed it, and the name
 //! the system shows (`ps -L`, `top -H`, debuggers). What they do not: std does not know the
 //! name, so a panic message says `thread '<unnamed>'`, and `thread::current().name()` is
-//! `None` on them.
+//! `None` on them; and std's overflow report, which only knows the guard pages of the threads
+//! it started, stays silent: an overflow kills the process by `SIGSEGV`. A stack size from
+//! `RUST_MIN_STACK` that the system refuses falls back to std's default.
 
 use std::ffi::{c_void, CStr};
 use std::io;
@@ -27,34 +29,44 @@ const STD_STACK: usize = 2 * 1024 * 1024;
 /// Starts `work` on a new, detached thread named `name` (at most 15 bytes: Linux's limit).
 pub(crate) fn spawn(name: &'static CStr, work: Box<dyn FnOnce() + Send>) -> io::Result<()> {
     let start = Box::into_raw(Box::new(Start { name, work }));
-    let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
-    // SAFETY: `attr` is initialised by pthread_attr_init before any other use, and destroyed
-    // once, after pthread_create has read it.
-    let created = unsafe {
-        let error = libc::pthread_attr_init(attr.as_mut_ptr());
-        if error != 0 {
-            Err(error)
-        } else {
-            // Too small a size for this system (EINVAL) keeps the system's default.
-            let _ = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size());
-            let _ =
-                libc::pthread_attr_setdetachstate(attr.as_mut_ptr(), libc::PTHREAD_CREATE_DETACHED);
-            let mut thread: libc::pthread_t = MaybeUninit::zeroed().assume_init();
-            let error =
-                libc::pthread_create(&mut thread, attr.as_ptr(), thread_start, start.cast());
-            libc::pthread_attr_destroy(attr.as_mut_ptr());
-            if error == 0 {
-                Ok(())
-            } else {
-                Err(error)
-            }
-        }
-    };
+    let size = stack_size();
+    let mut created = create(start, size);
+    // A size from `RUST_MIN_STACK` that the system cannot give (a typo, a terabyte) must not
+    // cost the program its signal thread: std's default is tried next.
+    if created.is_err() && size != STD_STACK {
+        created = create(start, STD_STACK);
+    }
     created.map_err(|error| {
-        // SAFETY: the thread was not created, so `start` is still this function's alone.
+        // SAFETY: no thread was created, so `start` is still this function's alone.
         drop(unsafe { Box::from_raw(start) });
         io::Error::from_raw_os_error(error)
     })
+}
+
+/// One `pthread_create` of [`thread_start`] with `start`, detached, with a stack of `size`
+/// bytes (the system's default if it refuses that size); the error number if it failed, and
+/// then `start` is still the caller's.
+fn create(start: *mut Start, size: usize) -> Result<(), i32> {
+    let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
+    // SAFETY: `attr` is initialised by pthread_attr_init before any other use, and destroyed
+    // once, after pthread_create has read it. pthread_create takes `start` only on success.
+    unsafe {
+        let error = libc::pthread_attr_init(attr.as_mut_ptr());
+        if error != 0 {
+            return Err(error);
+        }
+        // Too small a size for this system (EINVAL) keeps the system's default.
+        let _ = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), size);
+        let _ = libc::pthread_attr_setdetachstate(attr.as_mut_ptr(), libc::PTHREAD_CREATE_DETACHED);
+        let mut thread: libc::pthread_t = MaybeUninit::zeroed().assume_init();
+        let error = libc::pthread_create(&mut thread, attr.as_ptr(), thread_start, start.cast());
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        if error == 0 {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    }
 }
 
 /// `RUST_MIN_STACK` if it holds a number, as std reads it, or std's default; rounded up to
