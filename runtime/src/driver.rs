@@ -253,6 +253,11 @@ pub(crate) fn conclude(reason: Reason) {
 }
 
 fn conclude_with(reason: Reason, host: &Process) {
+    // `exit` in a child sharing its parent's memory (`clone` with `CLONE_VM`) must not run
+    // the parent's cleanups, nor touch the runtime its parent uses.
+    if !sys::owns_its_memory() {
+        return;
+    }
     // The program's own ending waits for the child `exec` runs, if another thread runs it.
     exec::wait_for_child();
     let Some(runtime) = runtime() else {

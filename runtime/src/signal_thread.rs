@@ -84,9 +84,14 @@ pub(crate) fn start(runtime: &'static Runtime) {
     }
 }
 
-/// Called inside the signal handler: async-signal-safe (atomics, and `getpid` where the
-/// process id is not cached).
+/// Called inside the signal handler: async-signal-safe (atomics, and one `getpid`).
 fn deliver(signal: Signal, now_ns: u64, sender: Sender) -> Action {
+    // A child sharing its parent's memory (`vfork` before its `exec`, `clone` with
+    // `CLONE_VM`) sees the parent's runtime: it must act as if on-exit were not there, and
+    // never write what its parent reads.
+    if !sys::owns_its_memory() {
+        return Action::Pass;
+    }
     // None: a forked child without a runtime of its own: as if on-exit were not there.
     let Some(runtime) = driver::runtime() else {
         return Action::Pass;

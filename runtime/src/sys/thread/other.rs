@@ -10,6 +10,11 @@ pub(crate) fn process_verified() -> u64 {
     process()
 }
 
+/// One process: its memory is its own.
+pub(crate) fn owns_its_memory() -> bool {
+    true
+}
+
 /// One thread: there is no other to tell apart.
 pub(crate) fn thread_id() -> u64 {
     1

@@ -39,17 +39,25 @@ extern "C" fn forked() {
 
 /// Registers [`forked`] once; whether it is registered. Never waits: a thread that finds
 /// another registering (or a child forked meanwhile, where it never will be) is told no, and
-/// asks the kernel for the process id instead of the cache.
+/// asks the kernel for the process id instead of the cache. Also maps [`VERIFIED`], with this
+/// process's number in it.
 fn watch_forks() -> bool {
     match WATCHING.compare_exchange(UNWATCHED, REGISTERING, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
             // SAFETY: `forked` only uses atomics, getpid and close, which are allowed in the
             // child of a multi-threaded fork; the other two handlers are absent.
             let watched = unsafe { libc::pthread_atfork(None, None, Some(forked)) } == 0;
+            let pid = std::process::id();
             if watched {
-                PID.store(std::process::id(), Ordering::Relaxed);
+                PID.store(pid, Ordering::Relaxed);
             }
-            VERIFIED.store(wiped_on_fork(), Ordering::Release);
+            let page = wiped_on_fork();
+            if !page.is_null() {
+                let number = (FORKS.load(Ordering::Relaxed) << 32) | u64::from(pid);
+                // SAFETY: the page `wiped_on_fork` just mapped, never unmapped.
+                unsafe { &*page }.store(number, Ordering::Release);
+                VERIFIED.store(page, Ordering::Release);
+            }
             let state = if watched { WATCHED } else { UNWATCHABLE };
             WATCHING.store(state, Ordering::Release);
             watched
@@ -60,12 +68,55 @@ fn watch_forks() -> bool {
 
 /// This process, as a number that no other process of the program has had: its id, and the
 /// number of forks between the program's start and it (an id alone may be reused by a
-/// grandchild). Cached: no system call once the fork handler is registered, so
-/// async-signal-safe once called. Taken on trust: see [`process_verified`].
+/// grandchild, or be the same in a new PID namespace). Async-signal-safe once called (it
+/// registers the fork handler on its first call).
+///
+/// On Linux it lives in [`VERIFIED`], which a child finds zeroed whichever way it was made
+/// (`fork`, glibc's `clone` or `_Fork` without fork handlers, a new PID namespace): such a
+/// child counts one more fork and keeps its own number from then on, with one `getpid`.
+/// Elsewhere the number is cached by the fork handler and taken on trust: see
+/// [`process_verified`].
 pub(crate) fn process() -> u64 {
-    if let Some(known) = verified() {
-        return known;
+    if let Some(page) = page() {
+        let known = page.load(Ordering::Acquire);
+        return if known == 0 { new_process(page) } else { known };
     }
+    cached()
+}
+
+/// [`process`], and where no [`VERIFIED`] page could be had, checked against the kernel's id
+/// of this process (one `getpid`): a child made without `fork` (glibc's `clone`, `_Fork`),
+/// which runs no fork handler, or one that a signal reaches before its fork handler has run,
+/// is never taken for its parent. It gets a number of its own, which the cache keeps from
+/// then on. Async-signal-safe.
+pub(crate) fn process_verified() -> u64 {
+    if page().is_some() {
+        return process();
+    }
+    let cached = cached();
+    let real = std::process::id();
+    if cached & u64::from(u32::MAX) == u64::from(real) {
+        return cached;
+    }
+    let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
+    PID.store(real, Ordering::Relaxed);
+    (forks << 32) | u64::from(real)
+}
+
+/// Whether this process has memory of its own (not shared with the process whose number
+/// [`VERIFIED`] holds): `false` in a child that shares its parent's memory (`vfork` before its
+/// `exec`, `clone` with `CLONE_VM`), which must act as if on-exit were not there, and must not
+/// write what its parent reads. One `getpid`; `true` where there is no page to tell.
+pub(crate) fn owns_its_memory() -> bool {
+    let Some(page) = page() else {
+        return true;
+    };
+    let known = page.load(Ordering::Acquire);
+    known == 0 || known & u64::from(u32::MAX) == u64::from(std::process::id())
+}
+
+/// The number cached by the fork handler (or the kernel's id before it is registered).
+fn cached() -> u64 {
     let pid = if WATCHING.load(Ordering::Acquire) == WATCHED || watch_forks() {
         PID.load(Ordering::Relaxed)
     } else {
@@ -75,45 +126,33 @@ pub(crate) fn process() -> u64 {
     (FORKS.load(Ordering::Relaxed) << 32) | u64::from(pid)
 }
 
-/// [`process`], checked against the kernel's id of this process (one `getpid`): a child made
-/// without `fork` (glibc's `clone`, `_Fork`), which runs no fork handler, or one that a signal
-/// reaches before its fork handler has run, is never taken for its parent. It gets a number of
-/// its own, which the cache keeps from then on. Async-signal-safe.
-pub(crate) fn process_verified() -> u64 {
-    if let Some(known) = verified() {
-        return known;
+/// [`VERIFIED`]'s page, once mapped (the first call maps it, with the fork handler).
+fn page() -> Option<&'static AtomicU64> {
+    if WATCHING.load(Ordering::Acquire) == UNWATCHED {
+        watch_forks();
     }
-    let cached = process();
-    let real = std::process::id();
-    let found = if cached & u64::from(u32::MAX) == u64::from(real) {
-        cached
-    } else {
-        let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
-        PID.store(real, Ordering::Relaxed);
-        (forks << 32) | u64::from(real)
-    };
     let page = VERIFIED.load(Ordering::Acquire);
-    if page.is_null() {
-        return found;
-    }
     // SAFETY: a non-null VERIFIED points to the page `wiped_on_fork` mapped, never unmapped.
-    let page = unsafe { &*page };
-    // A signal handler of this thread may have found it first: one number per process.
-    match page.compare_exchange(0, found, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => found,
-        Err(first) => first,
-    }
+    (!page.is_null()).then(|| unsafe { &*page })
 }
 
-/// The number [`process_verified`] found in this process, if it found one (0 in a new child).
-fn verified() -> Option<u64> {
-    let page = VERIFIED.load(Ordering::Acquire);
-    if page.is_null() {
-        return None;
+/// The first look at [`VERIFIED`] in a process that found it zeroed: a copy of a process that
+/// had a number (the page is mapped with the number in it, and zeroed only in a copy), so a new
+/// process, whatever its id says (a new PID namespace may give it its parent's).
+fn new_process(page: &AtomicU64) -> u64 {
+    let forks = FORKS.fetch_add(1, Ordering::Relaxed) + 1;
+    let pid = std::process::id();
+    PID.store(pid, Ordering::Relaxed);
+    // A signal handler of this thread may have found it first: one number per process.
+    match page.compare_exchange(
+        0,
+        (forks << 32) | u64::from(pid),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => (forks << 32) | u64::from(pid),
+        Err(first) => first,
     }
-    // SAFETY: a non-null VERIFIED points to the page `wiped_on_fork` mapped, never unmapped.
-    let known = unsafe { &*page }.load(Ordering::Acquire);
-    (known != 0).then_some(known)
 }
 
 /// Maps the page behind [`VERIFIED`] (once per program: children inherit it, zeroed); null

@@ -10,6 +10,11 @@ pub(crate) fn process_verified() -> u64 {
     process()
 }
 
+/// A process on Windows never shares its memory with another.
+pub(crate) fn owns_its_memory() -> bool {
+    true
+}
+
 /// A number for the calling thread, unique among the live ones.
 pub(crate) fn thread_id() -> u64 {
     // SAFETY: GetCurrentThreadId has no preconditions and cannot fail.
