@@ -19,9 +19,10 @@ struct Tagged<T> {
     value: T,
 }
 
-/// This process, as [`PerProcess`] tags values: what a value made now is tagged with.
-/// Checked against the kernel (one `getpid`), so that a child made without `fork`, or one a
-/// signal reaches before its fork handler ran, never passes for its parent.
+/// This process, as [`PerProcess`] tags values: what a value made now is tagged with. A
+/// child made without `fork`, one a signal reaches before its fork handler ran, or one in a
+/// new PID namespace never passes for its parent (see `sys::process_verified`: on Linux a
+/// page the kernel wipes in every child, elsewhere one `getpid`).
 pub(crate) fn this_process() -> u64 {
     sys::process_verified()
 }
@@ -33,14 +34,15 @@ impl<T: Sync + 'static> PerProcess<T> {
         }
     }
 
-    /// This process's value, if it has made one. Async-signal-safe (atomic loads and
-    /// `getpid`).
+    /// This process's value, if it has made one. Async-signal-safe (atomic loads, and
+    /// `getpid` where there is no wiped page).
     pub(crate) fn get(&self) -> Option<&'static T> {
         self.owned_by(this_process())
     }
 
     /// [`Self::get`] without asking the kernel (no system call, for a hot loop that only
-    /// reads): trusts the fork handler, so a child made without `fork` may see its parent's.
+    /// reads): where there is no wiped page it trusts the fork handler, so a child made
+    /// without `fork` may see its parent's.
     pub(crate) fn get_cached(&self) -> Option<&'static T> {
         self.owned_by(sys::process())
     }
