@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use on_exit::{on_exit, Reason};
 
+#[cfg(target_os = "linux")]
 fn say(line: &str) {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
@@ -31,6 +32,7 @@ fn say(line: &str) {
     unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
 }
 
+#[cfg(target_os = "linux")]
 fn cleanup(reason: Reason) {
     say(&format!("parent's cleanup {reason:?}"));
 }
