@@ -9,11 +9,12 @@ static PID: AtomicU32 = AtomicU32::new(0);
 /// A descriptor that a forked child closes at once (the guardian's channel, see
 /// [`close_in_forked_child`]); -1 for none.
 static CLOSED_IN_CHILD: AtomicI32 = AtomicI32::new(-1);
-/// This process's number as [`process_verified`] found it, in a page that the kernel zeroes
-/// in every child made from this process (`MADV_WIPEONFORK`, Linux 4.14+), by `fork` or by
-/// any other copy of it (`clone`, `_Fork`), fork handlers or not: a child finds 0 and asks
-/// the kernel once, then never again. Null where the page cannot be had (then every
-/// [`process_verified`] asks the kernel).
+/// This process's number ([`process`]), in a page that the kernel zeroes in every child made
+/// from this process (`MADV_WIPEONFORK`, Linux 4.14+), by `fork` or by any other copy of its
+/// memory (`clone`, `_Fork`), fork handlers or not: the page is mapped with the number in it,
+/// so a child that finds 0 knows it is a new process and takes a number of its own. A child
+/// that shares the memory (`vfork`, `CLONE_VM`) finds its parent's: see [`owns_its_memory`].
+/// Null where the page cannot be had (then [`process_verified`] asks the kernel each time).
 static VERIFIED: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
 /// The one `pthread_atfork` registration of the runtime: [`UNWATCHED`], [`REGISTERING`],
 /// [`WATCHED`] or [`UNWATCHABLE`]. Not a `Once`: a child forked while another thread of its
