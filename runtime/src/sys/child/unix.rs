@@ -17,28 +17,26 @@ use crate::Signal;
 pub(crate) fn wait_unreaped(child: &Child) -> io::Result<()> {
     let pid = libc::id_t::from(child.id());
     loop {
-        // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is valid writable memory for one siginfo_t; P_PID names our child.
-        let waited = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid,
-                std::ptr::addr_of_mut!(info),
-                libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT,
-            )
-        };
-        if waited == 0 {
-            if info.si_code != libc::CLD_STOPPED {
-                return Ok(());
-            }
-            follow_stop(pid);
-            continue;
+        match wait_id(pid, libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT) {
+            Ok(info) if info.si_code == libc::CLD_STOPPED => follow_stop(pid),
+            Ok(_) => return Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
         }
-        let error = io::Error::last_os_error();
-        if error.kind() != io::ErrorKind::Interrupted {
-            return Err(error);
-        }
+    }
+}
+
+/// One `waitid` for the child `pid` with `flags`: the report it filled (all zero when
+/// `WNOHANG` found nothing to report).
+fn wait_id(pid: libc::id_t, flags: libc::c_int) -> io::Result<libc::siginfo_t> {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is valid writable memory for one siginfo_t; P_PID names our child.
+    let waited = unsafe { libc::waitid(libc::P_PID, pid, std::ptr::addr_of_mut!(info), flags) };
+    if waited == 0 {
+        Ok(info)
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -46,19 +44,12 @@ pub(crate) fn wait_unreaped(child: &Child) -> io::Result<()> {
 /// (not continued meanwhile, as after a Ctrl-Z that stopped this process with it and a `fg`
 /// that continued both), stops this process by the same signal, then continues the child.
 fn follow_stop(pid: libc::id_t) {
-    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above. Without WEXITED this never reaps the child: it only takes the report
-    // of its stop, if it is still stopped.
-    let waited = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid,
-            std::ptr::addr_of_mut!(info),
-            libc::WSTOPPED | libc::WNOHANG,
-        )
+    // Without WEXITED this never reaps the child: it only takes the report of its stop, if
+    // it is still stopped.
+    let Ok(info) = wait_id(pid, libc::WSTOPPED | libc::WNOHANG) else {
+        return;
     };
-    if waited != 0 || info.si_code != libc::CLD_STOPPED {
+    if info.si_code != libc::CLD_STOPPED {
         return;
     }
     stop_like(stopped_by(&info));
