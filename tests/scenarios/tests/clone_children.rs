@@ -2,44 +2,24 @@
 //! parent's memory (`CLONE_VM`, as vfork does), children that have their parent's process id
 //! (a new PID namespace under a PID-1 parent), and a raw `clone` child whose first use of
 //! on-exit is eight threads at once. Each runs `src/bin/clone_children.rs` for real and reads
-//! its stderr; every run has a 30 s limit, after which the program is killed by its pid.
+//! its stderr; a run that hangs is killed (`support::HANG`).
 #![cfg(target_os = "linux")]
 
-use std::io::Read as _;
+mod support;
+
 use std::os::unix::process::ExitStatusExt as _;
-use std::process::{Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::ExitStatus;
+
+use support::Scenario;
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_clone_children");
 
-/// Runs `program args`; its exit status and stderr. Killed (by pid) after 30 s.
+/// Runs `program args` to its end (killed if it hangs); its exit status and stderr.
 fn run(program: &str, args: &[&str]) -> (ExitStatus, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the scenario starts");
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("hung: {:?}", child.wait());
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    (status, reader.join().unwrap())
+    let mut scenario = Scenario::new(program);
+    scenario.command().args(args);
+    let outcome = scenario.run();
+    (outcome.status, outcome.stderr)
 }
 
 /// A `CLONE_VM | CLONE_VFORK` child (vfork, before its `exec`) that gets `SIGTERM`: as if
