@@ -197,23 +197,10 @@ fn a_tree_deeper_than_the_descriptor_limit_goes() {
         fs::write(deepest.join("file"), "x").unwrap();
         let mut scenario = Scenario::new(env!("CARGO_BIN_EXE_guardian"))
             .env("ON_EXIT_REMOVE", "deep")
-            .env("ON_EXIT_END", if end == "kill" { "wait" } else { end });
+            .env("ON_EXIT_END", if end == "kill" { "wait" } else { end })
+            .rlimit(libc::RLIMIT_NOFILE, 1024, 1024);
         let command = scenario.command();
         command.current_dir(&folder.0).stderr(Stdio::null());
-        // SAFETY: setrlimit is async-signal-safe and touches only the child.
-        unsafe {
-            command.pre_exec(|| {
-                let limit = libc::rlimit {
-                    rlim_cur: 1024,
-                    rlim_max: 1024,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, std::ptr::addr_of!(limit)) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            });
-        }
         let mut running = scenario.spawn();
         running.wait_for("ready");
         assert!(running.log().contains(&"armed".to_owned()));

@@ -378,25 +378,10 @@ fn a_signal_during_a_cleanup_for_another_reason_ends_by_the_signal_after_it() {
 /// stack is still std's (2 MiB, or `RUST_MIN_STACK`), not the system's default for a new
 /// thread, which follows `ulimit -s` (here 256 KiB).
 #[test]
+#[cfg(target_os = "linux")]
 fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
-    let small_stack_limit = |scenario: Scenario| {
-        let mut scenario = scenario;
-        // SAFETY: setrlimit is async-signal-safe, and the limit applies to the child alone.
-        unsafe {
-            scenario.command().pre_exec(|| {
-                let limit = libc::rlimit {
-                    rlim_cur: 256 * 1024,
-                    rlim_max: libc::RLIM_INFINITY,
-                };
-                if libc::setrlimit(libc::RLIMIT_STACK, std::ptr::addr_of!(limit)) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            });
-        }
-        scenario
-    };
+    let small_stack_limit =
+        |scenario: Scenario| scenario.rlimit(libc::RLIMIT_STACK, 256 * 1024, libc::RLIM_INFINITY);
     // 1 MiB: more than the system's 256 KiB, within std's 2 MiB.
     let running = small_stack_limit(Scenario::waiting(BASIC, "deep:1024")).start();
     running.signal(libc::SIGTERM);

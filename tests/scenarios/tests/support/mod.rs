@@ -142,6 +142,33 @@ impl Scenario {
         &mut self.command
     }
 
+    /// Starts the program with the limit `resource` at `soft` (and `hard`); it does not start
+    /// if the limit cannot be set.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn rlimit(
+        mut self,
+        resource: libc::__rlimit_resource_t,
+        soft: libc::rlim_t,
+        hard: libc::rlim_t,
+    ) -> Scenario {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: setrlimit is async-signal-safe and touches only the child.
+        unsafe {
+            self.command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: soft,
+                    rlim_max: hard,
+                };
+                if libc::setrlimit(resource, std::ptr::addr_of!(limit)) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        self
+    }
+
     pub(crate) fn spawn(mut self) -> Running {
         let mut child = self.command.spawn().expect("the scenario program starts");
         let stderr = child.stderr.take().map(|mut pipe| {
