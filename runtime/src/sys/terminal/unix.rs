@@ -131,8 +131,7 @@ pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
         count: 0,
     };
     for number in numbers.take(MAX_OWNERS) {
-        owners.groups[owners.count] = number;
-        owners.count += 1;
+        owners.add(number);
     }
     if !owners.may_restore(fd.as_raw_fd()) {
         return;
