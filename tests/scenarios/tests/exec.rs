@@ -79,48 +79,42 @@ fn a_supervisor_s_sigterm_that_kills_the_child_kills_the_wrapper_by_it() {
     outcome.assert_killed_by(libc::SIGTERM);
 }
 
-#[test]
-fn ctrl_c_typed_on_a_terminal_reaches_the_child_exactly_once() {
-    let (mut running, mut terminal) = spawn_on_a_terminal(wrapper("after-signal:300:die:2"));
-    running.wait_for("child ready");
-    terminal
-        .write_all(b"\x03")
-        .expect("typing into the terminal");
-    let outcome = running.finish();
-    assert_eq!(child_got(&outcome), ["child got 2"], "{outcome:#?}");
-    outcome.assert_cleaned_once("Exited");
-    // A shell shows `$?` = 130.
-    outcome.assert_killed_by(libc::SIGINT);
-    drop(terminal);
-}
-
-#[test]
-fn ctrl_c_reaches_a_child_in_a_group_of_its_own_once_through_the_wrapper() {
-    let scenario = wrapper("after-signal:300:die:2").env("EXEC_OWN_GROUP", "1");
+/// Starts `scenario` on a new terminal, types Ctrl-C into it once the child is ready, and
+/// waits for the end; the terminal stays open until then (closing it would hang it up).
+fn ctrl_c_typed(scenario: Scenario) -> Outcome {
     let (mut running, mut terminal) = spawn_on_a_terminal(scenario);
     running.wait_for("child ready");
     terminal
         .write_all(b"\x03")
         .expect("typing into the terminal");
     let outcome = running.finish();
+    drop(terminal);
+    outcome
+}
+
+#[test]
+fn ctrl_c_typed_on_a_terminal_reaches_the_child_exactly_once() {
+    let outcome = ctrl_c_typed(wrapper("after-signal:300:die:2"));
+    assert_eq!(child_got(&outcome), ["child got 2"], "{outcome:#?}");
+    outcome.assert_cleaned_once("Exited");
+    // A shell shows `$?` = 130.
+    outcome.assert_killed_by(libc::SIGINT);
+}
+
+#[test]
+fn ctrl_c_reaches_a_child_in_a_group_of_its_own_once_through_the_wrapper() {
+    let outcome = ctrl_c_typed(wrapper("after-signal:300:die:2").env("EXEC_OWN_GROUP", "1"));
     assert_eq!(child_got(&outcome), ["child got 2"], "{outcome:#?}");
     outcome.assert_cleaned_once("Exited");
     outcome.assert_killed_by(libc::SIGINT);
-    drop(terminal);
 }
 
 #[test]
 fn ctrl_c_to_a_child_that_survives_it_does_not_end_the_wrapper() {
-    let (mut running, mut terminal) = spawn_on_a_terminal(wrapper("after-signal:300:code:0"));
-    running.wait_for("child ready");
-    terminal
-        .write_all(b"\x03")
-        .expect("typing into the terminal");
-    let outcome = running.finish();
+    let outcome = ctrl_c_typed(wrapper("after-signal:300:code:0"));
     assert_eq!(child_got(&outcome), ["child got 2"], "{outcome:#?}");
     outcome.assert_cleaned_once("Exited");
     outcome.assert_code(0);
-    drop(terminal);
 }
 
 #[test]

@@ -13,7 +13,12 @@ const BASIC: &str = env!("CARGO_BIN_EXE_basic");
 
 /// Starts `program` in `wait` mode, sends `signal` once it is ready, and waits for the end.
 fn signalled(program: &str, signal: i32, cleanup: &str) -> Outcome {
-    let running = Scenario::waiting(program, cleanup).start();
+    signalled_as(Scenario::waiting(program, cleanup), signal)
+}
+
+/// Starts `scenario`, sends `signal` once it is ready, and waits for the end.
+fn signalled_as(scenario: Scenario, signal: i32) -> Outcome {
+    let running = scenario.start();
     running.signal(signal);
     running.finish()
 }
@@ -125,11 +130,8 @@ fn a_signal_blocked_by_the_parent_stays_blocked() {
 #[test]
 fn main_ending_during_a_signal_cleanup_waits_then_dies_by_the_signal() {
     for then in ["return", "err", "panic", "exit:7", "exit-thread:7"] {
-        let running = Scenario::waiting(BASIC, "slow:300")
-            .env("ON_EXIT_THEN", then)
-            .start();
-        running.signal(libc::SIGTERM);
-        let outcome = running.finish();
+        let scenario = Scenario::waiting(BASIC, "slow:300").env("ON_EXIT_THEN", then);
+        let outcome = signalled_as(scenario, libc::SIGTERM);
         outcome.assert_cleaned_once("Signal(Terminate)");
         outcome.assert_killed_by(libc::SIGTERM);
     }
@@ -383,18 +385,15 @@ fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
     let small_stack_limit =
         |scenario: Scenario| scenario.rlimit(libc::RLIMIT_STACK, 256 * 1024, libc::RLIM_INFINITY);
     // 1 MiB: more than the system's 256 KiB, within std's 2 MiB.
-    let running = small_stack_limit(Scenario::waiting(BASIC, "deep:1024")).start();
-    running.signal(libc::SIGTERM);
-    let outcome = running.finish();
+    let scenario = small_stack_limit(Scenario::waiting(BASIC, "deep:1024"));
+    let outcome = signalled_as(scenario, libc::SIGTERM);
     outcome.assert_cleaned_once("Signal(Terminate)");
     assert!(outcome.finished_cleanup(), "{outcome:#?}");
     outcome.assert_killed_by(libc::SIGTERM);
     // 4 MiB: more than std's default, within the 8 MiB that `RUST_MIN_STACK` asks for.
-    let running = small_stack_limit(Scenario::waiting(BASIC, "deep:4096"))
-        .env("RUST_MIN_STACK", "8388608")
-        .start();
-    running.signal(libc::SIGTERM);
-    let outcome = running.finish();
+    let scenario =
+        small_stack_limit(Scenario::waiting(BASIC, "deep:4096")).env("RUST_MIN_STACK", "8388608");
+    let outcome = signalled_as(scenario, libc::SIGTERM);
     assert!(outcome.finished_cleanup(), "{outcome:#?}");
     outcome.assert_killed_by(libc::SIGTERM);
     // And the 2 MiB are a limit: 4 MiB without `RUST_MIN_STACK` overflows it (std's guard
@@ -403,9 +402,7 @@ fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
     let mut scenario = Scenario::waiting(BASIC, "deep:4096");
     scenario.command().env_remove("RUST_MIN_STACK");
     no_core_dumps(scenario.command());
-    let running = scenario.start();
-    running.signal(libc::SIGTERM);
-    let outcome = running.finish();
+    let outcome = signalled_as(scenario, libc::SIGTERM);
     assert!(!outcome.finished_cleanup(), "{outcome:#?}");
     outcome.assert_killed_by(libc::SIGSEGV);
 }
@@ -415,11 +412,8 @@ fn a_signal_cleanup_has_the_stack_std_would_give_its_thread() {
 #[test]
 fn a_stack_size_the_system_refuses_still_leaves_a_signal_thread() {
     for size in ["1099511627776", "18446744073709551615"] {
-        let running = Scenario::waiting(BASIC, "quick")
-            .env("RUST_MIN_STACK", size)
-            .start();
-        running.signal(libc::SIGTERM);
-        let outcome = running.finish();
+        let scenario = Scenario::waiting(BASIC, "quick").env("RUST_MIN_STACK", size);
+        let outcome = signalled_as(scenario, libc::SIGTERM);
         outcome.assert_cleaned_once("Signal(Terminate)");
         outcome.assert_killed_by(libc::SIGTERM);
     }
