@@ -85,19 +85,11 @@ pub(crate) fn start_exit_rows(bin: &Path, rounds: usize) -> Vec<Row> {
 /// The rows for `kill_on_exit` and `remove_on_exit`: the first call (which starts the
 /// guardian), against spawning `true` in the same program, and each further call.
 pub(crate) fn guardian_rows(bin: &Path, runs: usize) -> Vec<Row> {
-    let mut columns: [Vec<u64>; 4] = Default::default();
-    for _ in 0..runs {
-        let output = Command::new(bin.join("guardian_calls"))
+    let [spawn, first, further, kills] = columns(runs, "guardian_calls", || {
+        Command::new(bin.join("guardian_calls"))
             .stdin(Stdio::null())
             .output()
-            .expect("guardian_calls runs");
-        assert!(output.status.success(), "guardian_calls failed");
-        let text = String::from_utf8_lossy(&output.stdout);
-        for (column, value) in columns.iter_mut().zip(text.split_whitespace()) {
-            column.push(value.parse().expect("a number"));
-        }
-    }
-    let [spawn, first, further, kills] = columns;
+    });
     vec![
         Row::new(
             "first `remove_on_exit` or `kill_on_exit` call (starts the guardian)",
@@ -130,12 +122,29 @@ pub(crate) fn guardian_rows(bin: &Path, runs: usize) -> Vec<Row> {
     ]
 }
 
+/// Runs `run` (the program `name`) `runs` times; the numbers each run prints, by column.
+fn columns<const N: usize>(
+    runs: usize,
+    name: &str,
+    mut run: impl FnMut() -> std::io::Result<std::process::Output>,
+) -> [Vec<u64>; N] {
+    let mut columns: [Vec<u64>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..runs {
+        let output = run().unwrap_or_else(|error| panic!("{name} runs: {error}"));
+        assert!(output.status.success(), "{name} failed");
+        let text = String::from_utf8_lossy(&output.stdout);
+        for (column, value) in columns.iter_mut().zip(text.split_whitespace()) {
+            column.push(value.parse().expect("a number"));
+        }
+    }
+    columns
+}
+
 /// `restore_terminal` on a pseudo-terminal (its stdin), against spawning `true`.
 pub(crate) fn terminal_row(bin: &Path, runs: usize) -> Row {
     use std::os::fd::{FromRawFd as _, OwnedFd};
 
-    let mut columns: [Vec<u64>; 2] = Default::default();
-    for _ in 0..runs {
+    let [spawn, first] = columns(runs, "terminal_calls", || {
         let (mut master, mut slave) = (-1, -1);
         // SAFETY: openpty writes two descriptors; null name, termios and size ask for the
         // defaults.
@@ -155,16 +164,10 @@ pub(crate) fn terminal_row(bin: &Path, runs: usize) -> Row {
         let output = Command::new(bin.join("terminal_calls"))
             .stdin(Stdio::from(slave))
             .stderr(Stdio::null())
-            .output()
-            .expect("terminal_calls runs");
+            .output();
         drop(master);
-        assert!(output.status.success(), "terminal_calls failed");
-        let text = String::from_utf8_lossy(&output.stdout);
-        for (column, value) in columns.iter_mut().zip(text.split_whitespace()) {
-            column.push(value.parse().expect("a number"));
-        }
-    }
-    let [spawn, first] = columns;
+        output
+    });
     Row::new(
         "`restore_terminal` on a terminal (records it, starts the guardian)",
         format!(
