@@ -425,10 +425,13 @@ fn children_and_paths_go_however_the_windows_program_ends() {
 }
 
 /// A path frame as the program sends it to its guardian on Windows: length, `P`, id, the
-/// path's UTF-16 units (see runtime/src/guardian/protocol.rs).
+/// rights it claims (no capabilities, no groups), the path's UTF-16 units (see
+/// runtime/src/guardian/protocol.rs). A guardian would act on it.
 fn path_frame(path: &str) -> Vec<u8> {
     let mut body = vec![b'P'];
     body.extend_from_slice(&7_u64.to_le_bytes());
+    body.extend_from_slice(&0_u64.to_le_bytes());
+    body.extend_from_slice(&0_u32.to_le_bytes());
     body.extend(path.encode_utf16().flat_map(u16::to_le_bytes));
     let mut frame = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
     frame.extend(body);
@@ -439,7 +442,10 @@ fn path_frame(path: &str) -> Vec<u8> {
 /// started with the variable forged (and a path frame on its standard input, a pipe from
 /// another process) or leaked (and its standard input at its end), runs `main`, deletes
 /// nothing and exits 0. The guardian needs the program's proof: a pipe whose server end is
-/// the program's, which runs the same executable.
+/// the program's, which runs the same executable. Another executable that names itself and
+/// holds the pipe's server end (`forge_guardian`) gets no guardian either: the copy exits
+/// quietly (code 1) without `main`, as a copy whose program has gone does, and deletes
+/// nothing.
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn a_forged_or_leaked_guardian_variable_changes_nothing() {
@@ -450,26 +456,61 @@ fn a_forged_or_leaked_guardian_variable_changes_nothing() {
     let _ = fs::remove_dir_all(&root);
     fs::create_dir_all(root.join("keep")).unwrap();
     fs::write(root.join("keep/file.txt"), "x").unwrap();
-    for (value, frame) in [("v1:1", true), ("v1:1", false), ("v1:4", false)] {
-        let mut scenario = Scenario::wine("guardian_once").env("ON_EXIT_GUARDIAN", value);
-        if frame {
+    let frame = path_frame(&windows_path(&root.join("keep")));
+    let forged_by_another_program = || {
+        let mut scenario = Scenario::wine("forge_guardian");
+        let once = support::wine_programs().join("guardian_once.exe");
+        scenario.command().arg(windows_path(&once));
+        scenario
+    };
+    let cases = [
+        (
+            "v1:1, a pipe from the test",
+            Scenario::wine("guardian_once").env("ON_EXIT_GUARDIAN", "v1:1"),
+            true,
+            0,
+        ),
+        (
+            "v1:1, stdin at its end",
+            Scenario::wine("guardian_once").env("ON_EXIT_GUARDIAN", "v1:1"),
+            false,
+            0,
+        ),
+        (
+            "v1:4, stdin at its end",
+            Scenario::wine("guardian_once").env("ON_EXIT_GUARDIAN", "v1:4"),
+            false,
+            0,
+        ),
+        (
+            "another program's pipe",
+            forged_by_another_program(),
+            true,
+            1,
+        ),
+    ];
+    for (case, mut scenario, with_frame, code) in cases {
+        if with_frame {
             scenario.command().stdin(Stdio::piped());
         }
         let mut running = scenario.spawn();
         if let Some(mut stdin) = running.child.stdin.take() {
-            let _ = stdin.write_all(&path_frame(&windows_path(&root.join("keep"))));
+            let _ = stdin.write_all(&frame);
         }
         let outcome = running.finish();
+        // Give a guardian that would remove it its time, then look.
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(root.join("keep/file.txt").exists(), "{case}: removed");
         let lines = program_lines(&outcome);
-        assert!(
-            lines.len() == 1 && lines[0].starts_with("main "),
-            "{value}, frame {frame}: {outcome:#?}"
-        );
-        outcome.assert_windows_code(0);
-        assert!(
-            root.join("keep/file.txt").exists(),
-            "{value}, frame {frame}"
-        );
+        if code == 0 {
+            assert!(
+                lines.len() == 1 && lines[0].starts_with("main "),
+                "{case}: {outcome:#?}"
+            );
+        } else {
+            assert!(lines.is_empty(), "{case}: {outcome:#?}");
+        }
+        outcome.assert_windows_code(code);
     }
     let _ = fs::remove_dir_all(&root);
 }
