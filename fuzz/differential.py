@@ -60,6 +60,12 @@ HANDLERS = [
     ("|| if 1 < 2 { cleanup() }", "|| if 1 < 2 { cleanup() }", ""),
     ("|| { let (a, b) = (1, 2); let _ = a < b; }", "|| { let (a, b) = (1, 2); let _ = a < b; }", ""),
     ("signals(1)", "signals(1)", "fn signals(_: u8) -> fn() { cleanup }"),
+    ("signals(interrupt)", "signals(interrupt)",
+     "const interrupt: u8 = 1; fn signals(_: u8) -> fn() { cleanup }"),
+    ("signals(interrupt, quit)", "signals(interrupt, quit)",
+     "fn interrupt() {} fn quit() {} fn signals(_: fn(), _: fn()) -> fn() { cleanup }"),
+    ("signals()", "signals()", "fn signals() -> fn() { cleanup }"),
+    ("signals(terminate)", "signals(terminate)", ""),  # a forgotten handler: both reject
     ("graceful", "graceful", "fn graceful() {}"),
     ("inner", "inner", None),  # declared in main's body
     ("Local::c", "Local::c", None),  # an associated function declared in main's body

@@ -27,7 +27,16 @@ pub(crate) struct Args {
     pub(crate) graceful: Option<()>,
     /// `crate = path`: the path's tokens.
     pub(crate) krate: Option<TokenStream>,
+    /// A handler that reads like the `signals(...)` option, `signals(interrupt)`: the names
+    /// in its parentheses. It is a call if the user has such a function (as syn would read
+    /// it), and a forgotten handler if not: the expansion stands in for the names the user
+    /// has not defined (see `expand::stand_ins`).
+    pub(crate) like_signals: Option<Vec<Ident>>,
 }
+
+/// What a missing handler is told.
+pub(crate) const MISSING_HANDLER: &str =
+    "missing cleanup handler before the options: expected `#[on_exit(cleanup, ...)]`";
 
 /// A name accepted in `signals(...)`, with the `on_exit::Signal` variant it stands for.
 const SIGNAL_NAMES: [(&str, &str); 8] = [
@@ -63,11 +72,9 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         ));
     };
     let handler_span = first.span();
-    if looks_like_option(&flatten(handler.iter().cloned().collect())) {
-        return Err(Error::new(
-            handler_span,
-            "missing cleanup handler before the options: expected `#[on_exit(cleanup, ...)]`",
-        ));
+    let flat = flatten(handler.iter().cloned().collect());
+    if looks_like_option(&flat) {
+        return Err(Error::new(handler_span, MISSING_HANDLER));
     }
     let option_first = match handler {
         [TokenTree::Ident(name)] if is(name, "graceful") => Some(name.clone()),
@@ -76,6 +83,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
     let mut args = Args {
         handler: handler.iter().cloned().collect(),
         handler_span,
+        like_signals: like_signals(&flat),
         signals: None,
         timeout: None,
         graceful: None,
@@ -191,23 +199,39 @@ impl Options {
     }
 }
 
-/// `name = ...` or `signals(...)` with signal names where the handler should be.
+/// `name = ...` where the handler should be: an assignment, which is never a handler (its
+/// value is `()`), so a misplaced option.
 pub(crate) fn looks_like_option(segment: &[TokenTree]) -> bool {
     match segment {
-        [TokenTree::Ident(ident), TokenTree::Group(group)] => {
-            is(ident, "signals")
-                && group.delimiter() == Delimiter::Parenthesis
-                && flatten(group.stream()).iter().all(|token| {
-                    is_punct(token, ',')
-                        || SIGNAL_NAMES.iter().any(|(name, _)| is_ident(token, name))
-                })
-        }
         [TokenTree::Ident(_), TokenTree::Punct(eq), rest @ ..] => {
             eq.as_char() == '='
                 && !matches!(rest.first(), Some(TokenTree::Punct(p)) if p.as_char() == '=')
         }
         _ => false,
     }
+}
+
+/// `signals(NAME, ...)` with signal names (or none) where the handler should be: the names.
+pub(crate) fn like_signals(segment: &[TokenTree]) -> Option<Vec<Ident>> {
+    let [TokenTree::Ident(ident), TokenTree::Group(group)] = segment else {
+        return None;
+    };
+    if !is(ident, "signals") || group.delimiter() != Delimiter::Parenthesis {
+        return None;
+    }
+    let mut names = Vec::new();
+    for (at, token) in flatten(group.stream()).into_iter().enumerate() {
+        match token {
+            TokenTree::Ident(name)
+                if at % 2 == 0 && SIGNAL_NAMES.iter().any(|(known, _)| is(&name, known)) =>
+            {
+                names.push(name);
+            }
+            TokenTree::Punct(comma) if at % 2 == 1 && comma.as_char() == ',' => {}
+            _ => return None,
+        }
+    }
+    Some(names)
 }
 
 fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(), Error> {

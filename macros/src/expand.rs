@@ -117,9 +117,79 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         ])
     };
     let main_body = join([inner_attrs, call]);
-    let mut signature: TokenStream = signature.into_iter().collect();
-    signature.extend([group(Delimiter::Brace, main_body, body_span)]);
-    signature
+    let mut output = args
+        .like_signals
+        .as_deref()
+        .map_or_else(TokenStream::new, stand_ins);
+    output.extend(signature);
+    output.extend([group(Delimiter::Brace, main_body, body_span)]);
+    output
+}
+
+/// For a handler that reads like the `signals(...)` option (`#[on_exit(signals(interrupt))]`):
+/// a function `signals` and constants for the `names`, brought in by a glob import beside
+/// `main`. Explicit items beat a glob's, so where the user has defined `signals` (and the
+/// names), the handler calls theirs, as without the attribute. Where not, the handler was
+/// forgotten, and these turn it into one error on the user's tokens, the macro's message
+/// (`signals()` with no name: the handler's type error, naming `MissingCleanupHandler`).
+///
+/// ```text
+/// mod __on_exit_stand_ins {
+///     #[diagnostic::on_unimplemented(message = "missing cleanup handler ...")]
+///     pub trait OptionsNeedAHandler {}
+///     pub struct SignalName;
+///     pub fn signals<T: OptionsNeedAHandler>(_: T, ...) -> fn() { || {} }
+///     pub const interrupt: SignalName = SignalName;
+/// }
+/// use self::__on_exit_stand_ins::*;
+/// ```
+///
+/// At the call site, as the user's own items would be (rustc keeps its lints off code a
+/// macro wrote there).
+fn stand_ins(names: &[Ident]) -> TokenStream {
+    let site = Span::call_site();
+    let diagnostic = format!(
+        "#[diagnostic::on_unimplemented(message = \"{}\", \
+         label = \"`signals(...)` is an option, and the handler comes first\")]",
+        crate::args::MISSING_HANDLER
+    );
+    let mut items = join([
+        code(&diagnostic, site),
+        code(
+            "pub trait OptionsNeedAHandler {} pub struct SignalName;",
+            site,
+        ),
+    ]);
+    if names.is_empty() {
+        items.extend(code(
+            "pub struct MissingCleanupHandler; \
+             pub fn signals() -> MissingCleanupHandler { MissingCleanupHandler }",
+            site,
+        ));
+    } else {
+        let parameters = vec!["_: T"; names.len()].join(", ");
+        items.extend(code(
+            &format!("pub fn signals<T: OptionsNeedAHandler>({parameters}) -> fn() {{ || {{}} }}"),
+            site,
+        ));
+    }
+    // The names are signal names (`args::like_signals` checked them): they lex.
+    let mut defined: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.to_string();
+        if !defined.contains(&name) {
+            items.extend(code(
+                &format!("pub const {name}: SignalName = SignalName;"),
+                site,
+            ));
+            defined.push(name);
+        }
+    }
+    join([
+        code("mod __on_exit_stand_ins", site),
+        group(Delimiter::Brace, items, site),
+        code("use self::__on_exit_stand_ins::*;", site),
+    ])
 }
 
 /// `KRATE::Config::new(HANDLER).OPTIONS.install()`.

@@ -146,11 +146,38 @@ fn a_function_named_like_an_option_is_a_handler() {
 }
 
 #[test]
+fn a_handler_that_reads_like_the_signals_option_keeps_its_names_for_the_stand_ins() {
+    for (attr, names) in [
+        (quote!(signals(interrupt)), vec!["interrupt"]),
+        (
+            quote!(signals(interrupt, quit,), graceful),
+            vec!["interrupt", "quit"],
+        ),
+        (quote!(signals(), timeout = "1s"), vec![]),
+    ] {
+        let args = parse(attr.clone()).unwrap();
+        let like = args.like_signals.expect("read like the option");
+        let like: Vec<String> = like.iter().map(ToString::to_string).collect();
+        assert_eq!(like, names, "{attr}");
+    }
+    for attr in [
+        quote!(signals(1)),
+        quote!(signals(interrupt interrupt)),
+        quote!(signals(interrupt, sigint)),
+        quote!(cleanup),
+    ] {
+        assert!(
+            parse(attr.clone()).unwrap().like_signals.is_none(),
+            "{attr}"
+        );
+    }
+}
+
+#[test]
 fn mistakes_are_errors() {
     for bad in [
         quote!(),
         quote!(timeout = "5s"),
-        quote!(signals(interrupt)),
         quote!(cleanup, bogus),
         quote!(cleanup, bogus = 1),
         quote!(cleanup, timeout = "5"),
@@ -179,7 +206,6 @@ fn mistakes_are_errors() {
         quote!(|| (), graceful, signals(interrupt) | x),
         quote!(cleanup, crate = "\"x"),
         quote!(cleanup, crate = "/*"),
-        quote!(signals(interrupt, quit)),
     ] {
         assert!(parse(bad.clone()).is_err(), "accepted {bad}");
     }

@@ -74,6 +74,21 @@ fn the_expansions_own_paths_resolve_in_edition_2015_without_extern_crate() {
 }
 
 #[test]
+fn a_handler_named_like_the_signals_option_calls_the_crates_own_function() {
+    let programs = support::build_separate("editions");
+    for edition in ["2015", "2018", "2021", "2024"] {
+        let program = programs.join(format!("like-signals-{edition}"));
+        let output = Command::new(program).output().expect("the program runs");
+        assert!(output.status.success(), "{edition}: {output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "cleanup saw 1\n",
+            "{edition}"
+        );
+    }
+}
+
+#[test]
 fn the_macros_errors_in_edition_2015_are_its_own() {
     let manifest =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../editions/errors-2015/Cargo.toml");

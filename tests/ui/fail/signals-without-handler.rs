@@ -1,0 +1,2 @@
+#[on_exit::on_exit(signals(interrupt, terminate), graceful)]
+fn main() {}
