@@ -214,7 +214,19 @@ extern "C" fn at_exit() {
 /// `sys::at_exit_in_cleanup`). The cleanups still queued run here, then `ExitProcess` goes on
 /// with the cleanup's code, or the process dies by the signal that started the cleanups.
 fn exited_in_cleanup() {
+    OTHERS_GONE.store(true, Ordering::Release);
     conclude_with(Reason::Exited, &Process::ALONE);
+}
+
+/// Set once a cleanup's `process::exit` has ended every other thread (Windows): see
+/// [`others_gone`].
+static OTHERS_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether every other thread of the process is gone (Windows, inside a cleanup's
+/// `ExitProcess`): a lock one of them held will never be released, so the cleanups still to
+/// run must not wait for one (`guardian::done_here` leaves its work to the guardian then).
+pub(crate) fn others_gone() -> bool {
+    OTHERS_GONE.load(Ordering::Acquire)
 }
 
 /// `panic = "abort"`: the panic never unwinds to `main`'s guard, but the panic hook still

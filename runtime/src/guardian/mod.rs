@@ -28,7 +28,7 @@ mod sys;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -308,6 +308,21 @@ fn lock() -> MutexGuard<'static, Armed> {
     armed().lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// [`lock`] for a registered cleanup: `None` when the lock can never be had, because a
+/// cleanup's `process::exit` ended every other thread (Windows) while one of them held it (it
+/// was arming something). The item then stays with the guardian, which does it once the
+/// program has ended.
+fn lock_in_cleanup() -> Option<MutexGuard<'static, Armed>> {
+    if !driver::others_gone() {
+        return Some(lock());
+    }
+    match armed().try_lock() {
+        Ok(armed) => Some(armed),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
 fn arm(item: Item) -> io::Result<()> {
     let mut armed = lock();
     let forgotten = armed.forget_ended();
@@ -417,7 +432,9 @@ fn refused_unless(taken: bool) -> io::Result<()> {
 /// into it, are gone. A path that could not be removed stays armed, for the guardian to try
 /// again once the program has ended.
 fn done_here(id: u64) {
-    let mut armed = lock();
+    let Some(mut armed) = lock_in_cleanup() else {
+        return;
+    };
     let Some(item) = armed.items.remove(id) else {
         return;
     };
@@ -446,11 +463,15 @@ fn done_here(id: u64) {
     if let Some((path, entry)) = path {
         if let Err(error) = remove(&entry, &path) {
             driver::warn(format_args!("could not remove {}: {error}", path.display()));
-            lock().items.insert(id, Item::Path(path, entry));
+            if let Some(mut armed) = lock_in_cleanup() {
+                armed.items.insert(id, Item::Path(path, entry));
+            }
             done.retain(|done| *done != id);
         }
     }
-    let mut armed = lock();
+    let Some(mut armed) = lock_in_cleanup() else {
+        return;
+    };
     for id in done {
         armed.cleanups.remove(id);
         armed.tell_done(id);

@@ -120,15 +120,21 @@ mod identity {
     use std::fs::Metadata;
     use std::path::{Path, PathBuf};
 
-    /// Whether `path` (its parent's links resolved, its last component not followed) is the
-    /// directory `other` names: std has no stable file id on Windows, so the canonical names
-    /// are compared, ignoring ASCII case.
-    pub(super) fn same(path: &Path, _target: &Metadata, other: &Path) -> bool {
-        let entry = match (path.parent(), path.file_name()) {
-            (Some(parent), Some(name)) => std::fs::canonicalize(parent).map(|p| p.join(name)),
-            _ => std::fs::canonicalize(path),
-        };
-        let key = |path: PathBuf| path.to_string_lossy().to_ascii_lowercase();
+    /// Whether `path` is the directory `other` names (following links). std has no stable file
+    /// id on Windows, so the final names are compared (`canonicalize`: the long name of every
+    /// component as it is on disk, whatever case or 8.3 short name was typed), ignoring case.
+    /// A link (symbolic link or junction) is never the directory: it is removed as a link.
+    pub(super) fn same(path: &Path, target: &Metadata, other: &Path) -> bool {
+        if target.file_type().is_symlink() {
+            return false;
+        }
+        let key = |path: PathBuf| path.to_string_lossy().to_lowercase();
+        // Where the entry's own final name cannot be had, its parent's and the name as typed.
+        let entry =
+            std::fs::canonicalize(path).or_else(|error| match (path.parent(), path.file_name()) {
+                (Some(parent), Some(name)) => std::fs::canonicalize(parent).map(|p| p.join(name)),
+                _ => Err(error),
+            });
         match (entry, std::fs::canonicalize(other)) {
             (Ok(entry), Ok(other)) => key(entry) == key(other),
             _ => false,

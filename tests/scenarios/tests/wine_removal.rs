@@ -102,7 +102,8 @@ fn assert_removed_soon(paths: &[PathBuf], what: &str) {
 }
 
 /// The empty path, `.` and `..` endings, `\` and `/` (the current drive's root), a drive root
-/// (`R:\`, `R:`, `r:/`), the profile directory (`%USERPROFILE%`, by any spelling), and any of
+/// (`R:\`, `R:`, `r:/`), the profile directory (`%USERPROFILE%`, by any spelling) and
+/// `%HOME%` (in another case of its non-ASCII letters, or by its 8.3 short name), and any of
 /// them with the trailing spaces or dots that Win32 strips (`R:\ `, `profile.`) are
 /// refused with `InvalidInput` and arm nothing: after `main` returns and after
 /// `TerminateProcess` (the guardian running, for the file it did arm), all of them are intact.
@@ -117,9 +118,11 @@ fn what_rm_refuses_is_refused_and_nothing_is_removed() {
             folder.canary("work"),
             folder.canary("work/inner"),
             folder.canary("profile"),
+            folder.canary("Home Of Nämé"),
         ];
         fs::write(folder.path("armed.txt"), "x").unwrap();
         let profile = r"R:\profile";
+        let home = r"R:\Home Of Nämé";
         let refused = [
             "",
             ".",
@@ -152,19 +155,30 @@ fn what_rm_refuses_is_refused_and_nothing_is_removed() {
             r"R:\profile.",
             r"R:\profile ",
             r"R:\profile\. ",
+            r"R:\HOME OF NÄMÉ",
+            r"r:\home of nÄmé\",
         ];
         let accepted = [r"R:\armed.txt"];
         let inputs: Vec<&str> = refused.iter().copied().chain(accepted).collect();
         let outcome = Scenario::wine("guardian_wine")
             .env("ON_EXIT_CWD", r"R:\work\inner")
             .env("ON_EXIT_USERPROFILE", profile)
+            .env("ON_EXIT_HOME", home)
             .env("ON_EXIT_REFUSE", &inputs.join("|"))
+            .env("ON_EXIT_REFUSE_SHORT", home)
             .env("ON_EXIT_END", end)
             .run();
         outcome.assert_windows_code(code);
         for path in refused {
             assert_eq!(answer(&outcome, path), "InvalidInput", "{end}: {path:?}");
         }
+        let short = format!("remove short of {home:?} (");
+        let line = outcome.log.iter().find(|line| line.starts_with(&short));
+        let line = line.unwrap_or_else(|| panic!("no short name tried: {outcome:#?}"));
+        assert!(
+            line.ends_with("): InvalidInput") && !line.contains(&format!("({home})")),
+            "{end}: {line}"
+        );
         assert_eq!(answer(&outcome, accepted[0]), "ok", "{end}");
         assert_removed_soon(&[folder.path("armed.txt")], end);
         // Give a guardian that would remove more its time, then look.
@@ -212,24 +226,66 @@ fn children_are_stopped_before_their_paths_are_removed() {
 
 /// The program works in the directory it armed, so it cannot remove it itself (Windows keeps
 /// a process's working directory): the path stays armed, and the guardian, which does not
-/// hold the program's working directory, removes it once the program has ended.
+/// hold the program's working directory, removes it once the program has ended. Also when
+/// the program has no `SystemRoot` in its environment (the guardian asks the system where
+/// the Windows folder is).
 #[test]
 #[ignore = "needs wine: run `bash .ci/windows`"]
 fn the_programs_working_directory_is_removed_by_the_guardian() {
-    for (end, code) in [("return", 0), ("terminate", 9)] {
-        let folder = Folder::new(&format!("cwd-{end}"));
+    for (end, code, no_system_root) in [
+        ("return", 0, false),
+        ("terminate", 9, false),
+        ("return", 0, true),
+        ("terminate", 9, true),
+    ] {
+        let folder = Folder::new(&format!("cwd-{end}-{no_system_root}"));
         folder.canary("work/sub");
         let work = folder.windows("work");
-        let outcome = Scenario::wine("guardian_wine")
+        let mut scenario = Scenario::wine("guardian_wine")
             .env("ON_EXIT_CWD", &work)
             .env("ON_EXIT_REMOVE", &work)
-            .env("ON_EXIT_END", end)
-            .run();
+            .env("ON_EXIT_END", end);
+        if no_system_root {
+            scenario = scenario.env("ON_EXIT_NO_SYSTEMROOT", "1");
+        }
+        let outcome = scenario.run();
         assert!(
             outcome.log.contains(&"armed".to_owned()),
             "{end}: {outcome:#?}"
         );
         outcome.assert_windows_code(code);
         assert_removed_soon(&[folder.path("work")], end);
+    }
+}
+
+/// A cleanup that calls `std::process::exit` while another thread is arming paths: Windows'
+/// `ExitProcess` ends that thread at once, maybe holding on-exit's lock. The rest still runs
+/// (the attribute's handler, with the code the cleanup gave) without waiting for that lock,
+/// and the armed path goes (the guardian removes it when the program could not). Several
+/// runs: the other thread holds the lock most of the time, not all of it.
+#[test]
+#[ignore = "needs wine: run `bash .ci/windows`"]
+fn a_cleanups_exit_while_another_thread_arms_never_hangs() {
+    for run in 0..5 {
+        let folder = Folder::new(&format!("busy-{run}"));
+        fs::create_dir_all(folder.path("alive")).unwrap();
+        fs::create_dir_all(folder.path("busy")).unwrap();
+        folder.canary("scratch");
+        let outcome = Scenario::wine("guardian_wine")
+            .env("ON_EXIT_ALIVE", &folder.windows("alive"))
+            .env("ON_EXIT_REMOVE", &folder.windows("scratch"))
+            .env("ON_EXIT_BUSY", &folder.windows("busy"))
+            .env("ON_EXIT_END", "busy-exit:5")
+            .run();
+        assert!(
+            outcome.log.contains(&"armed".to_owned()),
+            "run {run}: {outcome:#?}"
+        );
+        assert!(
+            outcome.log.iter().any(|line| line.starts_with("handler: ")),
+            "run {run}: the handler did not run: {outcome:#?}"
+        );
+        outcome.assert_windows_code(5);
+        assert_removed_soon(&[folder.path("scratch")], &format!("run {run}"));
     }
 }

@@ -24,6 +24,7 @@ use windows_sys::Win32::System::JobObjects::{
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Pipes::GetNamedPipeServerProcessId;
+use windows_sys::Win32::System::SystemInformation::GetSystemWindowsDirectoryW;
 use windows_sys::Win32::System::Threading::{
     ExitProcess, GetCurrentProcess, GetProcessId, OpenProcess, QueryFullProcessImageNameW,
     WaitForSingleObject, CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
@@ -239,11 +240,20 @@ pub(crate) fn start_guardian() -> io::Result<Link> {
     }
 }
 
-/// Where the guardian runs: the Windows folder (`%SystemRoot%`), never the program's working
-/// directory, which Windows keeps from being removed while a process has it as its own (the
-/// Unix guardian moves to `/`).
+/// Where the guardian runs: the Windows folder, as the system names it
+/// (`GetSystemWindowsDirectoryW`, not `%SystemRoot%`, which the program's parent may have
+/// cleared), never the program's working directory, which Windows keeps from being removed
+/// while a process has it as its own (the Unix guardian moves to `/`).
 fn guardian_directory() -> Option<PathBuf> {
-    let system = PathBuf::from(std::env::var_os("SystemRoot")?);
+    let mut name = vec![0_u16; 32_768];
+    let size = u32::try_from(name.len()).unwrap_or(u32::MAX);
+    // SAFETY: `name` has room for `size` units; the call writes at most that many.
+    let length = unsafe { GetSystemWindowsDirectoryW(name.as_mut_ptr(), size) };
+    if length == 0 || length >= size {
+        return None;
+    }
+    name.truncate(usize::try_from(length).ok()?);
+    let system = PathBuf::from(OsString::from_wide(&name));
     (system.is_absolute() && system.is_dir()).then_some(system)
 }
 

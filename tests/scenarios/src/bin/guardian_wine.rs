@@ -5,8 +5,10 @@
 //! same (it joins the child's job).
 //!
 //! - `ON_EXIT_CWD`: where the program goes first (before anything is armed).
-//! - `ON_EXIT_USERPROFILE`: the program's `USERPROFILE`, set first (wine sets its own over
-//!   the one it is started with).
+//! - `ON_EXIT_USERPROFILE`, `ON_EXIT_HOME`: the program's `USERPROFILE` and `HOME`, set first
+//!   (wine sets its own over the ones it is started with).
+//! - `ON_EXIT_NO_SYSTEMROOT`: if set, `SystemRoot` is taken out of the environment first, as
+//!   a parent's `env_clear` leaves it (wine puts it back in a process it starts).
 //! - `ON_EXIT_CHILDREN`: how many children.
 //! - `ON_EXIT_CHILD_DIR`: if set, each child runs in this folder and holds a file open in it
 //!   that no one may delete while it is open (`held-NAME`), as a tool working in its scratch
@@ -15,8 +17,14 @@
 //! - `ON_EXIT_REFUSE`: more paths, separated by `|` (so that the empty path can be one), each
 //!   logged as `remove "PATH": ok` or `remove "PATH": KIND` (the error's kind); these are not
 //!   errors of the run.
+//! - `ON_EXIT_REFUSE_SHORT`: more paths, separated by `|`, each tried by its 8.3 short name
+//!   (`GetShortPathNameW`), logged as `remove short of "PATH" (SHORT): ok` or `KIND`.
+//! - `ON_EXIT_BUSY`: a folder for `busy-exit`'s thread to arm paths in.
 //! - `ON_EXIT_END`: `terminate` (`TerminateProcess` on itself), `exit:N`
-//!   (`std::process::exit`, which is `ExitProcess`), `return`.
+//!   (`std::process::exit`, which is `ExitProcess`), `return`, or `busy-exit:N` (a cleanup
+//!   registered last calls `std::process::exit(N)` while another thread keeps arming paths in
+//!   `ON_EXIT_BUSY`, so that `ExitProcess` may end it holding on-exit's lock; then `main`
+//!   returns).
 //!
 //! Logs `armed` (or `error ...`), then `ready`; the attribute's handler logs `handler: N
 //! alive` (markers still there) and `handler: N left` (paths of `ON_EXIT_REMOVE` still there).
@@ -117,9 +125,54 @@ mod windows {
         }
     }
 
+    /// `ON_EXIT_REFUSE_SHORT`: arms each path by its 8.3 short name and logs the answer.
+    fn try_each_short(paths: &str) {
+        use std::os::windows::ffi::{OsStrExt as _, OsStringExt as _};
+        use windows_sys::Win32::Storage::FileSystem::GetShortPathNameW;
+
+        for path in paths.split('|') {
+            let long: Vec<u16> = std::ffi::OsStr::new(path)
+                .encode_wide()
+                .chain([0])
+                .collect();
+            let mut short = vec![0_u16; 1024];
+            // SAFETY: `long` ends in a zero; `short` has room for the length given.
+            let length = unsafe { GetShortPathNameW(long.as_ptr(), short.as_mut_ptr(), 1024) };
+            short.truncate(usize::try_from(length).unwrap());
+            let short = PathBuf::from(std::ffi::OsString::from_wide(&short));
+            let answer = match on_exit::remove_on_exit(&short) {
+                Ok(()) => "ok".to_owned(),
+                Err(error) => format!("{:?}", error.kind()),
+            };
+            log(&format!(
+                "remove short of {path:?} ({}): {answer}",
+                short.display()
+            ));
+        }
+    }
+
+    /// `busy-exit:N`: the last cleanup registered (so the first to run) exits with `N`, while
+    /// another thread arms paths in `ON_EXIT_BUSY` for as long as it lives.
+    fn busy_exit(code: i32) {
+        on_exit::register(move || std::process::exit(code));
+        let busy = PathBuf::from(std::env::var_os("ON_EXIT_BUSY").expect("ON_EXIT_BUSY is set"));
+        std::thread::spawn(move || {
+            for index in 0_u32.. {
+                let _ = on_exit::remove_on_exit(busy.join(format!("busy{}", index % 50)));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     pub(crate) fn main() {
         if let Some(profile) = std::env::var_os("ON_EXIT_USERPROFILE") {
             std::env::set_var("USERPROFILE", profile);
+        }
+        if let Some(home) = std::env::var_os("ON_EXIT_HOME") {
+            std::env::set_var("HOME", home);
+        }
+        if std::env::var_os("ON_EXIT_NO_SYSTEMROOT").is_some() {
+            std::env::remove_var("SystemRoot");
         }
         if let Some(directory) = std::env::var_os("ON_EXIT_CWD") {
             std::env::set_current_dir(directory).expect("ON_EXIT_CWD exists");
@@ -153,6 +206,9 @@ mod windows {
         if let Ok(paths) = std::env::var("ON_EXIT_REFUSE") {
             try_each(&paths);
         }
+        if let Ok(paths) = std::env::var("ON_EXIT_REFUSE_SHORT") {
+            try_each_short(&paths);
+        }
         if count > 0 {
             File::create(alive_dir().join("armed")).unwrap();
             // Every child and grandchild is up.
@@ -174,6 +230,9 @@ mod windows {
         }
         if let Some(code) = end.strip_prefix("exit:") {
             std::process::exit(code.parse().unwrap());
+        }
+        if let Some(code) = end.strip_prefix("busy-exit:") {
+            busy_exit(code.parse().unwrap());
         }
         drop(children);
     }
