@@ -127,7 +127,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
 }
 
 /// For a handler that reads like the `signals(...)` option (`#[on_exit(signals(interrupt))]`):
-/// a function `signals` and constants for the `names`, brought in by a glob import beside
+/// a function `signals` and functions for the `names`, brought in by a glob import beside
 /// `main`. Explicit items beat a glob's, so where the user has defined `signals` (and the
 /// names), the handler calls theirs, as without the attribute. Where not, the handler was
 /// forgotten, and these turn it into one error on the user's tokens, the macro's message
@@ -135,17 +135,23 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
 ///
 /// ```text
 /// mod __on_exit_stand_ins {
-///     #[diagnostic::on_unimplemented(message = "missing cleanup handler ...")]
-///     pub trait OptionsNeedAHandler {}
-///     pub struct SignalName;
-///     pub fn signals<T: OptionsNeedAHandler>(_: T, ...) -> fn() { || {} }
-///     pub const interrupt: SignalName = SignalName;
+///     mod missing_handler {
+///         #[diagnostic::on_unimplemented(message = "missing cleanup handler ...")]
+///         pub trait OptionsNeedAHandler {}
+///     }
+///     pub fn signals<T: missing_handler::OptionsNeedAHandler>(_: T, _: fn(), ...) -> fn() {
+///         || {}
+///     }
+///     pub fn interrupt() {}
 /// }
 /// use self::__on_exit_stand_ins::*;
 /// ```
 ///
-/// At the call site, as the user's own items would be (rustc keeps its lints off code a
-/// macro wrote there).
+/// The glob brings in only functions: the names are not constants, which would turn a
+/// binding of that name elsewhere in the module (`let quit = ...`) into a pattern, and the
+/// helper types stay in a private module. At the call site, as the user's own items would
+/// be (rustc keeps its lints off code a macro wrote there). A glob of the user's that also
+/// brings in `signals` or one of the names makes the name ambiguous (two globs): known.
 fn stand_ins(names: &[Ident]) -> TokenStream {
     let site = Span::call_site();
     let diagnostic = format!(
@@ -153,23 +159,33 @@ fn stand_ins(names: &[Ident]) -> TokenStream {
          label = \"`signals(...)` is an option, and the handler comes first\")]",
         crate::args::MISSING_HANDLER
     );
-    let mut items = join([
+    let helpers = join([
         code(&diagnostic, site),
         code(
-            "pub trait OptionsNeedAHandler {} pub struct SignalName;",
+            "pub trait OptionsNeedAHandler {} pub struct MissingCleanupHandler;",
             site,
         ),
     ]);
+    let mut items = join([
+        code("mod missing_handler", site),
+        group(Delimiter::Brace, helpers, site),
+    ]);
     if names.is_empty() {
         items.extend(code(
-            "pub struct MissingCleanupHandler; \
-             pub fn signals() -> MissingCleanupHandler { MissingCleanupHandler }",
+            "pub fn signals() -> missing_handler::MissingCleanupHandler \
+             { missing_handler::MissingCleanupHandler }",
             site,
         ));
     } else {
-        let parameters = vec!["_: T"; names.len()].join(", ");
+        // One bound, on the first: the others are plain function pointers.
+        let mut parameters = vec!["_: fn()"; names.len()];
+        parameters[0] = "_: T";
+        let parameters = parameters.join(", ");
         items.extend(code(
-            &format!("pub fn signals<T: OptionsNeedAHandler>({parameters}) -> fn() {{ || {{}} }}"),
+            &format!(
+                "pub fn signals<T: missing_handler::OptionsNeedAHandler>({parameters}) -> fn() \
+                 {{ || {{}} }}"
+            ),
             site,
         ));
     }
@@ -178,10 +194,7 @@ fn stand_ins(names: &[Ident]) -> TokenStream {
     for name in names {
         let name = name.to_string();
         if !defined.contains(&name) {
-            items.extend(code(
-                &format!("pub const {name}: SignalName = SignalName;"),
-                site,
-            ));
+            items.extend(code(&format!("pub fn {name}() {{}}"), site));
             defined.push(name);
         }
     }
