@@ -4,7 +4,7 @@ use crate::args::{self, Args};
 use crate::error::Error;
 use crate::item::{self, MainFn, Mistake, Runtime};
 use crate::token::{is, is_ident, respan};
-use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+use crate::tokens::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
 
 /// The whole attribute: parse, then expand the function or the errors. Also what the fuzz
 /// target (`fuzz/`) calls.
@@ -104,9 +104,14 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
             code(".await", hidden),
         ])
     } else {
-        // `impl Trait` cannot be written on a closure: there the body's own type is `main`'s.
+        // `impl Trait` cannot be written on a closure: there it is `_`, inferred from the
+        // body, and the rest of the type still guides the body (an `Err(Box::new(e))` into a
+        // `Box<dyn Error>`). A type macro's expansion cannot be seen: there the closure's
+        // type is the body's own.
         let returns = match output {
-            Some(output) if !may_be_impl(&output) => join([code("->", hidden), output]),
+            Some(output) if !has_type_macro(&output) => {
+                join([code("->", hidden), impl_as_placeholder(output)])
+            }
             _ => TokenStream::new(),
         };
         let closure = join([code("||", hidden), returns, body]);
@@ -301,17 +306,64 @@ fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
     parts.into_iter().collect()
 }
 
-/// Whether a type may be or hold `impl Trait`: it mentions `impl` anywhere, inside groups
-/// too, or it has a type macro (`rt!()`), whose expansion cannot be seen from here.
-fn may_be_impl(output: &TokenStream) -> bool {
+/// Whether a type has a type macro (`rt!()`) anywhere, inside groups too.
+fn has_type_macro(output: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
     tokens.iter().enumerate().any(|(at, token)| match token {
-        TokenTree::Group(group) => may_be_impl(&group.stream()),
+        TokenTree::Group(group) => has_type_macro(&group.stream()),
         TokenTree::Punct(bang) if bang.as_char() == '!' => {
             matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
         }
-        _ => is_ident(token, "impl"),
+        _ => false,
     })
+}
+
+/// `output` with each `impl Trait` in it (inside groups too) written `_`: an `impl` type runs
+/// to the next `,` or the `>` that closes the list it is in (an `->` in `impl Fn() -> T` is
+/// no `>`), or to the end.
+fn impl_as_placeholder(output: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = output.into_iter().collect();
+    let mut result: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    let mut at = 0;
+    while at < tokens.len() {
+        match &tokens[at] {
+            TokenTree::Ident(ident) if is(ident, "impl") => {
+                result.extend(code("_", ident.span()));
+                at = impl_end(&tokens, at + 1);
+                continue;
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), impl_as_placeholder(group.stream()));
+                inner.set_span(group.span());
+                result.push(TokenTree::Group(inner));
+            }
+            token => result.push(token.clone()),
+        }
+        at += 1;
+    }
+    result.into_iter().collect()
+}
+
+/// Where the `impl` type whose bounds start at `at` ends: the next `,` or unmatched `>` at
+/// its own depth, or the end.
+fn impl_end(tokens: &[TokenTree], mut at: usize) -> usize {
+    let mut depth = 0_usize;
+    while let Some(token) = tokens.get(at) {
+        if let TokenTree::Punct(punct) = token {
+            let after_minus = at > 0
+                && matches!(&tokens[at - 1], TokenTree::Punct(minus)
+                    if minus.as_char() == '-' && minus.spacing() == Spacing::Joint);
+            match punct.as_char() {
+                '<' => depth += 1,
+                '>' if after_minus => {}
+                '>' | ',' if depth == 0 => return at,
+                '>' => depth -= 1,
+                _ => {}
+            }
+        }
+        at += 1;
+    }
+    at
 }
 
 /// Renames the first `fn NAME` in `item`.
