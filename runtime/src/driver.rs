@@ -361,6 +361,10 @@ impl Host for Process {
     fn parked_in_exit(&self, thread: u64) -> bool {
         self.alone || sys::parked_in_exit(thread)
     }
+
+    fn others_gone(&self) -> bool {
+        self.alone
+    }
 }
 
 /// Starts one of the runtime's threads, detached (see `sys::spawn`: not std's spawn, which
@@ -412,5 +416,10 @@ pub(crate) fn run_console_handler(event: u32) -> Option<bool> {
 
 /// The runtime's own messages: never panic, even when stderr is gone (a closed terminal).
 pub(crate) fn warn(message: fmt::Arguments<'_>) {
+    // Once a cleanup's `ExitProcess` has ended the other threads (Windows), one of them may
+    // have held stderr's lock, which would never be released: the warning is dropped then.
+    if others_gone() {
+        return;
+    }
     let _ = writeln!(std::io::stderr(), "on-exit: {message}");
 }

@@ -9,7 +9,7 @@
 //! time; so is taking back, but for an entry a compaction moved, which is found by binary
 //! search on its serial (logarithmic in the waiting cleanups).
 
-use std::sync::PoisonError;
+use std::sync::{PoisonError, TryLockError};
 
 use crate::sync::{Mutex, MutexGuard};
 use crate::Reason;
@@ -128,14 +128,19 @@ impl Registry {
         cleanup
     }
 
-    /// Closes the list for `reason`: from now on [`Registry::add`] answers `Late`.
-    pub(crate) fn close(&self, reason: Reason) {
-        self.lock().closed.get_or_insert(reason);
+    /// Closes the list for `reason`: from now on [`Registry::add`] answers `Late`. `alone`:
+    /// see [`Registry::pop`].
+    pub(crate) fn close(&self, reason: Reason, alone: bool) {
+        if let Some(mut list) = self.lock_unless_abandoned(alone) {
+            list.closed.get_or_insert(reason);
+        }
     }
 
-    /// The most recently registered cleanup still waiting.
-    pub(crate) fn pop(&self) -> Option<Boxed> {
-        let mut list = self.lock();
+    /// The most recently registered cleanup still waiting. `alone`: the process's other
+    /// threads are gone (Windows, inside a cleanup's `ExitProcess`), so a lock one of them
+    /// held is never released: then `None`, as if none were waiting.
+    pub(crate) fn pop(&self, alone: bool) -> Option<Boxed> {
+        let mut list = self.lock_unless_abandoned(alone)?;
         // Never a hole last: the last entry is the newest waiting cleanup.
         let (_, cleanup) = list.slots.pop()?;
         list.settle();
@@ -151,6 +156,19 @@ impl Registry {
     fn lock(&self) -> MutexGuard<'_, List> {
         // The list is consistent after every statement: a panic elsewhere cannot break it.
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// [`Registry::lock`], or `None` when `alone` and another thread holds it (a thread that
+    /// is gone: it will never let go).
+    fn lock_unless_abandoned(&self, alone: bool) -> Option<MutexGuard<'_, List>> {
+        if !alone {
+            return Some(self.lock());
+        }
+        match self.list.try_lock() {
+            Ok(list) => Some(list),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 }
 
@@ -174,8 +192,8 @@ mod tests {
                 Added::Queued(_)
             ));
         }
-        registry.close(Reason::Returned);
-        while let Some(cleanup) = registry.pop() {
+        registry.close(Reason::Returned, false);
+        while let Some(cleanup) = registry.pop(false) {
             cleanup(Reason::Returned);
         }
         assert_eq!(*log.lock().unwrap(), ["second", "first", "attribute"]);
@@ -190,8 +208,8 @@ mod tests {
         };
         assert!(registry.remove(id).is_some());
         assert!(registry.remove(id).is_none());
-        registry.close(Reason::Exited);
-        assert!(registry.pop().is_none());
+        registry.close(Reason::Exited, false);
+        assert!(registry.pop(false).is_none());
         match registry.add(recorder(&log, "late")) {
             Added::Late(cleanup, reason) => {
                 assert_eq!(reason, Reason::Exited);
@@ -258,8 +276,22 @@ mod tests {
                 "capacity {capacity} for one cleanup"
             );
         }
-        assert!(registry.pop().is_some());
-        assert!(registry.pop().is_none());
+        assert!(registry.pop(false).is_some());
+        assert!(registry.pop(false).is_none());
+    }
+
+    #[test]
+    fn a_list_held_by_a_thread_that_is_gone_is_not_waited_for() {
+        // As after a cleanup's `ExitProcess` (Windows) ended a thread inside `add`: alone,
+        // the list reads as empty instead of waiting for ever; its lock free, it reads again.
+        let registry = Registry::new();
+        let _ = queued(&registry, Box::new(|_| ()));
+        let held = registry.lock();
+        registry.close(Reason::Exited, true);
+        assert!(registry.pop(true).is_none());
+        drop(held);
+        assert!(registry.pop(true).is_some());
+        assert!(registry.pop(true).is_none());
     }
 
     #[test]
@@ -303,8 +335,8 @@ mod tests {
                 );
             }
         }
-        registry.close(Reason::Returned);
-        while let Some(cleanup) = registry.pop() {
+        registry.close(Reason::Returned, false);
+        while let Some(cleanup) = registry.pop(false) {
             cleanup(Reason::Returned);
         }
         let mut expected: Vec<usize> = live.iter().map(|(number, _)| *number).collect();

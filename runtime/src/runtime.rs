@@ -41,6 +41,11 @@ pub(crate) trait Host {
     /// `exit` on the exiting thread itself would abort (std forbids a re-entrant `exit`), on
     /// another thread it is only parked.
     fn hand_off(&self, reason: Reason) -> bool;
+    /// Whether every other thread of the process is gone (Windows, inside a cleanup's
+    /// `ExitProcess`): a lock one of them held will never be released.
+    fn others_gone(&self) -> bool {
+        false
+    }
 }
 
 /// The longest a thread waiting for another's cleanup goes without looking whether it is over,
@@ -145,10 +150,15 @@ impl Runtime {
 
     /// Runs every queued cleanup, newest first, then marks the cleanup phase over. Called by
     /// the winner of [`Machine::begin`], or on the thread it handed the run to.
+    ///
+    /// Where the other threads are gone and one of them held the list's lock (it was adding
+    /// or taking back a cleanup), the ones still queued cannot be reached: they are skipped,
+    /// and the process ends (never a hang).
     pub(crate) fn run_queued(&self, reason: Reason, host: &impl Host) {
         self.runner.store(host.thread(), Ordering::Release);
-        self.cleanups.close(reason);
-        while let Some(cleanup) = self.cleanups.pop() {
+        let alone = host.others_gone();
+        self.cleanups.close(reason, alone);
+        while let Some(cleanup) = self.cleanups.pop(alone) {
             if !host.run(cleanup, reason) {
                 return;
             }

@@ -122,13 +122,15 @@ mod identity {
 
     /// Whether `path` is the directory `other` names (following links). std has no stable file
     /// id on Windows, so the final names are compared (`canonicalize`: the long name of every
-    /// component as it is on disk, whatever case or 8.3 short name was typed), ignoring case.
-    /// A link (symbolic link or junction) is never the directory: it is removed as a link.
+    /// component as it is on disk, whatever case or 8.3 short name was typed), ignoring ASCII
+    /// case only (the drive letter's): the same directory has the same name on disk, and two
+    /// names that differ in another letter's case (`ß` and `ẞ`) may be two directories. A
+    /// link (symbolic link or junction) is never the directory: it is removed as a link.
     pub(super) fn same(path: &Path, target: &Metadata, other: &Path) -> bool {
         if target.file_type().is_symlink() {
             return false;
         }
-        let key = |path: PathBuf| path.to_string_lossy().to_lowercase();
+        let key = |path: PathBuf| path.to_string_lossy().to_ascii_lowercase();
         // Where the entry's own final name cannot be had, its parent's and the name as typed.
         let entry =
             std::fs::canonicalize(path).or_else(|error| match (path.parent(), path.file_name()) {

@@ -19,11 +19,14 @@
 //!   errors of the run.
 //! - `ON_EXIT_REFUSE_SHORT`: more paths, separated by `|`, each tried by its 8.3 short name
 //!   (`GetShortPathNameW`), logged as `remove short of "PATH" (SHORT): ok` or `KIND`.
-//! - `ON_EXIT_BUSY`: a folder for `busy-exit`'s thread to arm paths in.
+//! - `ON_EXIT_BUSY`: a folder for `busy-exit`'s threads to arm paths in.
+//! - `ON_EXIT_BUSY_WITH`: what `busy-exit`'s four threads do in a loop: `remove` (arm a path
+//!   in `ON_EXIT_BUSY`, the default), `scoped` (make and drop a scoped guard), `register` (a
+//!   cleanup that does nothing) or `eprint` (write a line of 2 KB to stderr).
 //! - `ON_EXIT_END`: `terminate` (`TerminateProcess` on itself), `exit:N`
 //!   (`std::process::exit`, which is `ExitProcess`), `return`, or `busy-exit:N` (a cleanup
-//!   registered last calls `std::process::exit(N)` while another thread keeps arming paths in
-//!   `ON_EXIT_BUSY`, so that `ExitProcess` may end it holding on-exit's lock; then `main`
+//!   registered last calls `std::process::exit(N)` while other threads keep at
+//!   `ON_EXIT_BUSY_WITH`, so that `ExitProcess` may end one holding a lock; then `main`
 //!   returns).
 //!
 //! Logs `armed` (or `error ...`), then `ready`; the attribute's handler logs `handler: N
@@ -152,15 +155,28 @@ mod windows {
     }
 
     /// `busy-exit:N`: the last cleanup registered (so the first to run) exits with `N`, while
-    /// another thread arms paths in `ON_EXIT_BUSY` for as long as it lives.
+    /// four threads keep at `ON_EXIT_BUSY_WITH` for as long as they live.
     fn busy_exit(code: i32) {
         on_exit::register(move || std::process::exit(code));
+        let with = std::env::var("ON_EXIT_BUSY_WITH").unwrap_or_else(|_| "remove".to_owned());
         let busy = PathBuf::from(std::env::var_os("ON_EXIT_BUSY").expect("ON_EXIT_BUSY is set"));
-        std::thread::spawn(move || {
-            for index in 0_u32.. {
-                let _ = on_exit::remove_on_exit(busy.join(format!("busy{}", index % 50)));
-            }
-        });
+        for _ in 0..4 {
+            let (with, busy) = (with.clone(), busy.clone());
+            std::thread::spawn(move || {
+                for index in 0_u32.. {
+                    match with.as_str() {
+                        "remove" => {
+                            let path = busy.join(format!("busy{}", index % 50));
+                            let _ = on_exit::remove_on_exit(path);
+                        }
+                        "scoped" => drop(on_exit::scoped(|| {})),
+                        "register" => on_exit::register(|| {}),
+                        "eprint" => eprintln!("{}", "x".repeat(2048)),
+                        other => panic!("ON_EXIT_BUSY_WITH: unknown {other:?}"),
+                    }
+                }
+            });
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 
