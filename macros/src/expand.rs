@@ -3,8 +3,8 @@
 use crate::args::{self, Args};
 use crate::error::Error;
 use crate::item::{self, MainFn, Mistake, Runtime};
-use crate::token::{is, is_ident, respan};
-use crate::tokens::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
+use crate::token::{is, is_ident, is_punct, respan, Angles};
+use crate::tokens::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
 /// The whole attribute: parse, then expand the function or the errors. Also what the fuzz
 /// target (`fuzz/`) calls.
@@ -346,24 +346,15 @@ fn impl_as_placeholder(output: TokenStream) -> TokenStream {
 
 /// Where the `impl` type whose bounds start at `at` ends: the next `,` or unmatched `>` at
 /// its own depth, or the end.
-fn impl_end(tokens: &[TokenTree], mut at: usize) -> usize {
-    let mut depth = 0_usize;
-    while let Some(token) = tokens.get(at) {
-        if let TokenTree::Punct(punct) = token {
-            let after_minus = at > 0
-                && matches!(&tokens[at - 1], TokenTree::Punct(minus)
-                    if minus.as_char() == '-' && minus.spacing() == Spacing::Joint);
-            match punct.as_char() {
-                '<' => depth += 1,
-                '>' if after_minus => {}
-                '>' | ',' if depth == 0 => return at,
-                '>' => depth -= 1,
-                _ => {}
-            }
+fn impl_end(tokens: &[TokenTree], at: usize) -> usize {
+    let mut angles = Angles::default();
+    for (end, token) in tokens.iter().enumerate().skip(at) {
+        if (angles.depth == 0 && is_punct(token, ',')) || angles.closes_outer(token) {
+            return end;
         }
-        at += 1;
+        angles.track(token);
     }
-    at
+    tokens.len()
 }
 
 /// Renames the first `fn NAME` in `item`.

@@ -201,6 +201,14 @@ impl Angles {
         }
         self.previous_joint = joint;
     }
+
+    /// Whether `token`, next in the run, is a `>` that closes a list the run did not open:
+    /// at depth 0, and not the end of `->` or `=>`.
+    pub(crate) fn closes_outer(&self, token: &TokenTree) -> bool {
+        self.depth == 0
+            && matches!(token, TokenTree::Punct(punct) if punct.as_char() == '>')
+            && !matches!(self.previous_joint, Some('-' | '='))
+    }
 }
 
 #[cfg(test)]
