@@ -215,7 +215,7 @@ extern "C" fn at_exit() {
 /// with the cleanup's code, or the process dies by the signal that started the cleanups.
 fn exited_in_cleanup() {
     OTHERS_GONE.store(true, Ordering::Release);
-    conclude_with(Reason::Exited, &Process::ALONE);
+    conclude_with(Reason::Exited, &Process::ORDINARY);
 }
 
 /// Set once a cleanup's `process::exit` has ended every other thread (Windows): see
@@ -306,27 +306,15 @@ pub(crate) fn last_words() {
 }
 
 /// What the ending path needs from this process.
+/// (Whether every other thread is gone is the process's own state: [`others_gone`].)
 struct Process {
     /// This thread is inside `exit` (the exit hook).
     exiting: bool,
-    /// Every other thread of the process is gone (Windows, inside a cleanup's `ExitProcess`):
-    /// a thread that was running the cleanups will never finish them.
-    alone: bool,
 }
 
 impl Process {
-    const ORDINARY: Process = Process {
-        exiting: false,
-        alone: false,
-    };
-    const EXITING: Process = Process {
-        exiting: true,
-        alone: false,
-    };
-    const ALONE: Process = Process {
-        exiting: false,
-        alone: true,
-    };
+    const ORDINARY: Process = Process { exiting: false };
+    const EXITING: Process = Process { exiting: true };
 }
 
 impl Host for Process {
@@ -359,11 +347,12 @@ impl Host for Process {
     }
 
     fn parked_in_exit(&self, thread: u64) -> bool {
-        self.alone || sys::parked_in_exit(thread)
+        // A thread that was running the cleanups when the others went will never finish.
+        others_gone() || sys::parked_in_exit(thread)
     }
 
     fn others_gone(&self) -> bool {
-        self.alone
+        others_gone()
     }
 }
 
