@@ -123,13 +123,13 @@ impl Identity {
     fn is_already(&self, now: &Saved) -> bool {
         now.uid == [self.uid; 2]
             && now.gid[1] == self.gid
-            && sorted(&now.groups) == sorted(&self.groups)
+            && same_groups(&now.groups, &self.groups)
             && now.capabilities.effective() & !self.capabilities == 0
     }
 
     fn become_it(&self, before: &Saved) -> bool {
         // Groups first, while the guardian may still change them.
-        if sorted(&before.groups) != sorted(&self.groups) && !set_groups(&self.groups) {
+        if !same_groups(&before.groups, &self.groups) && !set_groups(&self.groups) {
             return false;
         }
         // SAFETY: setresgid and setresuid take numbers (`KEEP`: unchanged). The guardian has
@@ -193,7 +193,7 @@ impl Saved {
         unsafe {
             libc::setresgid(self.gid[0], self.gid[1], KEEP);
         }
-        if sorted(&groups()) != sorted(&self.groups) {
+        if !same_groups(&groups(), &self.groups) {
             set_groups(&self.groups);
         }
     }
@@ -230,11 +230,11 @@ fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_
         .collect()
 }
 
-fn sorted(groups: &[libc::gid_t]) -> Vec<libc::gid_t> {
-    let mut groups = groups.to_vec();
-    groups.sort_unstable();
-    groups.dedup();
-    groups
+/// Whether two lists hold the same groups, in any order and with any repeats. The lists are
+/// short (the kernel allows 65,536, programs have a handful): a search beats building sorted
+/// copies, and needs no sort in the build.
+fn same_groups(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
+    a.iter().all(|group| b.contains(group)) && b.iter().all(|group| a.contains(group))
 }
 
 /// This thread's supplementary groups.
