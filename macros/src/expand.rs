@@ -183,9 +183,10 @@ fn stand_ins(names: &[Ident]) -> TokenStream {
         ));
     } else {
         // One bound, on the first: the others are plain function pointers.
-        let mut parameters = vec!["_: fn()"; names.len()];
-        parameters[0] = "_: T";
-        let parameters = parameters.join(", ");
+        let mut parameters = String::from("_: T");
+        for _ in 1..names.len() {
+            parameters.push_str(", _: fn()");
+        }
         items.extend(code(
             &format!(
                 "pub fn signals<T: missing_handler::OptionsNeedAHandler>({parameters}) -> fn() \

@@ -123,7 +123,7 @@ pub(crate) fn string_value(literal: &Literal) -> Option<String> {
             '\'' => '\'',
             'x' => {
                 let digits: String = chars.by_ref().take(2).collect();
-                char::from(u8::from_str_radix(&digits, 16).ok().filter(u8::is_ascii)?)
+                char::from_u32(hex(&digits)?).filter(char::is_ascii)?
             }
             'u' => {
                 if chars.next()? != '{' {
@@ -137,7 +137,7 @@ pub(crate) fn string_value(literal: &Literal) -> Option<String> {
                         digit => digits.push(digit),
                     }
                 }
-                char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?
+                char::from_u32(hex(&digits)?)?
             }
             // A line continuation: the newline and the whitespace after it are skipped.
             '\n' => {
@@ -159,6 +159,12 @@ pub(crate) fn string_value(literal: &Literal) -> Option<String> {
         text.push(escaped);
     }
     Some(text)
+}
+
+/// The number an escape's hex digits stand for, read as the `timeout` option's digits are (one
+/// integer parser in the build).
+fn hex(digits: &str) -> Option<u32> {
+    u32::try_from(u64::from_str_radix(digits, 16).ok()?).ok()
 }
 
 /// The value of a plain string literal that is all of `tokens` (looking through invisible
