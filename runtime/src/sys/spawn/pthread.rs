@@ -70,10 +70,12 @@ fn create(start: *mut Start, size: usize) -> Result<(), i32> {
 }
 
 /// `RUST_MIN_STACK` if it holds a number, as std reads it, or std's default; rounded up to
-/// whole pages, as std does (macOS refuses any other size).
+/// whole pages, as std does (macOS refuses any other size). Read as a `u64` that must fit a
+/// `usize`, the same numbers std takes, with the runtime's one integer parser.
 fn stack_size() -> usize {
     let size = std::env::var_os("RUST_MIN_STACK")
-        .and_then(|value| value.to_str()?.parse().ok())
+        .and_then(|value| value.to_str()?.parse::<u64>().ok())
+        .and_then(|size| usize::try_from(size).ok())
         .unwrap_or(STD_STACK);
     // SAFETY: sysconf has no preconditions.
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
