@@ -233,7 +233,7 @@ fn observed(pid: libc::pid_t) -> Option<Observed> {
 
 /// The value of the first line of `status` that starts with `name`, trimmed.
 fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    for line in status.lines() {
+    for line in status.split('\n') {
         if let Some(value) = line.strip_prefix(name) {
             return Some(value.trim());
         }
@@ -244,7 +244,7 @@ fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
 fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {
     let mut both = Vec::new();
     for group in claimed {
-        if seen.contains(group) {
+        if holds(seen, *group) {
             both.push(*group);
         }
     }
@@ -258,10 +258,20 @@ fn same_groups(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
     all_in(a, b) && all_in(b, a)
 }
 
+/// Whether `list` holds `group`.
+fn holds(list: &[libc::gid_t], group: libc::gid_t) -> bool {
+    for other in list {
+        if *other == group {
+            return true;
+        }
+    }
+    false
+}
+
 /// Whether every one of `groups` is in `list`.
 fn all_in(groups: &[libc::gid_t], list: &[libc::gid_t]) -> bool {
     for group in groups {
-        if !list.contains(group) {
+        if !holds(list, *group) {
             return false;
         }
     }
