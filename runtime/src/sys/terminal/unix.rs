@@ -262,8 +262,10 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut fields = rest.split_whitespace();
+    // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields
+    // start after the last `)`.
+    let end = stat.as_bytes().iter().rposition(|byte| *byte == b')')?;
+    let mut fields = stat[end + 1..].split_whitespace();
     let mut numbers = [None; 6];
     for number in &mut numbers {
         *number = fields.next().and_then(|text| text.parse::<i64>().ok());
