@@ -258,7 +258,10 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
 
 /// The first six fields of `/proc/PID/stat` after the process's name, as numbers: state
 /// (a letter, so `None`), ppid, pgrp, session, `tty_nr` and `tpgid`; `None` for a field that is
-/// missing or not a number. All are read as `i64`, which holds each of them.
+/// missing or not a number. Read as `u64`, the number parser the guardian's credentials use
+/// too: the only negative values the kernel writes here are a `tpgid` of -1 (no foreground
+/// group) and a `tty_nr` past 31 bits, which read as `None` and so as no group and not this
+/// terminal, as the negative numbers would.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -268,7 +271,10 @@ fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let mut fields = stat[end + 1..].split_whitespace();
     let mut numbers = [None; 6];
     for number in &mut numbers {
-        *number = fields.next().and_then(|text| text.parse::<i64>().ok());
+        let Some(text) = fields.next() else {
+            break;
+        };
+        *number = text.parse::<u64>().ok().and_then(|n| i64::try_from(n).ok());
     }
     Some(numbers)
 }
