@@ -122,16 +122,14 @@ pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
         return;
     }
     let (state, owned) = state.split_at(size);
-    let mut numbers = owned
-        .chunks_exact(group)
-        .filter_map(|bytes| Some(libc::pid_t::from_ne_bytes(bytes.try_into().ok()?)));
+    let (session, groups) = owned.split_at(group);
     let mut owners = Owners {
-        session: numbers.next().unwrap_or(0),
+        session: pid_from(session),
         groups: [0; MAX_OWNERS],
         count: 0,
     };
-    for number in numbers.take(MAX_OWNERS) {
-        owners.add(number);
+    for bytes in groups.chunks_exact(group).take(MAX_OWNERS) {
+        owners.add(pid_from(bytes));
     }
     if !owners.may_restore(fd.as_raw_fd()) {
         return;
@@ -148,6 +146,13 @@ pub(crate) fn restore_from(fd: &OwnedFd, state: &[u8]) {
         termios.assume_init()
     };
     put_back(fd.as_raw_fd(), &termios);
+}
+
+/// The process or group id in `bytes`, as [`Terminal::state`] wrote it (exactly its size).
+fn pid_from(bytes: &[u8]) -> libc::pid_t {
+    let mut number = [0; std::mem::size_of::<libc::pid_t>()];
+    number.copy_from_slice(bytes);
+    libc::pid_t::from_ne_bytes(number)
 }
 
 impl Owners {
@@ -188,8 +193,10 @@ impl Owners {
     /// Whether the terminal `fd` may be given back now: its foreground group is one of the
     /// owners, or cannot be known (no foreground group: a terminal whose session ended).
     fn may_restore(&self, fd: RawFd) -> bool {
-        foreground(fd, self.session)
-            .map_or(true, |group| self.groups[..self.count].contains(&group))
+        match foreground(fd, self.session) {
+            Some(group) => self.groups[..self.count].contains(&group),
+            None => true,
+        }
     }
 }
 
@@ -218,15 +225,14 @@ fn foreground_through_proc(fd: RawFd, session: libc::pid_t) -> Option<libc::pid_
     let (major, minor) = (libc::major(device), libc::minor(device));
     // The kernel's encoding of `tty_nr` in /proc/PID/stat.
     let encoded = i64::from((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12));
-    let fields = stat_fields(session)?;
-    // After the name: state, ppid, pgrp, session, tty_nr, tpgid.
-    let field = |n: usize| fields.get(n).and_then(|text| text.parse::<i64>().ok());
-    if field(3)? != i64::from(session) || field(4)? != encoded {
+    let [_, _, _, its_session, terminal, group] = stat_fields(session)?;
+    if its_session? != i64::from(session) || terminal? != encoded {
         return None;
     }
-    libc::pid_t::try_from(field(5)?)
-        .ok()
-        .filter(|group| *group > 0)
+    match libc::pid_t::try_from(group?) {
+        Ok(group) if group > 0 => Some(group),
+        _ => None,
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -238,13 +244,9 @@ fn foreground_through_proc(_fd: RawFd, _session: libc::pid_t) -> Option<libc::pi
 /// parent's group and session only (`getpgid`, `getsid`), with no parent of its own.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> {
-    let fields = stat_fields(pid)?;
-    let field = |n: usize| {
-        fields
-            .get(n)
-            .and_then(|text| text.parse::<libc::pid_t>().ok())
-    };
-    Some((field(1)?, field(2)?, field(3)?))
+    let [_, parent, group, session, _, _] = stat_fields(pid)?;
+    let id = |number: Option<i64>| libc::pid_t::try_from(number?).ok();
+    Some((id(parent)?, id(group)?, id(session)?))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -254,12 +256,27 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
     (group > 0 && session > 0).then_some((0, group, session))
 }
 
-/// The fields of `/proc/PID/stat` after the process's name.
+/// The first six fields of `/proc/PID/stat` after the process's name, as numbers: state
+/// (a letter, so `None`), ppid, pgrp, session, `tty_nr` and `tpgid`; `None` for a field that is
+/// missing or not a number. Read as `u64`, the number parser the guardian's credentials use
+/// too: the only negative values the kernel writes here are a `tpgid` of -1 (no foreground
+/// group) and a `tty_nr` past 31 bits, which read as `None` and so as no group and not this
+/// terminal, as the negative numbers would.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn stat_fields(pid: libc::pid_t) -> Option<Vec<String>> {
+fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    Some(rest.split_whitespace().map(str::to_owned).collect())
+    // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields
+    // start after the last `)`.
+    let end = stat.as_bytes().iter().rposition(|byte| *byte == b')')?;
+    let mut fields = stat[end + 1..].split_whitespace();
+    let mut numbers = [None; 6];
+    for number in &mut numbers {
+        let Some(text) = fields.next() else {
+            break;
+        };
+        *number = text.parse::<u64>().ok().and_then(|n| i64::try_from(n).ok());
+    }
+    Some(numbers)
 }
 
 /// `tcsetattr` at once (not waiting for output to drain: a stopped terminal would hang the

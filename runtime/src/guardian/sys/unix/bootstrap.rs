@@ -201,7 +201,7 @@ fn close_from(first: RawFd) {
     // SAFETY: sysconf takes a number; close on a descriptor that is not open fails harmlessly.
     unsafe {
         let limit = RawFd::try_from(libc::sysconf(libc::_SC_OPEN_MAX)).unwrap_or(65_536);
-        for fd in first..limit.clamp(first, 65_536) {
+        for fd in first..limit.min(65_536) {
             libc::close(fd);
         }
     }

@@ -118,18 +118,24 @@ fn send_part(socket: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<us
     };
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let credentials: Option<()> = None;
+    let credentials_size = match credentials {
+        Some(credentials) => std::mem::size_of_val(&credentials),
+        None => 0,
+    };
     #[allow(clippy::cast_possible_truncation)] // the sizes of two small structures
-    let (credentials_size, fd_size) = (
-        credentials.map_or(0, |credentials| std::mem::size_of_val(&credentials)) as u32,
-        std::mem::size_of::<RawFd>() as u32,
-    );
+    let (credentials_size, fd_size) =
+        (credentials_size as u32, std::mem::size_of::<RawFd>() as u32);
     // SAFETY: CMSG_SPACE only computes a size.
     let length = unsafe {
         (if credentials.is_some() {
             libc::CMSG_SPACE(credentials_size)
         } else {
             0
-        }) + fd.map_or(0, |_| libc::CMSG_SPACE(fd_size))
+        }) + if fd.is_some() {
+            libc::CMSG_SPACE(fd_size)
+        } else {
+            0
+        }
     };
     if length > 0 {
         message.msg_control = control.0.as_mut_ptr().cast();

@@ -40,7 +40,10 @@ impl Sender {
 pub(crate) fn current_rights() -> Rights {
     Rights {
         groups: groups(),
-        capabilities: capabilities().map_or(0, |sets| sets.effective()),
+        capabilities: match capabilities() {
+            Some(sets) => sets.effective(),
+            None => 0,
+        },
     }
 }
 
@@ -82,16 +85,24 @@ impl Identity {
         // Only what the guardian could grant needs a look (a guardian without `CAP_SETGID`,
         // acting for a user other than 0, keeps its groups and uses no capabilities).
         let look = may_set_groups || sender.uid == 0;
-        let seen = (look && sender.pid == program)
-            .then(|| observed(sender.pid))
-            .flatten()
-            .filter(|_| alive());
+        let seen = if look && sender.pid == program {
+            observed(sender.pid)
+        } else {
+            None
+        };
+        let seen = match seen {
+            Some(seen) if alive() => Some(seen),
+            _ => None,
+        };
         let groups = match (&seen, may_set_groups) {
             (Some(seen), _) => intersection(&claimed.groups, &seen.groups),
             (None, true) => Vec::new(),
             (None, false) => groups(),
         };
-        let held = seen.as_ref().map_or(0, |seen| seen.permitted);
+        let held = match &seen {
+            Some(seen) => seen.permitted,
+            None => 0,
+        };
         let capabilities = if sender.uid == 0 {
             claimed.capabilities & held
         } else {
@@ -149,7 +160,10 @@ impl Identity {
         };
         now.set_effective(now.effective() & self.capabilities);
         set_capabilities(&now)
-            && capabilities().is_some_and(|now| now.effective() & !self.capabilities == 0)
+            && match capabilities() {
+                Some(now) => now.effective() & !self.capabilities == 0,
+                None => false,
+            }
     }
 }
 
@@ -207,34 +221,61 @@ struct Observed {
 
 fn observed(pid: libc::pid_t) -> Option<Observed> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map(str::trim)
-    };
-    let groups = field("Groups:")?
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<Result<Vec<libc::gid_t>, _>>()
-        .ok()?;
-    let permitted = u64::from_str_radix(field("CapPrm:")?, 16).ok()?;
+    // Groups are read as `u64`, as `CapPrm` is (one parser for both), then checked to fit.
+    let mut groups = Vec::new();
+    for group in field(&status, "Groups:")?.split_whitespace() {
+        let group = group.parse::<u64>().ok()?;
+        groups.push(libc::gid_t::try_from(group).ok()?);
+    }
+    let permitted = u64::from_str_radix(field(&status, "CapPrm:")?, 16).ok()?;
     Some(Observed { groups, permitted })
 }
 
+/// The value of the first line of `status` that starts with `name`, trimmed.
+fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    for line in status.split('\n') {
+        if let Some(value) = line.strip_prefix(name) {
+            return Some(value.trim());
+        }
+    }
+    None
+}
+
 fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {
-    claimed
-        .iter()
-        .copied()
-        .filter(|group| seen.contains(group))
-        .collect()
+    let mut both = Vec::new();
+    for group in claimed {
+        if holds(seen, *group) {
+            both.push(*group);
+        }
+    }
+    both
 }
 
 /// Whether two lists hold the same groups, in any order and with any repeats. The lists are
 /// short (the kernel allows 65,536, programs have a handful): a search beats building sorted
 /// copies, and needs no sort in the build.
 fn same_groups(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
-    a.iter().all(|group| b.contains(group)) && b.iter().all(|group| a.contains(group))
+    all_in(a, b) && all_in(b, a)
+}
+
+/// Whether `list` holds `group`.
+fn holds(list: &[libc::gid_t], group: libc::gid_t) -> bool {
+    for other in list {
+        if *other == group {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether every one of `groups` is in `list`.
+fn all_in(groups: &[libc::gid_t], list: &[libc::gid_t]) -> bool {
+    for group in groups {
+        if !holds(list, *group) {
+            return false;
+        }
+    }
+    true
 }
 
 /// This thread's supplementary groups.
@@ -314,7 +355,11 @@ fn capabilities() -> Option<Capabilities> {
             sets.0.as_mut_ptr(),
         )
     };
-    (read == 0).then_some(sets)
+    if read == 0 {
+        Some(sets)
+    } else {
+        None
+    }
 }
 
 fn set_capabilities(sets: &Capabilities) -> bool {

@@ -28,7 +28,10 @@ pub(crate) fn parse(value: &[u8]) -> Option<libc::pid_t> {
         return None;
     }
     let (pid, _) = number(digits)?;
-    libc::pid_t::try_from(pid).ok().filter(|pid| *pid > 0)
+    match libc::pid_t::try_from(pid) {
+        Ok(pid) if pid > 0 => Some(pid),
+        _ => None,
+    }
 }
 
 /// Run before `main` in every process of a program that links this crate. In all but the
@@ -108,8 +111,10 @@ fn claimed(program: libc::pid_t) -> bool {
         started_as_guardian()
             && option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_DOMAIN) == Some(libc::AF_UNIX)
             && option::<libc::c_int>(libc::SOL_SOCKET, libc::SO_TYPE) == Some(libc::SOCK_STREAM)
-            && option::<libc::ucred>(libc::SOL_SOCKET, libc::SO_PEERCRED)
-                .is_some_and(|peer| peer.pid == program)
+            && match option::<libc::ucred>(libc::SOL_SOCKET, libc::SO_PEERCRED) {
+                Some(peer) => peer.pid == program,
+                None => false,
+            }
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
@@ -147,7 +152,10 @@ fn started_as_guardian() -> bool {
     let read = unsafe { libc::read(fd, line.as_mut_ptr().cast(), line.len()) };
     // SAFETY: `fd` was opened above and is closed once.
     unsafe { libc::close(fd) };
-    usize::try_from(read).is_ok_and(|read| line[..read].starts_with(wanted))
+    match usize::try_from(read) {
+        Ok(read) => line[..read].starts_with(wanted),
+        Err(_) => false,
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -216,8 +224,8 @@ fn same_executable(pid: libc::pid_t) -> bool {
             break;
         }
     }
-    for (at, digit) in digits[..count].iter().rev().enumerate() {
-        path[6 + at] = *digit;
+    for at in 0..count {
+        path[6 + at] = digits[count - 1 - at];
     }
     path[6 + count..6 + count + 4].copy_from_slice(b"/exe");
     let theirs = identity(&path);

@@ -1,7 +1,6 @@
 //! The guardian's end of the channel: frames read in order, each with the descriptor that
 //! came with it and its sender as the kernel vouches for it, and the one-byte answers.
 
-use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
@@ -30,11 +29,13 @@ pub(crate) struct Inbox {
     /// A read stops after the message that carried descriptors, and a frame with a
     /// descriptor is sent whole from its first byte: so they belong to the last frame that
     /// starts in that part. (Descriptors the kernel could not pass, such as for lack of room,
-    /// leave their frame without one: never with another frame's.)
-    attached: VecDeque<(u64, u64, Vec<OwnedFd>)>,
+    /// leave their frame without one: never with another frame's.) Oldest first: both lists
+    /// are short (the parts read and not yet claimed: about one frame's worth), so they are
+    /// plain vectors taken from the front.
+    attached: Vec<(u64, u64, Vec<OwnedFd>)>,
     /// Who sent the bytes not yet claimed by [`Inbox::sender`], in order: how many bytes, and
     /// what the kernel said about their sender (`None`: nothing).
-    senders: VecDeque<(usize, Option<Sender>)>,
+    senders: Vec<(usize, Option<Sender>)>,
 }
 
 impl Inbox {
@@ -67,8 +68,8 @@ impl Inbox {
             program_gone: false,
             read: 0,
             claimed: 0,
-            attached: VecDeque::new(),
-            senders: VecDeque::new(),
+            attached: Vec::new(),
+            senders: Vec::new(),
         }
     }
 
@@ -208,10 +209,10 @@ impl Inbox {
         let start = self.read;
         self.read += read as u64;
         if read > 0 {
-            self.senders.push_back((read, sender));
+            self.senders.push((read, sender));
         }
         if !descriptors.is_empty() {
-            self.attached.push_back((start, self.read, descriptors));
+            self.attached.push((start, self.read, descriptors));
         }
         bytes.extend_from_slice(&buffer[..read]);
         Ok(read)
@@ -231,24 +232,21 @@ impl Inbox {
         let end = start + length as u64;
         self.claimed = end;
         // Those of earlier parts of the stream were for frames that did not take them.
-        while self
-            .attached
-            .front()
-            .is_some_and(|(_, until, _)| *until <= start)
-        {
-            self.attached.pop_front();
+        while let Some((_, until, _)) = self.attached.first() {
+            if *until > start {
+                break;
+            }
+            self.attached.remove(0);
         }
-        let ours = self
-            .attached
-            .front()
-            .is_some_and(|(from, until, _)| *from <= start && end >= *until);
-        let descriptor = if ours {
-            self.attached
-                .pop_front()
-                .and_then(|(_, _, descriptors)| descriptors.into_iter().next())
-        } else {
-            None
-        };
+        let mut descriptor = None;
+        if let Some((from, until, _)) = self.attached.first() {
+            if *from <= start && end >= *until {
+                let (_, _, mut descriptors) = self.attached.remove(0);
+                // The first is the frame's; any others are closed here.
+                descriptors.truncate(1);
+                descriptor = descriptors.pop();
+            }
+        }
         Frame {
             sender: self.sender(length),
             descriptor,
@@ -260,19 +258,18 @@ impl Inbox {
     fn sender(&mut self, mut length: usize) -> Option<Sender> {
         let mut found: Option<Option<Sender>> = None;
         while length > 0 {
-            let (count, sender) = self.senders.front_mut()?;
+            let (count, sender) = self.senders.first_mut()?;
             let taken = length.min(*count);
             let sender = *sender;
             *count -= taken;
             length -= taken;
             if *count == 0 {
-                self.senders.pop_front();
+                self.senders.remove(0);
             }
-            if found.is_some_and(|found| found != sender) {
-                found = Some(None);
-            } else {
-                found = Some(sender);
-            }
+            found = match found {
+                Some(found) if found != sender => Some(None),
+                _ => Some(sender),
+            };
         }
         found.flatten()
     }

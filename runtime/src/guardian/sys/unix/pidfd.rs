@@ -137,26 +137,51 @@ fn group_has_live_members(group: libc::pid_t) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return true;
     };
-    let group = group.to_string();
-    entries.flatten().any(|entry| {
+    let group = format!("{group}");
+    for entry in entries {
+        let Ok(entry) = entry else {
+            continue;
+        };
         let name = entry.file_name();
         if !name.as_bytes().iter().all(u8::is_ascii_digit) {
-            return false;
+            continue;
         }
         let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
-            return false;
+            continue;
         };
         // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses.
         let Some(end) = stat.iter().rposition(|byte| *byte == b')') else {
-            return false;
+            continue;
         };
-        let mut fields = stat[end + 1..]
-            .split(u8::is_ascii_whitespace)
-            .filter(|field| !field.is_empty());
-        let state = fields.next().unwrap_or_default();
-        let pgrp = fields.nth(1).unwrap_or_default();
-        pgrp == group.as_bytes() && state != b"Z" && state != b"X"
-    })
+        let (state, pgrp) = (field(&stat[end + 1..], 0), field(&stat[end + 1..], 2));
+        if pgrp == group.as_bytes() && state != b"Z" && state != b"X" {
+            return true;
+        }
+    }
+    false
+}
+
+/// Field `n` (from 0) of `line`, whose fields are separated by ASCII whitespace; empty if
+/// there are not that many.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn field(line: &[u8], n: usize) -> &[u8] {
+    let (mut at, mut index) = (0, 0);
+    loop {
+        while at < line.len() && line[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while at < line.len() && !line[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return &[];
+        }
+        if index == n {
+            return &line[start..at];
+        }
+        index += 1;
+    }
 }
 
 /// The child, watched, or `None` if it has already ended (or been reaped).

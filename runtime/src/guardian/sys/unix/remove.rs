@@ -19,16 +19,19 @@ use std::path::PathBuf;
 /// reopened through `..` when the walk climbs back to them).
 const KEEP: usize = 8;
 
-/// The home directories of the real and the effective user in the user database.
+/// The home directories of the real and the effective user in the user database (the
+/// effective user's looked up only if it is another user; two users may share a home, which
+/// is then listed twice).
 pub(crate) fn account_homes() -> Vec<PathBuf> {
     // SAFETY: getuid and geteuid have no preconditions and cannot fail.
-    let users = unsafe { [libc::getuid(), libc::geteuid()] };
-    let mut homes: Vec<PathBuf> = Vec::new();
-    for user in users {
-        if let Some(home) = account_home(user) {
-            if !homes.contains(&home) {
-                homes.push(home);
-            }
+    let (real, effective) = unsafe { (libc::getuid(), libc::geteuid()) };
+    let mut homes = Vec::new();
+    if let Some(home) = account_home(real) {
+        homes.push(home);
+    }
+    if effective != real {
+        if let Some(home) = account_home(effective) {
+            homes.push(home);
         }
     }
     homes
@@ -52,7 +55,7 @@ fn account_home(user: libc::uid_t) -> Option<PathBuf> {
             )
         };
         if error == libc::ERANGE && buffer.len() < 1 << 20 {
-            buffer.resize(buffer.len() * 2, 0);
+            buffer = vec![0_u8; buffer.len() * 2];
             continue;
         }
         if error != 0 || found.is_null() || entry.pw_dir.is_null() {
@@ -110,8 +113,8 @@ impl Walk {
     }
 
     fn failed(&mut self, error: io::Error) {
-        if error.kind() != io::ErrorKind::NotFound {
-            self.error.get_or_insert(error);
+        if error.kind() != io::ErrorKind::NotFound && self.error.is_none() {
+            self.error = Some(error);
         }
     }
 
@@ -150,7 +153,10 @@ impl Walk {
                 break;
             }
         }
-        self.error.map_or(Ok(()), Err)
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 
     /// Enters directory `name` of the directory `parent`: opens it (never through a link),
@@ -190,14 +196,18 @@ impl Walk {
             made_writable: false,
         });
         // Keep at most KEEP open above the current one: close the shallowest open one.
-        let open_count = self
-            .frames
-            .iter()
-            .filter(|frame| frame.fd.is_some())
-            .count();
+        let mut open_count = 0;
+        for frame in &self.frames {
+            if frame.fd.is_some() {
+                open_count += 1;
+            }
+        }
         if open_count > KEEP + 1 {
-            if let Some(frame) = self.frames.iter_mut().find(|frame| frame.fd.is_some()) {
-                frame.fd = None;
+            for frame in &mut self.frames {
+                if frame.fd.is_some() {
+                    frame.fd = None;
+                    break;
+                }
             }
         }
         Ok(())
