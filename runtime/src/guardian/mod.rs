@@ -237,26 +237,43 @@ pub(crate) fn disarm(id: u64) {
 
 /// Values by id, in the order of their ids, as a `BTreeMap` would keep them but without its
 /// code (it was a third of the runtime's build). Ids only grow and cleanups take the newest
-/// first, so both ends are cheap.
-pub(crate) struct ById<T>(Vec<(u64, T)>);
+/// first, so both ends are cheap. The ids are kept apart from the values, so that the search
+/// is the same code whatever the values are.
+pub(crate) struct ById<T> {
+    /// In ascending order.
+    ids: Vec<u64>,
+    /// The value of each id, at the id's place in `ids`.
+    values: Vec<T>,
+}
 
 impl<T> Default for ById<T> {
     fn default() -> Self {
-        ById(Vec::new())
+        ById {
+            ids: Vec::new(),
+            values: Vec::new(),
+        }
     }
 }
 
 impl<T> ById<T> {
     pub(crate) fn insert(&mut self, id: u64, value: T) {
-        match self.0.binary_search_by_key(&id, |(key, _)| *key) {
-            Ok(at) => self.0[at].1 = value,
-            Err(at) => self.0.insert(at, (id, value)),
+        match self.ids.binary_search(&id) {
+            Ok(at) => self.values[at] = value,
+            Err(at) => {
+                self.ids.insert(at, id);
+                self.values.insert(at, value);
+            }
         }
     }
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
-        let at = self.0.binary_search_by_key(&id, |(key, _)| *key).ok()?;
-        Some(self.0.remove(at).1)
+        let at = self.ids.binary_search(&id).ok()?;
+        self.ids.remove(at);
+        Some(self.values.remove(at))
+    }
+
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.ids.binary_search(&id).is_ok()
     }
 
     /// Takes out every value `wanted` picks, oldest first. Moves nothing when none is picked
@@ -264,9 +281,9 @@ impl<T> ById<T> {
     pub(crate) fn take_where(&mut self, mut wanted: impl FnMut(&T) -> bool) -> Vec<(u64, T)> {
         let mut taken = Vec::new();
         let mut at = 0;
-        while at < self.0.len() {
-            if wanted(&self.0[at].1) {
-                taken.push(self.0.remove(at));
+        while at < self.values.len() {
+            if wanted(&self.values[at]) {
+                taken.push((self.ids.remove(at), self.values.remove(at)));
             } else {
                 at += 1;
             }
@@ -274,13 +291,19 @@ impl<T> ById<T> {
         taken
     }
 
-    /// Oldest first.
-    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> {
-        self.0.iter().map(|(id, value)| (*id, value))
+    /// The ids, oldest first.
+    pub(crate) fn ids(&self) -> &[u64] {
+        &self.ids
     }
 
-    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
-        self.0.into_iter().map(|(_, value)| value)
+    /// The values, oldest first.
+    pub(crate) fn values(&self) -> &[T] {
+        &self.values
+    }
+
+    /// The values, oldest first.
+    pub(crate) fn into_values(self) -> Vec<T> {
+        self.values
     }
 }
 
@@ -343,7 +366,7 @@ fn arm(item: Item) -> io::Result<()> {
     let cleanup = driver::register(Box::new(move |_: Reason| done_here(id)));
     if let Some(cleanup) = cleanup {
         let mut armed = lock();
-        if armed.items.iter().any(|(armed_id, _)| armed_id == id) {
+        if armed.items.contains(id) {
             armed.cleanups.insert(id, cleanup);
         }
     }
@@ -394,7 +417,7 @@ impl Armed {
         }
         self.link = None;
         let mut link = sys::start_guardian().map_err(not_started)?;
-        for (id, item) in self.items.iter() {
+        for (&id, item) in self.items.ids().iter().zip(self.items.values()) {
             if let Some(message) = item.message(id) {
                 if !link.send(&protocol::encode(&message), item.descriptor())? {
                     driver::warn(format_args!(

@@ -98,14 +98,13 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     }
     // The terminal first: the user is looking at it.
     #[cfg(unix)]
-    for (_, (terminal, state)) in terminals.iter() {
+    for (terminal, state) in terminals.values() {
         crate::sys::restore_terminal_from(terminal, state);
     }
     // All children at once (each grace period would otherwise add up), then the paths,
     // newest first: the children may have been writing into them.
-    let children: Vec<_> = children.into_values().collect();
-    stop_as(&children);
-    let mut left: Vec<_> = paths.into_values().collect();
+    stop_as(&children.into_values());
+    let mut left = paths.into_values();
     left.reverse();
     remove_all(left);
 }
