@@ -218,7 +218,7 @@ pub(crate) fn arm_terminal(terminal: &crate::sys::Terminal) -> io::Result<Option
         if let Some(message) = item.message(id) {
             armed.tell(&message, item.descriptor())?;
         }
-        armed.items.insert(id, item);
+        armed.items.insert(id, (item, None));
         Ok(Some(id))
     }
     #[cfg(not(unix))]
@@ -272,8 +272,9 @@ impl<T> ById<T> {
         Some(self.values.remove(at))
     }
 
-    pub(crate) fn contains(&self, id: u64) -> bool {
-        self.ids.binary_search(&id).is_ok()
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut T> {
+        let at = self.ids.binary_search(&id).ok()?;
+        Some(&mut self.values[at])
     }
 
     /// Takes out every value `wanted` picks, oldest first. Moves nothing when none is picked
@@ -311,9 +312,9 @@ impl<T> ById<T> {
 #[derive(Default)]
 struct Armed {
     link: Option<sys::Link>,
-    items: ById<Item>,
-    /// The registered cleanup of each item, taken back when a child is forgotten.
-    cleanups: ById<driver::Registered>,
+    /// Each item, with its registered cleanup once it has one (taken back when a child is
+    /// forgotten).
+    items: ById<(Item, Option<driver::Registered>)>,
     next: u64,
 }
 
@@ -356,7 +357,7 @@ fn arm(item: Item) -> io::Result<()> {
         None => Ok(()),
     };
     if told.is_ok() {
-        armed.items.insert(id, item);
+        armed.items.insert(id, (item, None));
     }
     drop(armed);
     for cleanup in forgotten {
@@ -366,8 +367,8 @@ fn arm(item: Item) -> io::Result<()> {
     let cleanup = driver::register(Box::new(move |_: Reason| done_here(id)));
     if let Some(cleanup) = cleanup {
         let mut armed = lock();
-        if armed.items.contains(id) {
-            armed.cleanups.insert(id, cleanup);
+        if let Some((_, registered)) = armed.items.get_mut(id) {
+            *registered = Some(cleanup);
         }
     }
     Ok(())
@@ -379,10 +380,10 @@ impl Armed {
     fn forget_ended(&mut self) -> Vec<driver::Registered> {
         let ended = self
             .items
-            .take_where(|item| item.process().is_some_and(sys::Process::has_exited));
+            .take_where(|(item, _)| item.process().is_some_and(sys::Process::has_exited));
         let mut cleanups = Vec::with_capacity(ended.len());
-        for (id, _) in ended {
-            cleanups.extend(self.cleanups.remove(id));
+        for (id, (_, cleanup)) in ended {
+            cleanups.extend(cleanup);
             self.tell_done(id);
         }
         cleanups
@@ -417,7 +418,7 @@ impl Armed {
         }
         self.link = None;
         let mut link = sys::start_guardian().map_err(not_started)?;
-        for (&id, item) in self.items.ids().iter().zip(self.items.values()) {
+        for (&id, (item, _)) in self.items.ids().iter().zip(self.items.values()) {
             if let Some(message) = item.message(id) {
                 if !link.send(&protocol::encode(&message), item.descriptor())? {
                     driver::warn(format_args!(
@@ -458,10 +459,9 @@ fn done_here(id: u64) {
     let Some(mut armed) = lock_in_cleanup() else {
         return;
     };
-    let Some(item) = armed.items.remove(id) else {
+    let Some((item, cleanup)) = armed.items.remove(id) else {
         return;
     };
-    let mut done = vec![id];
     let mut children = Vec::new();
     let path = match item {
         Item::Child(process) => {
@@ -473,8 +473,10 @@ fn done_here(id: u64) {
         #[cfg(unix)]
         Item::Terminal(..) => None,
     };
-    for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
-        done.push(other);
+    // The other children, done here too.
+    let mut others = Vec::new();
+    for (other, (item, _)) in armed.items.take_where(|(item, _)| item.process().is_some()) {
+        others.push(other);
         if let Item::Child(process) = item {
             children.push(process);
         }
@@ -483,21 +485,24 @@ fn done_here(id: u64) {
     if !children.is_empty() {
         stop(&children);
     }
+    let mut done = true;
     if let Some((path, entry)) = path {
         if let Err(error) = remove(&entry, &path) {
             driver::warn(format_args!("could not remove {}: {error}", path.display()));
             if let Some(mut armed) = lock_in_cleanup() {
-                armed.items.insert(id, Item::Path(path, entry));
+                armed.items.insert(id, (Item::Path(path, entry), cleanup));
             }
-            done.retain(|done| *done != id);
+            done = false;
         }
     }
     let Some(mut armed) = lock_in_cleanup() else {
         return;
     };
-    for id in done {
-        armed.cleanups.remove(id);
+    if done {
         armed.tell_done(id);
+    }
+    for other in others {
+        armed.tell_done(other);
     }
 }
 
