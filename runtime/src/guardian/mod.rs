@@ -360,7 +360,7 @@ fn arm(item: Item) -> io::Result<()> {
         armed.items.insert(id, (item, None));
     }
     drop(armed);
-    for cleanup in forgotten {
+    for &cleanup in &forgotten {
         drop(driver::unregister(cleanup));
     }
     told?;
@@ -501,7 +501,7 @@ fn done_here(id: u64) {
     if done {
         armed.tell_done(id);
     }
-    for other in others {
+    for &other in &others {
         armed.tell_done(other);
     }
 }
@@ -512,11 +512,12 @@ pub(crate) fn stop(children: &[sys::Process]) {
     for child in children {
         child.stop();
     }
-    if !ended(|| children.iter(), GRACE) {
+    let processes = || children.iter();
+    if !ended(processes, GRACE) {
         for child in children {
             child.kill();
         }
-        ended(|| children.iter(), GRACE);
+        ended(processes, GRACE);
     }
 }
 
