@@ -512,24 +512,21 @@ pub(crate) fn stop(children: &[sys::Process]) {
     for child in children {
         child.stop();
     }
-    let processes = || children.iter();
-    if !ended(processes, GRACE) {
+    let all_exited = || children.iter().all(sys::Process::has_exited);
+    if !ended(all_exited, GRACE) {
         for child in children {
             child.kill();
         }
-        ended(processes, GRACE);
+        ended(all_exited, GRACE);
     }
 }
 
-/// Whether every child has ended within `limit`. Looks every few milliseconds: this only runs
-/// at the end, and a few looks cost less than a thread per child.
-fn ended<'a, I>(children: impl Fn() -> I, limit: Duration) -> bool
-where
-    I: Iterator<Item = &'a sys::Process>,
-{
+/// Whether every child has ended within `limit`, as `all_exited` says. Looks every few
+/// milliseconds: this only runs at the end, and a few looks cost less than a thread per child.
+fn ended(all_exited: impl Fn() -> bool, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
-        if children().all(sys::Process::has_exited) {
+        if all_exited() {
             return true;
         }
         if Instant::now() >= deadline {

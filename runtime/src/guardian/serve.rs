@@ -150,11 +150,11 @@ fn stop_as(children: &[(sys::Process, sys::Identity)]) {
     for (child, identity) in children {
         identity.act(|| child.stop());
     }
-    let processes = || children.iter().map(|(child, _)| child);
-    if !ended(processes, GRACE) {
+    let all_exited = || children.iter().all(|(child, _)| child.has_exited());
+    if !ended(all_exited, GRACE) {
         for (child, identity) in children {
             identity.act(|| child.kill());
         }
-        ended(processes, GRACE);
+        ended(all_exited, GRACE);
     }
 }
