@@ -383,7 +383,9 @@ impl Armed {
             .take_where(|(item, _)| item.process().is_some_and(sys::Process::has_exited));
         let mut cleanups = Vec::with_capacity(ended.len());
         for (id, (_, cleanup)) in ended {
-            cleanups.extend(cleanup);
+            if let Some(cleanup) = cleanup {
+                cleanups.push(cleanup);
+            }
             self.tell_done(id);
         }
         cleanups

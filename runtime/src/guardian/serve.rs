@@ -18,7 +18,6 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // program hears of one this guardian could not take.
     sys::raise_descriptor_limit();
     let mut bytes = Vec::new();
-    // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
     let mut held: ById<Held> = ById::default();
     loop {
         let open = inbox.receive(&mut bytes).unwrap_or(false);
@@ -115,7 +114,8 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
 
 /// What the guardian holds of an armed item, to act on it at the end.
 enum Held {
-    /// The child, and who the program was when it armed it.
+    /// The child, and who the program was when it armed it. (Where there are no pidfds,
+    /// `Process` has no values, and no child ever comes.)
     Child(sys::Process, sys::Identity),
     /// What the path named, who the program was when it armed it, and the path as armed.
     Path(sys::Entry, sys::Identity, PathBuf),
