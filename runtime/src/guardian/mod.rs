@@ -272,6 +272,11 @@ impl<T> ById<T> {
         Some(self.values.remove(at))
     }
 
+    pub(crate) fn get(&self, id: u64) -> Option<&T> {
+        let at = self.ids.binary_search(&id).ok()?;
+        Some(&self.values[at])
+    }
+
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut T> {
         let at = self.ids.binary_search(&id).ok()?;
         Some(&mut self.values[at])
@@ -295,11 +300,6 @@ impl<T> ById<T> {
     /// The ids, oldest first.
     pub(crate) fn ids(&self) -> &[u64] {
         &self.ids
-    }
-
-    /// The values, oldest first.
-    pub(crate) fn values(&self) -> &[T] {
-        &self.values
     }
 
     /// The values, oldest first.
@@ -420,7 +420,10 @@ impl Armed {
         }
         self.link = None;
         let mut link = sys::start_guardian().map_err(not_started)?;
-        for (&id, (item, _)) in self.items.ids().iter().zip(self.items.values()) {
+        for &id in self.items.ids() {
+            let Some((item, _)) = self.items.get(id) else {
+                continue;
+            };
             if let Some(message) = item.message(id) {
                 if !link.send(&protocol::encode(&message), item.descriptor())? {
                     driver::warn(format_args!(

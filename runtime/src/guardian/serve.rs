@@ -20,7 +20,7 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     let mut bytes = Vec::new();
     let mut held: ById<Held> = ById::default();
     loop {
-        let open = inbox.receive(&mut bytes).unwrap_or(false);
+        let open = matches!(inbox.receive(&mut bytes), Ok(true));
         while let Some((message, length)) = protocol::decode(&mut bytes) {
             // Who sent it, as the kernel says (a frame it does not vouch for is not acted on),
             // and its descriptor.
@@ -134,9 +134,11 @@ fn remove_all(mut paths: Vec<(sys::Entry, sys::Identity, PathBuf)>) {
         // A refused path (`InvalidInput`) is not tried again, nor one the guardian cannot act
         // on as the program.
         paths.retain(|(entry, identity, path)| {
-            identity.act(|| remove(entry, path)).is_some_and(|removed| {
-                removed.is_err_and(|error| error.kind() != io::ErrorKind::InvalidInput)
-            })
+            let removed = identity.act(|| remove(entry, path));
+            match removed {
+                Some(Err(error)) => error.kind() != io::ErrorKind::InvalidInput,
+                Some(Ok(())) | None => false,
+            }
         });
         if paths.is_empty() || Instant::now() >= deadline {
             return;
