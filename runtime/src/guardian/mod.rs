@@ -218,7 +218,7 @@ pub(crate) fn arm_terminal(terminal: &crate::sys::Terminal) -> io::Result<Option
         if let Some(message) = item.message(id) {
             armed.tell(&message, item.descriptor())?;
         }
-        armed.items.insert(id, item);
+        armed.items.insert(id, (item, None));
         Ok(Some(id))
     }
     #[cfg(not(unix))]
@@ -237,26 +237,49 @@ pub(crate) fn disarm(id: u64) {
 
 /// Values by id, in the order of their ids, as a `BTreeMap` would keep them but without its
 /// code (it was a third of the runtime's build). Ids only grow and cleanups take the newest
-/// first, so both ends are cheap.
-pub(crate) struct ById<T>(Vec<(u64, T)>);
+/// first, so both ends are cheap. The ids are kept apart from the values, so that the search
+/// is the same code whatever the values are.
+pub(crate) struct ById<T> {
+    /// In ascending order.
+    ids: Vec<u64>,
+    /// The value of each id, at the id's place in `ids`.
+    values: Vec<T>,
+}
 
 impl<T> Default for ById<T> {
     fn default() -> Self {
-        ById(Vec::new())
+        ById {
+            ids: Vec::new(),
+            values: Vec::new(),
+        }
     }
 }
 
 impl<T> ById<T> {
     pub(crate) fn insert(&mut self, id: u64, value: T) {
-        match self.0.binary_search_by_key(&id, |(key, _)| *key) {
-            Ok(at) => self.0[at].1 = value,
-            Err(at) => self.0.insert(at, (id, value)),
+        match self.ids.binary_search(&id) {
+            Ok(at) => self.values[at] = value,
+            Err(at) => {
+                self.ids.insert(at, id);
+                self.values.insert(at, value);
+            }
         }
     }
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
-        let at = self.0.binary_search_by_key(&id, |(key, _)| *key).ok()?;
-        Some(self.0.remove(at).1)
+        let at = self.ids.binary_search(&id).ok()?;
+        self.ids.remove(at);
+        Some(self.values.remove(at))
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Option<&T> {
+        let at = self.ids.binary_search(&id).ok()?;
+        Some(&self.values[at])
+    }
+
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut T> {
+        let at = self.ids.binary_search(&id).ok()?;
+        Some(&mut self.values[at])
     }
 
     /// Takes out every value `wanted` picks, oldest first. Moves nothing when none is picked
@@ -264,9 +287,9 @@ impl<T> ById<T> {
     pub(crate) fn take_where(&mut self, mut wanted: impl FnMut(&T) -> bool) -> Vec<(u64, T)> {
         let mut taken = Vec::new();
         let mut at = 0;
-        while at < self.0.len() {
-            if wanted(&self.0[at].1) {
-                taken.push(self.0.remove(at));
+        while at < self.values.len() {
+            if wanted(&self.values[at]) {
+                taken.push((self.ids.remove(at), self.values.remove(at)));
             } else {
                 at += 1;
             }
@@ -274,13 +297,14 @@ impl<T> ById<T> {
         taken
     }
 
-    /// Oldest first.
-    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> {
-        self.0.iter().map(|(id, value)| (*id, value))
+    /// The ids, oldest first.
+    pub(crate) fn ids(&self) -> &[u64] {
+        &self.ids
     }
 
-    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
-        self.0.into_iter().map(|(_, value)| value)
+    /// The values, oldest first.
+    pub(crate) fn into_values(self) -> Vec<T> {
+        self.values
     }
 }
 
@@ -288,9 +312,9 @@ impl<T> ById<T> {
 #[derive(Default)]
 struct Armed {
     link: Option<sys::Link>,
-    items: ById<Item>,
-    /// The registered cleanup of each item, taken back when a child is forgotten.
-    cleanups: ById<driver::Registered>,
+    /// Each item, with its registered cleanup once it has one (taken back when a child is
+    /// forgotten).
+    items: ById<(Item, Option<driver::Registered>)>,
     next: u64,
 }
 
@@ -333,18 +357,18 @@ fn arm(item: Item) -> io::Result<()> {
         None => Ok(()),
     };
     if told.is_ok() {
-        armed.items.insert(id, item);
+        armed.items.insert(id, (item, None));
     }
     drop(armed);
-    for cleanup in forgotten {
+    for &cleanup in &forgotten {
         drop(driver::unregister(cleanup));
     }
     told?;
     let cleanup = driver::register(Box::new(move |_: Reason| done_here(id)));
     if let Some(cleanup) = cleanup {
         let mut armed = lock();
-        if armed.items.iter().any(|(armed_id, _)| armed_id == id) {
-            armed.cleanups.insert(id, cleanup);
+        if let Some((_, registered)) = armed.items.get_mut(id) {
+            *registered = Some(cleanup);
         }
     }
     Ok(())
@@ -356,10 +380,12 @@ impl Armed {
     fn forget_ended(&mut self) -> Vec<driver::Registered> {
         let ended = self
             .items
-            .take_where(|item| item.process().is_some_and(sys::Process::has_exited));
+            .take_where(|(item, _)| item.process().is_some_and(sys::Process::has_exited));
         let mut cleanups = Vec::with_capacity(ended.len());
-        for (id, _) in ended {
-            cleanups.extend(self.cleanups.remove(id));
+        for (id, (_, cleanup)) in ended {
+            if let Some(cleanup) = cleanup {
+                cleanups.push(cleanup);
+            }
             self.tell_done(id);
         }
         cleanups
@@ -394,7 +420,10 @@ impl Armed {
         }
         self.link = None;
         let mut link = sys::start_guardian().map_err(not_started)?;
-        for (id, item) in self.items.iter() {
+        for &id in self.items.ids() {
+            let Some((item, _)) = self.items.get(id) else {
+                continue;
+            };
             if let Some(message) = item.message(id) {
                 if !link.send(&protocol::encode(&message), item.descriptor())? {
                     driver::warn(format_args!(
@@ -435,10 +464,9 @@ fn done_here(id: u64) {
     let Some(mut armed) = lock_in_cleanup() else {
         return;
     };
-    let Some(item) = armed.items.remove(id) else {
+    let Some((item, cleanup)) = armed.items.remove(id) else {
         return;
     };
-    let mut done = vec![id];
     let mut children = Vec::new();
     let path = match item {
         Item::Child(process) => {
@@ -450,8 +478,10 @@ fn done_here(id: u64) {
         #[cfg(unix)]
         Item::Terminal(..) => None,
     };
-    for (other, item) in armed.items.take_where(|item| item.process().is_some()) {
-        done.push(other);
+    // The other children, done here too.
+    let mut others = Vec::new();
+    for (other, (item, _)) in armed.items.take_where(|(item, _)| item.process().is_some()) {
+        others.push(other);
         if let Item::Child(process) = item {
             children.push(process);
         }
@@ -460,21 +490,24 @@ fn done_here(id: u64) {
     if !children.is_empty() {
         stop(&children);
     }
+    let mut done = true;
     if let Some((path, entry)) = path {
         if let Err(error) = remove(&entry, &path) {
             driver::warn(format_args!("could not remove {}: {error}", path.display()));
             if let Some(mut armed) = lock_in_cleanup() {
-                armed.items.insert(id, Item::Path(path, entry));
+                armed.items.insert(id, (Item::Path(path, entry), cleanup));
             }
-            done.retain(|done| *done != id);
+            done = false;
         }
     }
     let Some(mut armed) = lock_in_cleanup() else {
         return;
     };
-    for id in done {
-        armed.cleanups.remove(id);
+    if done {
         armed.tell_done(id);
+    }
+    for &other in &others {
+        armed.tell_done(other);
     }
 }
 
@@ -484,23 +517,21 @@ pub(crate) fn stop(children: &[sys::Process]) {
     for child in children {
         child.stop();
     }
-    if !ended(|| children.iter(), GRACE) {
+    let all_exited = || children.iter().all(sys::Process::has_exited);
+    if !ended(all_exited, GRACE) {
         for child in children {
             child.kill();
         }
-        ended(|| children.iter(), GRACE);
+        ended(all_exited, GRACE);
     }
 }
 
-/// Whether every child has ended within `limit`. Looks every few milliseconds: this only runs
-/// at the end, and a few looks cost less than a thread per child.
-fn ended<'a, I>(children: impl Fn() -> I, limit: Duration) -> bool
-where
-    I: Iterator<Item = &'a sys::Process>,
-{
+/// Whether every child has ended within `limit`, as `all_exited` says. Looks every few
+/// milliseconds: this only runs at the end, and a few looks cost less than a thread per child.
+fn ended(all_exited: impl Fn() -> bool, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
-        if children().all(sys::Process::has_exited) {
+        if all_exited() {
             return true;
         }
         if Instant::now() >= deadline {

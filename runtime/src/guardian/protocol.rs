@@ -93,8 +93,11 @@ pub(crate) fn decode(bytes: &mut Vec<u8>) -> Option<(Option<Message>, usize)> {
     let length = usize::try_from(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
     let body = bytes.get(4..4usize.checked_add(length)?)?;
     let message = parse(body);
-    bytes.drain(..4 + length);
-    Some((message, 4 + length))
+    let frame = 4 + length;
+    // What follows the frame moves to the front.
+    bytes.copy_within(frame.., 0);
+    bytes.truncate(bytes.len() - frame);
+    Some((message, frame))
 }
 
 fn parse(body: &[u8]) -> Option<Message> {
@@ -105,11 +108,11 @@ fn parse(body: &[u8]) -> Option<Message> {
         let capabilities = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
         let count = usize::try_from(u32::from_le_bytes(rest.get(8..12)?.try_into().ok()?)).ok()?;
         let end = count.checked_mul(4)?.checked_add(12)?;
-        let groups = rest
-            .get(12..end)?
-            .chunks_exact(4)
-            .map(|group| u32::from_le_bytes([group[0], group[1], group[2], group[3]]))
-            .collect();
+        let listed = rest.get(12..end)?;
+        let mut groups = Vec::with_capacity(count);
+        for group in listed.chunks_exact(4) {
+            groups.push(u32::from_le_bytes([group[0], group[1], group[2], group[3]]));
+        }
         Some((
             Rights {
                 groups,
@@ -122,7 +125,10 @@ fn parse(body: &[u8]) -> Option<Message> {
         CHILD => {
             let (rights, used) = rights(rest)?;
             let rest = &rest[used..];
-            (rest.len() == 5).then(|| Message::Child {
+            if rest.len() != 5 {
+                return None;
+            }
+            Some(Message::Child {
                 id,
                 rights,
                 pid: i32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]),
@@ -132,7 +138,10 @@ fn parse(body: &[u8]) -> Option<Message> {
         PATH => {
             let (rights, used) = rights(rest)?;
             let rest = &rest[used..];
-            (!rest.is_empty()).then(|| Message::Path {
+            if rest.is_empty() {
+                return None;
+            }
+            Some(Message::Path {
                 id,
                 rights,
                 path: sys::path_from_bytes(rest.to_vec()),

@@ -73,11 +73,10 @@ pub(crate) fn check(path: &Path) -> Result<(), &'static str> {
     if identity::same(path, &target, root) {
         return Err("it is a filesystem root");
     }
-    if homes()
-        .iter()
-        .any(|home| identity::same(path, &target, home))
-    {
-        return Err("it is the user's home directory");
+    for home in homes() {
+        if identity::same(path, &target, &home) {
+            return Err("it is the user's home directory");
+        }
     }
     Ok(())
 }
@@ -91,14 +90,16 @@ fn homes() -> Vec<PathBuf> {
     } else {
         &["HOME"]
     };
-    let homes = variables
-        .iter()
-        .filter_map(std::env::var_os)
-        .filter(|home| !home.is_empty())
-        .map(PathBuf::from);
+    let mut homes = Vec::new();
+    for variable in variables {
+        match std::env::var_os(variable) {
+            Some(home) if !home.is_empty() => homes.push(PathBuf::from(home)),
+            _ => {}
+        }
+    }
     #[cfg(unix)]
-    let homes = homes.chain(sys::account_homes());
-    homes.collect()
+    homes.extend(sys::account_homes());
+    homes
 }
 
 #[cfg(unix)]
@@ -148,9 +149,9 @@ mod identity {
 /// (`Path::components` cannot tell: it drops a trailing `.`.)
 fn ends_in_dots(path: &OsStr) -> bool {
     let text = path.to_string_lossy();
-    let separators: &[char] = if cfg!(windows) { &['/', '\\'] } else { &['/'] };
-    let trimmed = text.trim_end_matches(separators);
-    let last = trimmed.rsplit(separators).next().unwrap_or("");
+    let separator = |c: char| c == '/' || (cfg!(windows) && c == '\\');
+    let trimmed = text.trim_end_matches(separator);
+    let last = trimmed.rsplit(separator).next().unwrap_or("");
     // Windows: `C:.` and `C:..` are a drive's current directory and its parent.
     let last = match last.as_bytes() {
         [drive, b':', ..] if cfg!(windows) && drive.is_ascii_alphabetic() => &last[2..],
@@ -205,8 +206,10 @@ fn check_entry(entry: &sys::Entry, _path: &Path) -> Result<(), &'static str> {
     if same(Path::new("/")) {
         return Err("it is a filesystem root");
     }
-    if homes().iter().any(|home| same(home)) {
-        return Err("it is the user's home directory");
+    for home in homes() {
+        if same(&home) {
+            return Err("it is the user's home directory");
+        }
     }
     Ok(())
 }

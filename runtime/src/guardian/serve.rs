@@ -18,14 +18,9 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
     // program hears of one this guardian could not take.
     sys::raise_descriptor_limit();
     let mut bytes = Vec::new();
-    // (Where there are no pidfds, `Process` has no values, and no child ever comes.)
-    let mut children: ById<(sys::Process, sys::Identity)> = ById::default();
-    let mut paths: ById<(sys::Entry, sys::Identity, PathBuf)> = ById::default();
-    // Each terminal's descriptor and recorded state (Unix: none are sent elsewhere).
-    #[cfg(unix)]
-    let mut terminals: ById<(std::os::fd::OwnedFd, Vec<u8>)> = ById::default();
+    let mut held: ById<Held> = ById::default();
     loop {
-        let open = inbox.receive(&mut bytes).unwrap_or(false);
+        let open = matches!(inbox.receive(&mut bytes), Ok(true));
         while let Some((message, length)) = protocol::decode(&mut bytes) {
             // Who sent it, as the kernel says (a frame it does not vouch for is not acted on),
             // and its descriptor.
@@ -51,7 +46,7 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     let process = frame.process(pid, group);
                     inbox.answer(process.is_some() && identity.is_some());
                     if let (Some(process), Some(identity)) = (process, identity) {
-                        children.insert(id, (process, identity));
+                        held.insert(id, Held::Child(process, identity));
                     }
                 }
                 Message::Path { id, rights, path } => {
@@ -59,7 +54,7 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     let entry = frame.entry(&path);
                     inbox.answer(entry.is_some() && identity.is_some());
                     if let (Some(entry), Some(identity)) = (entry, identity) {
-                        paths.insert(id, (entry, identity, path));
+                        held.insert(id, Held::Path(entry, identity, path));
                     }
                 }
                 Message::Terminal { id, state } => {
@@ -78,17 +73,14 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                         let terminal = frame.terminal();
                         inbox.answer(vouched && terminal.is_some());
                         if let (true, Some(terminal)) = (vouched, terminal) {
-                            terminals.insert(id, (terminal, state));
+                            held.insert(id, Held::Terminal(terminal, state));
                         }
                     }
                     #[cfg(not(unix))]
                     let _ = (id, state, frame);
                 }
                 Message::Done { id } => {
-                    children.remove(id);
-                    paths.remove(id);
-                    #[cfg(unix)]
-                    terminals.remove(id);
+                    held.remove(id);
                 }
             }
         }
@@ -96,18 +88,40 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
             break;
         }
     }
+    let mut children = Vec::new();
+    let mut paths = Vec::new();
+    #[cfg(unix)]
+    let mut terminals = Vec::new();
+    for item in held.into_values() {
+        match item {
+            Held::Child(process, identity) => children.push((process, identity)),
+            Held::Path(entry, identity, path) => paths.push((entry, identity, path)),
+            #[cfg(unix)]
+            Held::Terminal(terminal, state) => terminals.push((terminal, state)),
+        }
+    }
     // The terminal first: the user is looking at it.
     #[cfg(unix)]
-    for (_, (terminal, state)) in terminals.iter() {
+    for (terminal, state) in &terminals {
         crate::sys::restore_terminal_from(terminal, state);
     }
     // All children at once (each grace period would otherwise add up), then the paths,
     // newest first: the children may have been writing into them.
-    let children: Vec<_> = children.into_values().collect();
     stop_as(&children);
-    let mut left: Vec<_> = paths.into_values().collect();
-    left.reverse();
-    remove_all(left);
+    paths.reverse();
+    remove_all(paths);
+}
+
+/// What the guardian holds of an armed item, to act on it at the end.
+enum Held {
+    /// The child, and who the program was when it armed it. (Where there are no pidfds,
+    /// `Process` has no values, and no child ever comes.)
+    Child(sys::Process, sys::Identity),
+    /// What the path named, who the program was when it armed it, and the path as armed.
+    Path(sys::Entry, sys::Identity, PathBuf),
+    /// A terminal's descriptor and recorded state (Unix: none are sent elsewhere).
+    #[cfg(unix)]
+    Terminal(std::os::fd::OwnedFd, Vec<u8>),
 }
 
 /// Removes `paths` in their order, each as the program was when it armed it, trying again
@@ -120,9 +134,11 @@ fn remove_all(mut paths: Vec<(sys::Entry, sys::Identity, PathBuf)>) {
         // A refused path (`InvalidInput`) is not tried again, nor one the guardian cannot act
         // on as the program.
         paths.retain(|(entry, identity, path)| {
-            identity.act(|| remove(entry, path)).is_some_and(|removed| {
-                removed.is_err_and(|error| error.kind() != io::ErrorKind::InvalidInput)
-            })
+            let removed = identity.act(|| remove(entry, path));
+            match removed {
+                Some(Err(error)) => error.kind() != io::ErrorKind::InvalidInput,
+                Some(Ok(())) | None => false,
+            }
         });
         if paths.is_empty() || Instant::now() >= deadline {
             return;
@@ -136,11 +152,11 @@ fn stop_as(children: &[(sys::Process, sys::Identity)]) {
     for (child, identity) in children {
         identity.act(|| child.stop());
     }
-    let processes = || children.iter().map(|(child, _)| child);
-    if !ended(processes, GRACE) {
+    let all_exited = || children.iter().all(|(child, _)| child.has_exited());
+    if !ended(all_exited, GRACE) {
         for (child, identity) in children {
             identity.act(|| child.kill());
         }
-        ended(processes, GRACE);
+        ended(all_exited, GRACE);
     }
 }

@@ -30,12 +30,15 @@ fn by_id_keeps_the_order_of_ids_whatever_the_order_of_inserts_and_takes() {
     assert_eq!(items.remove(1), Some(10));
     assert_eq!(items.remove(1), None);
     assert_eq!(items.remove(9), None);
-    let ids: Vec<(u64, u64)> = items.iter().rev().map(|(id, v)| (id, *v)).collect();
-    assert_eq!(ids, [(4, 41), (3, 30), (2, 20), (0, 0)]);
+    assert_eq!(items.ids(), [0, 2, 3, 4]);
+    assert_eq!(items.get(4), Some(&41));
+    assert_eq!(items.get(1), None);
+    *items.get_mut(3).unwrap() += 1;
+    assert_eq!(items.get_mut(1), None);
     assert_eq!(
         items.take_where(|v| *v == 20 || *v == 41),
         [(2, 20), (4, 41)]
     );
     assert!(items.take_where(|_| false).is_empty());
-    assert_eq!(items.into_values().collect::<Vec<_>>(), [0, 30]);
+    assert_eq!(items.into_values(), [0, 31]);
 }
