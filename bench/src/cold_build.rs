@@ -58,8 +58,8 @@ pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
                 },
                 attribute_cpu,
                 attribute_wall,
-                "CPU ≤ 1.3x",
-                1.3,
+                "CPU ≤ 1.00x",
+                1.0,
             ),
             (
                 if jobs == 1 {

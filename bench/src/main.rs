@@ -68,7 +68,7 @@ fn main() {
     if quick {
         eprintln!("cold builds: skipped (--quick)");
     } else {
-        eprintln!("cold builds: 3 of each quick script with -j1 and -j2, fresh target dirs...");
+        eprintln!("cold builds: 5 of each quick script with -j1 and -j2, fresh target dirs...");
         rows.extend(cold_build_rows(&root, 5));
     }
 
