@@ -183,18 +183,27 @@ impl Owners {
     }
 
     fn add(&mut self, group: libc::pid_t) {
-        let known = &self.groups[..self.count];
-        if group > 0 && self.count < MAX_OWNERS && !known.contains(&group) {
+        if group > 0 && self.count < MAX_OWNERS && !self.has(group) {
             self.groups[self.count] = group;
             self.count += 1;
         }
+    }
+
+    /// Whether `group` is one of the owners.
+    fn has(&self, group: libc::pid_t) -> bool {
+        for owner in &self.groups[..self.count] {
+            if *owner == group {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether the terminal `fd` may be given back now: its foreground group is one of the
     /// owners, or cannot be known (no foreground group: a terminal whose session ended).
     fn may_restore(&self, fd: RawFd) -> bool {
         match foreground(fd, self.session) {
-            Some(group) => self.groups[..self.count].contains(&group),
+            Some(group) => self.has(group),
             None => true,
         }
     }
