@@ -61,15 +61,8 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     // Only from the program itself (the kernel vouches for the sender).
                     #[cfg(unix)]
                     {
-                        let vouched = frame.sender.is_some_and(|sender| {
-                            sys::Identity::verified(
-                                sender,
-                                &sys::Rights::default(),
-                                inbox.program(),
-                                || true,
-                            )
-                            .is_some()
-                        });
+                        let vouched =
+                            identity(&inbox, frame.sender, &sys::Rights::default()).is_some();
                         let terminal = frame.terminal();
                         inbox.answer(vouched && terminal.is_some());
                         if let (true, Some(terminal)) = (vouched, terminal) {
