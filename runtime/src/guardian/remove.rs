@@ -73,8 +73,8 @@ pub(crate) fn check(path: &Path) -> Result<(), &'static str> {
     if identity::same(path, &target, root) {
         return Err("it is a filesystem root");
     }
-    for home in homes() {
-        if identity::same(path, &target, &home) {
+    for home in &homes() {
+        if identity::same(path, &target, home) {
             return Err("it is the user's home directory");
         }
     }
@@ -98,7 +98,7 @@ fn homes() -> Vec<PathBuf> {
         }
     }
     #[cfg(unix)]
-    homes.extend(sys::account_homes());
+    sys::account_homes(&mut homes);
     homes
 }
 
@@ -215,8 +215,8 @@ fn check_entry(entry: &sys::Entry, _path: &Path) -> Result<(), &'static str> {
     if same(Path::new("/")) {
         return Err("it is a filesystem root");
     }
-    for home in homes() {
-        if same(&home) {
+    for home in &homes() {
+        if same(home) {
             return Err("it is the user's home directory");
         }
     }
