@@ -131,9 +131,9 @@ impl Config {
         let defaults = driver::default_settings();
         let settings = Settings {
             // Installed once per program: the list lives as long as the handlers.
-            signals: self.signals.map_or(defaults.signals, |signals| {
-                Box::leak(signals.into_boxed_slice())
-            }),
+            signals: self
+                .signals
+                .map_or(defaults.signals, |signals| signals.leak()),
             timeout: self.timeout,
             graceful: self.graceful,
         };

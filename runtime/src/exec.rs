@@ -162,7 +162,7 @@ pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
 /// itself if it could not start).
 fn pass_pending(pid: i32) {
     let pending = PENDING.swap(0, Ordering::AcqRel);
-    for signal in Signal::ALL {
+    for &signal in &Signal::ALL {
         if pending & (1_u64 << signal.code()) != 0 {
             sys::pass_on(pid, signal);
         }

@@ -102,7 +102,12 @@ impl Signal {
     /// The signal with the platform's number `raw`, the inverse of [`Signal::as_raw`].
     #[must_use]
     pub fn from_raw(raw: i32) -> Option<Signal> {
-        Signal::ALL.into_iter().find(|s| s.as_raw() == Some(raw))
+        for signal in &Signal::ALL {
+            if signal.as_raw() == Some(raw) {
+                return Some(*signal);
+            }
+        }
+        None
     }
 
     /// The platform's name for the signal: `"SIGINT"` on Unix, `"CTRL_C_EVENT"` on Windows.

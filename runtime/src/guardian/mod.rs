@@ -517,7 +517,14 @@ pub(crate) fn stop(children: &[sys::Process]) {
     for child in children {
         child.stop();
     }
-    let all_exited = || children.iter().all(sys::Process::has_exited);
+    let all_exited = || {
+        for child in children {
+            if !child.has_exited() {
+                return false;
+            }
+        }
+        true
+    };
     if !ended(all_exited, GRACE) {
         for child in children {
             child.kill();

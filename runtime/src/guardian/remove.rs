@@ -73,8 +73,8 @@ pub(crate) fn check(path: &Path) -> Result<(), &'static str> {
     if identity::same(path, &target, root) {
         return Err("it is a filesystem root");
     }
-    for home in homes() {
-        if identity::same(path, &target, &home) {
+    for home in &homes() {
+        if identity::same(path, &target, home) {
             return Err("it is the user's home directory");
         }
     }
@@ -98,7 +98,7 @@ fn homes() -> Vec<PathBuf> {
         }
     }
     #[cfg(unix)]
-    homes.extend(sys::account_homes());
+    sys::account_homes(&mut homes);
     homes
 }
 
@@ -148,16 +148,25 @@ mod identity {
 /// Whether the last component of `path`, trailing separators aside, is `.` or `..`.
 /// (`Path::components` cannot tell: it drops a trailing `.`.)
 fn ends_in_dots(path: &OsStr) -> bool {
-    let text = path.to_string_lossy();
-    let separator = |c: char| c == '/' || (cfg!(windows) && c == '\\');
-    let trimmed = text.trim_end_matches(separator);
-    let last = trimmed.rsplit(separator).next().unwrap_or("");
+    // The separators, dots and drive letters looked for are ASCII, which these bytes keep as
+    // they are on every platform.
+    let bytes = path.as_encoded_bytes();
+    let separator = |byte: u8| byte == b'/' || (cfg!(windows) && byte == b'\\');
+    let mut end = bytes.len();
+    while end > 0 && separator(bytes[end - 1]) {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && !separator(bytes[start - 1]) {
+        start -= 1;
+    }
+    let last = &bytes[start..end];
     // Windows: `C:.` and `C:..` are a drive's current directory and its parent.
-    let last = match last.as_bytes() {
-        [drive, b':', ..] if cfg!(windows) && drive.is_ascii_alphabetic() => &last[2..],
+    let last = match last {
+        [drive, b':', rest @ ..] if cfg!(windows) && drive.is_ascii_alphabetic() => rest,
         _ => last,
     };
-    !trimmed.is_empty() && matches!(last, "." | "..")
+    end > 0 && matches!(last, b"." | b"..")
 }
 
 /// Whether a component of `path` (but `.` and `..` themselves) ends in a space or a dot: Win32
@@ -206,8 +215,8 @@ fn check_entry(entry: &sys::Entry, _path: &Path) -> Result<(), &'static str> {
     if same(Path::new("/")) {
         return Err("it is a filesystem root");
     }
-    for home in homes() {
-        if same(&home) {
+    for home in &homes() {
+        if same(home) {
             return Err("it is the user's home directory");
         }
     }

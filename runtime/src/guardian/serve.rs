@@ -61,15 +61,8 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
                     // Only from the program itself (the kernel vouches for the sender).
                     #[cfg(unix)]
                     {
-                        let vouched = frame.sender.is_some_and(|sender| {
-                            sys::Identity::verified(
-                                sender,
-                                &sys::Rights::default(),
-                                inbox.program(),
-                                || true,
-                            )
-                            .is_some()
-                        });
+                        let vouched =
+                            identity(&inbox, frame.sender, &sys::Rights::default()).is_some();
                         let terminal = frame.terminal();
                         inbox.answer(vouched && terminal.is_some());
                         if let (true, Some(terminal)) = (vouched, terminal) {
@@ -88,28 +81,19 @@ pub(crate) fn serve(mut inbox: sys::Inbox) {
             break;
         }
     }
-    let mut children = Vec::new();
-    let mut paths = Vec::new();
-    #[cfg(unix)]
-    let mut terminals = Vec::new();
-    for item in held.into_values() {
-        match item {
-            Held::Child(process, identity) => children.push((process, identity)),
-            Held::Path(entry, identity, path) => paths.push((entry, identity, path)),
-            #[cfg(unix)]
-            Held::Terminal(terminal, state) => terminals.push((terminal, state)),
-        }
-    }
+    let mut items = held.into_values();
     // The terminal first: the user is looking at it.
     #[cfg(unix)]
-    for (terminal, state) in &terminals {
-        crate::sys::restore_terminal_from(terminal, state);
+    for item in &items {
+        if let Held::Terminal(terminal, state) = item {
+            crate::sys::restore_terminal_from(terminal, state);
+        }
     }
     // All children at once (each grace period would otherwise add up), then the paths,
     // newest first: the children may have been writing into them.
-    stop_as(&children);
-    paths.reverse();
-    remove_all(paths);
+    stop_as(&items);
+    items.reverse();
+    remove_all(items);
 }
 
 /// What the guardian holds of an armed item, to act on it at the end.
@@ -124,38 +108,56 @@ enum Held {
     Terminal(std::os::fd::OwnedFd, Vec<u8>),
 }
 
-/// Removes `paths` in their order, each as the program was when it armed it, trying again
-/// for up to [`GRACE`] those that fail: what the program could not remove may still be held
-/// for a moment by a process that is ending (on Windows an open file, or a working directory,
-/// keeps a directory from going).
-fn remove_all(mut paths: Vec<(sys::Entry, sys::Identity, PathBuf)>) {
+/// Removes the paths among `items`, in their order, each as the program was when it armed
+/// it, trying again for up to [`GRACE`] those that fail: what the program could not remove
+/// may still be held for a moment by a process that is ending (on Windows an open file, or a
+/// working directory, keeps a directory from going). The other items are dropped at the
+/// first round.
+fn remove_all(mut items: Vec<Held>) {
     let deadline = Instant::now() + GRACE;
     loop {
         // A refused path (`InvalidInput`) is not tried again, nor one the guardian cannot act
         // on as the program.
-        paths.retain(|(entry, identity, path)| {
+        items.retain(|item| {
+            let Held::Path(entry, identity, path) = item else {
+                return false;
+            };
             let removed = identity.act(|| remove(entry, path));
             match removed {
                 Some(Err(error)) => error.kind() != io::ErrorKind::InvalidInput,
                 Some(Ok(())) | None => false,
             }
         });
-        if paths.is_empty() || Instant::now() >= deadline {
+        if items.is_empty() || Instant::now() >= deadline {
             return;
         }
         thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// [`super::stop`], each child signalled as the program was when it armed it.
-fn stop_as(children: &[(sys::Process, sys::Identity)]) {
-    for (child, identity) in children {
-        identity.act(|| child.stop());
+/// [`super::stop`] for the children among `items`, each signalled as the program was when it
+/// armed it.
+fn stop_as(items: &[Held]) {
+    for item in items {
+        if let Held::Child(child, identity) = item {
+            identity.act(|| child.stop());
+        }
     }
-    let all_exited = || children.iter().all(|(child, _)| child.has_exited());
+    let all_exited = || {
+        for item in items {
+            if let Held::Child(child, _) = item {
+                if !child.has_exited() {
+                    return false;
+                }
+            }
+        }
+        true
+    };
     if !ended(all_exited, GRACE) {
-        for (child, identity) in children {
-            identity.act(|| child.kill());
+        for item in items {
+            if let Held::Child(child, identity) = item {
+                identity.act(|| child.kill());
+            }
         }
         ended(all_exited, GRACE);
     }

@@ -11,9 +11,9 @@
 //! channel, made by `start_guardian()`; `Inbox`, the guardian's end (frames, descriptors, and
 //! who sent them); `Sender`, `Identity` and `current_rights()`, the program's identity and the
 //! guardian acting as it (Linux; `as_itself.rs` elsewhere); and `path_bytes` /
-//! `path_from_bytes`. Unix also provides `account_homes()`, the home directories in the user
-//! database (for `remove_on_exit`'s refusals); its `Entry` removes a tree with a bounded
-//! number of descriptors however deep it is (`unix/remove.rs`).
+//! `path_from_bytes`. Unix also provides `account_homes(&mut homes)`, which adds the home
+//! directories in the user database (for `remove_on_exit`'s refusals); its `Entry` removes a
+//! tree with a bounded number of descriptors however deep it is (`unix/remove.rs`).
 
 /// What the program claims, with each frame, to hold besides its user and group (which the
 /// kernel vouches for where it can): its supplementary groups and effective capabilities

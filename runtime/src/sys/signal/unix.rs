@@ -53,14 +53,18 @@ static PREVIOUS: [Previous; 32] = {
 };
 
 fn signal_of(raw: c_int) -> Option<Signal> {
-    [
+    let signals = [
         Signal::Interrupt,
         Signal::Terminate,
         Signal::Hangup,
         Signal::Quit,
-    ]
-    .into_iter()
-    .find(|signal| raw_number(*signal) == Some(raw))
+    ];
+    for signal in &signals {
+        if raw_number(*signal) == Some(raw) {
+            return Some(*signal);
+        }
+    }
+    None
 }
 
 /// Installs the handler for `signal`, unless the process started with it ignored.
@@ -188,8 +192,10 @@ fn chain(raw: c_int, info: *mut libc::siginfo_t, context: *mut c_void) -> libc::
 
 /// Whether on-exit's handler is the one installed for `raw` (no handler was installed over it).
 fn installed_is_ours(raw: c_int) -> bool {
-    disposition(raw)
-        .is_ok_and(|current| current.sa_sigaction == handler as Handler as libc::sighandler_t)
+    match disposition(raw) {
+        Ok(current) => current.sa_sigaction == handler as Handler as libc::sighandler_t,
+        Err(_) => false,
+    }
 }
 
 /// The current disposition of `raw`. Async-signal-safe.
@@ -259,8 +265,10 @@ pub(crate) fn holding<R>(signals: &[Signal], install: impl FnOnce() -> R) -> R {
     // pthread_sigmask fills `previous`, which is only read after a successful call.
     let blocked = unsafe {
         libc::sigemptyset(held.as_mut_ptr());
-        for raw in signals.iter().filter_map(|signal| raw_number(*signal)) {
-            libc::sigaddset(held.as_mut_ptr(), raw);
+        for signal in signals {
+            if let Some(raw) = raw_number(*signal) {
+                libc::sigaddset(held.as_mut_ptr(), raw);
+            }
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, held.as_ptr(), previous.as_mut_ptr()) == 0
     };

@@ -183,18 +183,27 @@ impl Owners {
     }
 
     fn add(&mut self, group: libc::pid_t) {
-        let known = &self.groups[..self.count];
-        if group > 0 && self.count < MAX_OWNERS && !known.contains(&group) {
+        if group > 0 && self.count < MAX_OWNERS && !self.has(group) {
             self.groups[self.count] = group;
             self.count += 1;
         }
+    }
+
+    /// Whether `group` is one of the owners.
+    fn has(&self, group: libc::pid_t) -> bool {
+        for owner in &self.groups[..self.count] {
+            if *owner == group {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether the terminal `fd` may be given back now: its foreground group is one of the
     /// owners, or cannot be known (no foreground group: a terminal whose session ended).
     fn may_restore(&self, fd: RawFd) -> bool {
         match foreground(fd, self.session) {
-            Some(group) => self.groups[..self.count].contains(&group),
+            Some(group) => self.has(group),
             None => true,
         }
     }
@@ -265,16 +274,31 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let bytes = stat.as_bytes();
     // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields
-    // start after the last `)`.
-    let end = stat.as_bytes().iter().rposition(|byte| *byte == b')')?;
-    let mut fields = stat[end + 1..].split_whitespace();
+    // start after the last `)`. They are split at ASCII whitespace: the kernel writes spaces.
+    let mut from = bytes.len();
+    while from > 0 && bytes[from - 1] != b')' {
+        from -= 1;
+    }
+    if from == 0 {
+        return None;
+    }
     let mut numbers = [None; 6];
     for number in &mut numbers {
-        let Some(text) = fields.next() else {
+        while from < bytes.len() && bytes[from].is_ascii_whitespace() {
+            from += 1;
+        }
+        if from == bytes.len() {
             break;
-        };
+        }
+        let mut end = from;
+        while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
+            end += 1;
+        }
+        let text = &stat[from..end];
         *number = text.parse::<u64>().ok().and_then(|n| i64::try_from(n).ok());
+        from = end;
     }
     Some(numbers)
 }

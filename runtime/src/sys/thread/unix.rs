@@ -1,6 +1,6 @@
 //! Which process and thread this is, on Unix, and the one fork handler.
 
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 /// Forks seen by this process's line of descent: each child counts one more than its parent.
 static FORKS: AtomicU64 = AtomicU64::new(0);
@@ -19,11 +19,11 @@ static VERIFIED: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
 /// The one `pthread_atfork` registration of the runtime: [`UNWATCHED`], [`REGISTERING`],
 /// [`WATCHED`] or [`UNWATCHABLE`]. Not a `Once`: a child forked while another thread of its
 /// parent was registering would inherit it locked, and wait for ever.
-static WATCHING: AtomicU8 = AtomicU8::new(UNWATCHED);
-const UNWATCHED: u8 = 0;
-const REGISTERING: u8 = 1;
-const WATCHED: u8 = 2;
-const UNWATCHABLE: u8 = 3;
+static WATCHING: AtomicU32 = AtomicU32::new(UNWATCHED);
+const UNWATCHED: u32 = 0;
+const REGISTERING: u32 = 1;
+const WATCHED: u32 = 2;
+const UNWATCHABLE: u32 = 3;
 
 /// Runs in the child right after `fork`, while it has one thread: only atomics, `getpid` and
 /// `close`, all async-signal-safe.

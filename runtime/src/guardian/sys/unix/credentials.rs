@@ -223,22 +223,52 @@ fn observed(pid: libc::pid_t) -> Option<Observed> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     // Groups are read as `u64`, as `CapPrm` is (one parser for both), then checked to fit.
     let mut groups = Vec::new();
-    for group in field(&status, "Groups:")?.split_whitespace() {
-        let group = group.parse::<u64>().ok()?;
-        groups.push(libc::gid_t::try_from(group).ok()?);
+    for group in &numbers(&status, "Groups:", 10)? {
+        groups.push(libc::gid_t::try_from(*group).ok()?);
     }
-    let permitted = u64::from_str_radix(field(&status, "CapPrm:")?, 16).ok()?;
+    let [permitted] = numbers(&status, "CapPrm:", 16)?[..] else {
+        return None;
+    };
     Some(Observed { groups, permitted })
 }
 
-/// The value of the first line of `status` that starts with `name`, trimmed.
-fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    for line in status.split('\n') {
-        if let Some(value) = line.strip_prefix(name) {
-            return Some(value.trim());
+/// The numbers (in `radix`) on the first line of `status` that starts with `name`, after it.
+/// `None` if there is no such line, or a word there is not such a number.
+fn numbers(status: &str, name: &str, radix: u32) -> Option<Vec<u64>> {
+    let bytes = status.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'\n' {
+            end += 1;
         }
+        if let Some(value) = status[start..end].strip_prefix(name) {
+            return words(value, radix);
+        }
+        start = end + 1;
     }
     None
+}
+
+/// The words of `value` read as numbers in `radix`, or `None` if one is not. The words are
+/// split at ASCII whitespace: the kernel writes tabs and spaces.
+fn words(value: &str, radix: u32) -> Option<Vec<u64>> {
+    let bytes = value.as_bytes();
+    let mut numbers = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        if bytes[start].is_ascii_whitespace() {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
+            end += 1;
+        }
+        numbers.push(u64::from_str_radix(&value[start..end], radix).ok()?);
+        start = end;
+    }
+    Some(numbers)
 }
 
 fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {

@@ -67,7 +67,7 @@ pub(super) fn find() -> Option<Run> {
             let found = &mut *found.cast::<Option<Run>>();
             // The writable segments first: the entry holds relocated pointers, so it is in
             // the relocated data (`.data.rel.ro`), and the read-only data need not be read.
-            for writable in [libc::PF_W, 0] {
+            for &writable in &[libc::PF_W, 0] {
                 for index in 0..usize::from(info.dlpi_phnum) {
                     let header = &*info.dlpi_phdr.add(index);
                     let flags = header.p_flags & (libc::PF_R | libc::PF_W | libc::PF_X);

@@ -149,11 +149,16 @@ fn group_has_live_members(group: libc::pid_t) -> bool {
         let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
             continue;
         };
-        // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses.
-        let Some(end) = stat.iter().rposition(|byte| *byte == b')') else {
+        // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses, so
+        // the fields start after the last `)`.
+        let mut from = stat.len();
+        while from > 0 && stat[from - 1] != b')' {
+            from -= 1;
+        }
+        if from == 0 {
             continue;
-        };
-        let (state, pgrp) = (field(&stat[end + 1..], 0), field(&stat[end + 1..], 2));
+        }
+        let (state, pgrp) = (field(&stat[from..], 0), field(&stat[from..], 2));
         if pgrp == group.as_bytes() && state != b"Z" && state != b"X" {
             return true;
         }

@@ -19,13 +19,12 @@ use std::path::PathBuf;
 /// reopened through `..` when the walk climbs back to them).
 const KEEP: usize = 8;
 
-/// The home directories of the real and the effective user in the user database (the
-/// effective user's looked up only if it is another user; two users may share a home, which
-/// is then listed twice).
-pub(crate) fn account_homes() -> Vec<PathBuf> {
+/// Adds to `homes` the home directories of the real and the effective user in the user
+/// database (the effective user's looked up only if it is another user; two users may share
+/// a home, which is then listed twice).
+pub(crate) fn account_homes(homes: &mut Vec<PathBuf>) {
     // SAFETY: getuid and geteuid have no preconditions and cannot fail.
     let (real, effective) = unsafe { (libc::getuid(), libc::geteuid()) };
-    let mut homes = Vec::new();
     if let Some(home) = account_home(real) {
         homes.push(home);
     }
@@ -34,7 +33,6 @@ pub(crate) fn account_homes() -> Vec<PathBuf> {
             homes.push(home);
         }
     }
-    homes
 }
 
 fn account_home(user: libc::uid_t) -> Option<PathBuf> {
