@@ -14,6 +14,16 @@ pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {
     matches!(token, TokenTree::Ident(ident) if is(ident, name))
 }
 
+/// Whether `ident` is one of `names` (not `r#name`).
+pub(crate) fn is_any(ident: &Ident, names: &[&str]) -> bool {
+    names.contains(&ident.to_string().as_str())
+}
+
+/// Whether `token` is one of the identifiers `names`.
+pub(crate) fn is_any_ident(token: &TokenTree, names: &[&str]) -> bool {
+    matches!(token, TokenTree::Ident(ident) if is_any(ident, names))
+}
+
 /// Whether `token` is the punctuation `char`.
 pub(crate) fn is_punct(token: &TokenTree, char: char) -> bool {
     matches!(token, TokenTree::Punct(punct) if punct.as_char() == char)
