@@ -77,7 +77,7 @@ impl Error {
             message.set_span(*end);
             let mut braces = Group::new(Delimiter::Brace, TokenTree::Literal(message).into());
             braces.set_span(*end);
-            output.extend([
+            output.extend(vec![
                 punct(':', Spacing::Joint),
                 punct(':', Spacing::Alone),
                 TokenTree::Ident(Ident::new("std", *start)),
