@@ -15,9 +15,11 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(args), Ok(main)) => main_fn(&args, main),
         (Err(error), Ok(_)) => errors(&error, item, None),
         (Ok(_), Err(mistake)) => errors(mistake.error(), item, Some(&mistake)),
-        (Err(mut error), Err(mistake)) => {
-            error.combine(mistake.error().clone());
-            errors(&error, item, Some(&mistake))
+        (Err(error), Err(mistake)) => {
+            // The attribute's mistakes first, then the function's.
+            let mut output = error.to_compile_error();
+            output.extend(errors(mistake.error(), item, Some(&mistake)));
+            output
         }
     }
 }
