@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::error::{push, Error};
 use crate::handler;
 use crate::path;
-use crate::token::{flatten, is, is_ident, is_punct, string_value};
+use crate::token::{flatten, is, is_any, is_any_ident, is_punct, string_value};
 use crate::tokens::{Delimiter, Ident, Span, TokenStream, TokenTree};
 
 /// The parsed attribute.
@@ -98,10 +98,7 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
         Some(other) => {
             push(&mut errors, Error::new(other.span(), "expected `,`"));
             let option = flatten(TokenStream::from(other.clone()));
-            if option
-                .first()
-                .is_some_and(|first| OPTION_NAMES.iter().any(|name| is_ident(first, name)))
-            {
+            if matches!(option.first(), Some(first) if is_any_ident(first, &OPTION_NAMES)) {
                 handler_end
             } else {
                 tokens.len()
@@ -122,14 +119,12 @@ pub(crate) fn parse(attr: TokenStream) -> Result<Args, Error> {
             )),
             TokenTree::Ident(name) => match &option_first {
                 // `graceful, cleanup`: the handler came after an option.
-                Some(option) if !OPTION_NAMES.iter().any(|known| is(name, known)) => {
-                    Err(Error::new(
-                        name.span(),
-                        format!(
-                            "the cleanup handler comes first: write `#[on_exit({name}, {option})]`"
-                        ),
-                    ))
-                }
+                Some(option) if !is_any(name, &OPTION_NAMES) => Err(Error::new(
+                    name.span(),
+                    format!(
+                        "the cleanup handler comes first: write `#[on_exit({name}, {option})]`"
+                    ),
+                )),
                 _ => parse_option(name, &mut options, &mut args),
             },
             other => Err(Error::new(other.span(), format!("expected {OPTIONS}"))),
@@ -171,12 +166,12 @@ impl Options {
     }
 
     /// The tokens up to the next comma (not included).
-    fn until_comma(&mut self) -> Vec<TokenTree> {
+    fn until_comma(&mut self) -> &[TokenTree] {
         let start = self.at.min(self.tokens.len());
-        while self.peek().is_some_and(|token| !is_punct(token, ',')) {
+        while matches!(self.peek(), Some(token) if !is_punct(token, ',')) {
             self.at += 1;
         }
-        self.tokens[start..self.at.min(self.tokens.len())].to_vec()
+        &self.tokens[start..self.at.min(self.tokens.len())]
     }
 
     /// After a mistake: on to the next option.
@@ -220,12 +215,10 @@ pub(crate) fn like_signals(segment: &[TokenTree]) -> Option<Vec<Ident>> {
         return None;
     }
     let mut names = Vec::new();
-    for (at, token) in flatten(group.stream()).into_iter().enumerate() {
+    for (at, token) in flatten(group.stream()).iter().enumerate() {
         match token {
-            TokenTree::Ident(name)
-                if at % 2 == 0 && SIGNAL_NAMES.iter().any(|(known, _)| is(&name, known)) =>
-            {
-                names.push(name);
+            TokenTree::Ident(name) if at % 2 == 0 && variant(name).is_some() => {
+                names.push(name.clone());
             }
             TokenTree::Punct(comma) if at % 2 == 1 && comma.as_char() == ',' => {}
             _ => return None,
@@ -238,14 +231,16 @@ fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(
     match name.to_string().as_str() {
         "signals" => {
             let signals = parse_signals(name, tokens)?;
-            set_once(&mut args.signals, signals, name)
+            not_given_before(args.signals.is_some(), name)?;
+            args.signals = Some(signals);
         }
         "timeout" => {
             let timeout = parse_timeout(name, tokens)?;
-            set_once(&mut args.timeout, timeout, name)
+            not_given_before(args.timeout.is_some(), name)?;
+            args.timeout = Some(timeout);
         }
         "graceful" => {
-            if let Some(extra) = tokens.peek().filter(|token| !is_punct(token, ',')) {
+            if let Some(extra) = tokens.peek() {
                 if is_punct(extra, '=') || matches!(extra, TokenTree::Group(_)) {
                     return Err(Error::new(
                         extra.span(),
@@ -253,7 +248,8 @@ fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(
                     ));
                 }
             }
-            set_once(&mut args.graceful, (), name)
+            not_given_before(args.graceful.is_some(), name)?;
+            args.graceful = Some(());
         }
         "crate" => {
             let expected = "`crate = path::to::on_exit`";
@@ -262,25 +258,40 @@ fn parse_option(name: &Ident, tokens: &mut Options, args: &mut Args) -> Result<(
             if value.is_empty() {
                 return Err(Error::new(equals, format!("expected {expected}")));
             }
-            let path = path::crate_path(&value)?;
-            set_once(&mut args.krate, path, name)
+            let path = path::crate_path(value)?;
+            not_given_before(args.krate.is_some(), name)?;
+            args.krate = Some(path);
         }
-        _ => Err(Error::new(
-            name.span(),
-            format!("unknown option `{name}`; expected {OPTIONS}"),
-        )),
+        _ => {
+            return Err(Error::new(
+                name.span(),
+                format!("unknown option `{name}`; expected {OPTIONS}"),
+            ))
+        }
     }
+    Ok(())
 }
 
-fn set_once<T>(slot: &mut Option<T>, value: T, name: &Ident) -> Result<(), Error> {
-    if slot.is_some() {
+/// An error at the option `name` if it was `given` before.
+fn not_given_before(given: bool, name: &Ident) -> Result<(), Error> {
+    if given {
         return Err(Error::new(
             name.span(),
             format!("duplicate `{name}` option"),
         ));
     }
-    *slot = Some(value);
     Ok(())
+}
+
+/// The `on_exit::Signal` variant a name in `signals(...)` stands for.
+fn variant(name: &Ident) -> Option<&'static str> {
+    let name = name.to_string();
+    for (known, variant) in &SIGNAL_NAMES {
+        if name == *known {
+            return Some(*variant);
+        }
+    }
+    None
 }
 
 fn parse_signals(name: &Ident, tokens: &mut Options) -> Result<Vec<SignalName>, Error> {
@@ -298,11 +309,11 @@ fn parse_signals(name: &Ident, tokens: &mut Options) -> Result<Vec<SignalName>, 
     let mut signals: Vec<SignalName> = Vec::new();
     let mut errors: Option<Error> = None;
     for ident in names(group.stream())? {
-        let error = match SIGNAL_NAMES.iter().find(|(name, _)| is(&ident, name)) {
-            Some((_, variant)) if signals.iter().any(|s| s.variant == *variant) => {
+        let error = match variant(&ident) {
+            Some(variant) if signals.iter().any(|s| s.variant == variant) => {
                 Error::new(ident.span(), format!("duplicate signal `{ident}`"))
             }
-            Some((_, variant)) => {
+            Some(variant) => {
                 signals.push(SignalName { variant });
                 continue;
             }
@@ -347,28 +358,36 @@ fn parse_timeout(name: &Ident, tokens: &mut Options) -> Result<Duration, Error> 
         Some(TokenTree::Literal(literal)) => {
             let literal = literal.clone();
             tokens.next();
-            let text =
-                string_value(&literal).ok_or_else(|| Error::new(literal.span(), expected))?;
+            let Some(text) = string_value(&literal) else {
+                return Err(Error::new(literal.span(), expected));
+            };
             (text, literal.span())
         }
         Some(other) if !is_punct(other, ',') => return Err(Error::new(other.span(), expected)),
         _ => return Err(Error::new(equals, expected)),
     };
-    parse_duration(&text).ok_or_else(|| {
-        Error::new(
+    match parse_duration(&text) {
+        Some(duration) => Ok(duration),
+        None => Err(Error::new(
             span,
             format!(
                 "invalid duration `{text}`: expected a whole number greater than zero followed \
                  by `ms`, `s` or `m`, such as `\"500ms\"`"
             ),
-        )
-    })
+        )),
+    }
 }
 
 /// `"500ms"`, `"5s"`, `"2m"` as a duration; `None` for anything else, zero included, or a
 /// duration `Duration` cannot hold.
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
-    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let mut digits_end = 0;
+    while matches!(text.as_bytes().get(digits_end), Some(b'0'..=b'9')) {
+        digits_end += 1;
+    }
+    if digits_end == text.len() {
+        return None;
+    }
     let (digits, unit) = text.split_at(digits_end);
     let number: u64 = digits.parse().ok()?;
     let duration = match unit {
@@ -377,7 +396,10 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
         "m" => Duration::from_secs(number.checked_mul(60)?),
         _ => return None,
     };
-    Some(duration).filter(|duration| !duration.is_zero())
+    if duration.is_zero() {
+        return None;
+    }
+    Some(duration)
 }
 
 #[cfg(test)]

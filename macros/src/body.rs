@@ -54,15 +54,23 @@ pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, To
 
 /// Whether `tokens` (groups included) hold `block_on(body)`.
 fn blocks_on_body(tokens: &[TokenTree]) -> bool {
-    tokens.iter().enumerate().any(|(at, token)| match token {
-        TokenTree::Group(group) => blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>()),
-        _ => {
-            is_ident(token, "block_on")
-                && matches!(tokens.get(at + 1), Some(TokenTree::Group(args))
-                    if matches!(&args.stream().into_iter().collect::<Vec<_>>()[..],
-                        [arg] if is_ident(arg, "body")))
+    for (at, token) in tokens.iter().enumerate() {
+        let found = match token {
+            TokenTree::Group(group) => {
+                blocks_on_body(&group.stream().into_iter().collect::<Vec<_>>())
+            }
+            _ => {
+                is_ident(token, "block_on")
+                    && matches!(tokens.get(at + 1), Some(TokenTree::Group(args))
+                        if matches!(&args.stream().into_iter().collect::<Vec<_>>()[..],
+                            [arg] if is_ident(arg, "body")))
+            }
+        };
+        if found {
+            return true;
         }
-    })
+    }
+    false
 }
 
 /// If an item starts at `start`, the index just after it. Only the plain kinds are read;
@@ -70,23 +78,18 @@ fn blocks_on_body(tokens: &[TokenTree]) -> bool {
 fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
     let mut at = start;
     // Outer attributes and a visibility.
-    while tokens.get(at).is_some_and(|t| is_punct(t, '#'))
-        && tokens
-            .get(at + 1)
-            .is_some_and(|t| is_group(t, Delimiter::Bracket))
+    while matches!(tokens.get(at), Some(t) if is_punct(t, '#'))
+        && matches!(tokens.get(at + 1), Some(t) if is_group(t, Delimiter::Bracket))
     {
         at += 2;
     }
-    if tokens.get(at).is_some_and(|t| is_ident(t, "pub")) {
+    if matches!(tokens.get(at), Some(t) if is_ident(t, "pub")) {
         at += 1;
-        if tokens
-            .get(at)
-            .is_some_and(|t| is_group(t, Delimiter::Parenthesis))
-        {
+        if matches!(tokens.get(at), Some(t) if is_group(t, Delimiter::Parenthesis)) {
             at += 1;
         }
     }
-    let word = |at: usize, name: &str| tokens.get(at).is_some_and(|t| is_ident(t, name));
+    let word = |at: usize, name: &str| matches!(tokens.get(at), Some(t) if is_ident(t, name));
     let ident_at = |at: usize| matches!(tokens.get(at), Some(TokenTree::Ident(_)));
     // `const`, `unsafe`, `async` and `extern` qualify a function, or start an expression.
     let mut fn_at = at;
@@ -143,7 +146,7 @@ fn ends_at_block_or_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize
 /// Just after the first token from `from` that is `last` outside generic arguments: a
 /// const argument or default in braces (`W<{ 1 }>`, `<const N: usize = { 1 }>`) is not
 /// the item's block.
-fn ends_at(tokens: &[TokenTree], from: usize, last: impl Fn(&TokenTree) -> bool) -> Option<usize> {
+fn ends_at(tokens: &[TokenTree], from: usize, last: fn(&TokenTree) -> bool) -> Option<usize> {
     let mut angles = Angles::default();
     for (at, token) in tokens.iter().enumerate().skip(from) {
         if angles.depth == 0 && last(token) {

@@ -8,12 +8,10 @@ use crate::tokens::{
 };
 
 /// One or more mistakes, in the order they were found.
-#[derive(Clone)]
 pub(crate) struct Error {
     messages: Vec<Message>,
 }
 
-#[derive(Clone)]
 struct Message {
     /// Where the underlined code starts and ends: rustc underlines from the first token of
     /// the generated `compile_error!` to its last.
@@ -31,9 +29,12 @@ impl Error {
     /// A mistake that covers `tokens`, from the first to the last (the macro's call site if
     /// there are none).
     pub(crate) fn spanning(tokens: TokenStream, text: impl Into<String>) -> Error {
-        let mut spans = tokens.into_iter().map(|token| token.span());
-        let start = spans.next().unwrap_or_else(Span::call_site);
-        let end = spans.last().unwrap_or(start);
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let start = tokens.first().map_or_else(Span::call_site, TokenTree::span);
+        let end = match tokens.last() {
+            Some(last) => last.span(),
+            None => start,
+        };
         Error::between(start, end, text)
     }
 
@@ -77,7 +78,7 @@ impl Error {
             message.set_span(*end);
             let mut braces = Group::new(Delimiter::Brace, TokenTree::Literal(message).into());
             braces.set_span(*end);
-            output.extend([
+            output.extend(vec![
                 punct(':', Spacing::Joint),
                 punct(':', Spacing::Alone),
                 TokenTree::Ident(Ident::new("std", *start)),
@@ -95,9 +96,11 @@ impl Error {
 /// The messages (for tests and the fuzz target's reports).
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.messages.iter().map(|message| &message.text))
-            .finish()
+        let mut list = f.debug_list();
+        for message in &self.messages {
+            list.entry(&message.text);
+        }
+        list.finish()
     }
 }
 

@@ -15,9 +15,11 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(args), Ok(main)) => main_fn(&args, main),
         (Err(error), Ok(_)) => errors(&error, item, None),
         (Ok(_), Err(mistake)) => errors(mistake.error(), item, Some(&mistake)),
-        (Err(mut error), Err(mistake)) => {
-            error.combine(mistake.error().clone());
-            errors(&error, item, Some(&mistake))
+        (Err(error), Err(mistake)) => {
+            // The attribute's mistakes first, then the function's.
+            let mut output = error.to_compile_error();
+            output.extend(errors(mistake.error(), item, Some(&mistake)));
+            output
         }
     }
 }
@@ -54,10 +56,10 @@ pub(crate) fn on_exit(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// item's could shadow one.
 pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     let hidden = Span::mixed_site();
-    let krate = args
-        .krate
-        .clone()
-        .unwrap_or_else(|| code("::on_exit", hidden));
+    let krate = match &args.krate {
+        Some(krate) => krate.clone(),
+        None => code("::on_exit", hidden),
+    };
     let install = install(args, &krate);
     let MainFn {
         signature,
@@ -69,8 +71,8 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         output,
         runtime,
     } = main;
-    let private = join([krate, code("::__private::", hidden)]);
-    let hold = join([
+    let private = join(vec![krate, code("::__private::", hidden)]);
+    let hold = join(vec![
         private.clone(),
         code("hold", hidden),
         group(Delimiter::Parenthesis, install, hidden),
@@ -78,7 +80,7 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     ]);
     let mut body = group(
         Delimiter::Brace,
-        join([leading_items, hold, statements]),
+        join(vec![leading_items, hold, statements]),
         body_span,
     );
     if let Some(Runtime {
@@ -88,17 +90,17 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
     }) = runtime
     {
         // Under `#[tokio::main]`: the user's block is inside the runtime's body.
-        body = group(Delimiter::Brace, join([before, body, after]), span);
+        body = group(Delimiter::Brace, join(vec![before, body, after]), span);
     }
     // An async `main` is under a runtime's attribute (written below this one), which makes
     // its body an async block: the body is one too, untyped like that runtime's.
     let call = if is_async {
-        join([
+        join(vec![
             private,
             code("run_async", hidden),
             group(
                 Delimiter::Parenthesis,
-                join([code("async", hidden), body]),
+                join(vec![code("async", hidden), body]),
                 hidden,
             ),
             code(".await", hidden),
@@ -110,24 +112,24 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         // type is the body's own.
         let returns = match output {
             Some(output) if !has_type_macro(&output) => {
-                join([code("->", hidden), impl_as_placeholder(output)])
+                join(vec![code("->", hidden), impl_as_placeholder(output)])
             }
             _ => TokenStream::new(),
         };
-        let closure = join([code("||", hidden), returns, body]);
-        join([
+        let closure = join(vec![code("||", hidden), returns, body]);
+        join(vec![
             private,
             code("run", hidden),
             group(Delimiter::Parenthesis, closure, hidden),
         ])
     };
-    let main_body = join([inner_attrs, call]);
-    let mut output = args
-        .like_signals
-        .as_deref()
-        .map_or_else(TokenStream::new, stand_ins);
+    let main_body = join(vec![inner_attrs, call]);
+    let mut output = match &args.like_signals {
+        Some(names) => stand_ins(names),
+        None => TokenStream::new(),
+    };
     output.extend(signature);
-    output.extend([group(Delimiter::Brace, main_body, body_span)]);
+    output.extend(group(Delimiter::Brace, main_body, body_span));
     output
 }
 
@@ -164,14 +166,14 @@ fn stand_ins(names: &[Ident]) -> TokenStream {
          label = \"`signals(...)` is an option, and the handler comes first\")]",
         crate::args::MISSING_HANDLER
     );
-    let helpers = join([
+    let helpers = join(vec![
         code(&diagnostic, site),
         code(
             "pub trait OptionsNeedAHandler {} pub struct MissingCleanupHandler;",
             site,
         ),
     ]);
-    let mut items = join([
+    let mut items = join(vec![
         code("mod missing_handler", site),
         group(Delimiter::Brace, helpers, site),
     ]);
@@ -204,7 +206,7 @@ fn stand_ins(names: &[Ident]) -> TokenStream {
             defined.push(name);
         }
     }
-    join([
+    join(vec![
         code("mod __on_exit_stand_ins", site),
         group(Delimiter::Brace, items, site),
         code("use self::__on_exit_stand_ins::*;", site),
@@ -217,7 +219,7 @@ fn install(args: &Args, krate: &TokenStream) -> TokenStream {
     // crate `core` in an edition-2015 crate too.
     let site = Span::mixed_site();
     // Spanned at the handler, so that a handler of the wrong type is reported on it.
-    let mut install = join([
+    let mut install = join(vec![
         krate.clone(),
         code("::Config::new", args.handler_span),
         group(
@@ -229,40 +231,34 @@ fn install(args: &Args, krate: &TokenStream) -> TokenStream {
     if let Some(signals) = &args.signals {
         let mut list = TokenStream::new();
         for signal in signals {
-            list.extend([
-                krate.clone(),
-                code(&format!("::Signal::{},", signal.variant), site),
-            ]);
+            list.extend(krate.clone());
+            list.extend(code(&format!("::Signal::{},", signal.variant), site));
         }
-        let slice = join([code("&", site), group(Delimiter::Bracket, list, site)]);
-        install.extend([
-            code(".signals", site),
-            group(Delimiter::Parenthesis, slice, site),
-        ]);
+        let slice = join(vec![code("&", site), group(Delimiter::Bracket, list, site)]);
+        install.extend(code(".signals", site));
+        install.extend(group(Delimiter::Parenthesis, slice, site));
     }
     if let Some(timeout) = args.timeout {
         let mut secs = Literal::u64_suffixed(timeout.as_secs());
         secs.set_span(site);
         let mut nanos = Literal::u32_suffixed(timeout.subsec_nanos());
         nanos.set_span(site);
-        let arguments = join([
+        let arguments = join(vec![
             TokenTree::Literal(secs).into(),
             code(",", site),
             TokenTree::Literal(nanos).into(),
         ]);
-        let duration = join([
+        let duration = join(vec![
             code("::core::time::Duration::new", site),
             group(Delimiter::Parenthesis, arguments, site),
         ]);
-        install.extend([
-            code(".timeout", site),
-            group(Delimiter::Parenthesis, duration, site),
-        ]);
+        install.extend(code(".timeout", site));
+        install.extend(group(Delimiter::Parenthesis, duration, site));
     }
     if args.graceful.is_some() {
-        install.extend([code(".graceful()", site)]);
+        install.extend(code(".graceful()", site));
     }
-    install.extend([code(".install()", site)]);
+    install.extend(code(".install()", site));
     install
 }
 
@@ -276,13 +272,11 @@ pub(crate) fn errors(errors: &Error, item: TokenStream, mistake: Option<&Mistake
             let bare = name.to_string();
             let renamed = format!("__on_exit_invalid_{}", bare.trim_start_matches("r#"));
             let site = Span::call_site();
-            output.extend([
-                code("#[allow(dead_code)]", site),
-                rename(item::without_on_exit(item), name, &renamed),
-                code("fn main() {}", site),
-            ]);
+            output.extend(code("#[allow(dead_code)]", site));
+            output.extend(rename(item::without_on_exit(item), name, &renamed));
+            output.extend(code("fn main() {}", site));
         }
-        Some(Mistake::NotMain(_)) | None => output.extend([item]),
+        Some(Mistake::NotMain(_)) | None => output.extend(item),
     }
     output
 }
@@ -303,20 +297,26 @@ fn group(delimiter: Delimiter, tokens: TokenStream, span: Span) -> TokenStream {
     TokenTree::Group(group).into()
 }
 
-fn join<const N: usize>(parts: [TokenStream; N]) -> TokenStream {
+fn join(parts: Vec<TokenStream>) -> TokenStream {
     parts.into_iter().collect()
 }
 
 /// Whether a type has a type macro (`rt!()`) anywhere, inside groups too.
 fn has_type_macro(output: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
-    tokens.iter().enumerate().any(|(at, token)| match token {
-        TokenTree::Group(group) => has_type_macro(&group.stream()),
-        TokenTree::Punct(bang) if bang.as_char() == '!' => {
-            matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
+    for (at, token) in tokens.iter().enumerate() {
+        let found = match token {
+            TokenTree::Group(group) => has_type_macro(&group.stream()),
+            TokenTree::Punct(bang) if bang.as_char() == '!' => {
+                matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
+            }
+            _ => false,
+        };
+        if found {
+            return true;
         }
-        _ => false,
-    })
+    }
+    false
 }
 
 /// `output` with each `impl Trait` in it (inside groups too) written `_`: an `impl` type runs
@@ -360,21 +360,21 @@ fn impl_end(tokens: &[TokenTree], at: usize) -> usize {
 
 /// Renames the first `fn NAME` in `item`.
 fn rename(item: TokenStream, name: &Ident, renamed: &str) -> TokenStream {
+    let mut tokens: Vec<TokenTree> = Vec::new();
     let mut after_fn = false;
     let mut done = false;
-    item.into_iter()
-        .map(|token| {
-            let token = match &token {
-                TokenTree::Ident(ident) if after_fn && !done && is(ident, &name.to_string()) => {
-                    done = true;
-                    TokenTree::Ident(Ident::new(renamed, ident.span()))
-                }
-                _ => token,
-            };
-            after_fn = is_ident(&token, "fn");
-            token
-        })
-        .collect()
+    for token in item {
+        let token = match &token {
+            TokenTree::Ident(ident) if after_fn && !done && is(ident, &name.to_string()) => {
+                done = true;
+                TokenTree::Ident(Ident::new(renamed, ident.span()))
+            }
+            _ => token,
+        };
+        after_fn = is_ident(&token, "fn");
+        tokens.push(token);
+    }
+    tokens.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`): the
 //! comma is missing there, and the handler ends before it.
 
-use crate::token::{is_group, is_ident, is_punct};
+use crate::token::{is_any_ident, is_group, is_ident, is_punct};
 use crate::tokens::{Delimiter, Spacing, TokenTree};
 
 /// The index of the comma that ends the handler at the start of `tokens`, or of the token
@@ -133,9 +133,8 @@ impl Scan {
                         p.as_char() == ':'
                     }
                     TokenTree::Ident(_) => {
-                        let lifetime = self.previous.as_ref().is_some_and(|p| is_punct(p, '\''));
-                        self.cast_segment =
-                            !lifetime && !TYPE_PREFIXES.iter().any(|w| is_ident(token, w));
+                        let lifetime = matches!(&self.previous, Some(p) if is_punct(p, '\''));
+                        self.cast_segment = !lifetime && !is_any_ident(token, &TYPE_PREFIXES);
                         !segment
                     }
                     TokenTree::Punct(p) => {
@@ -143,11 +142,7 @@ impl Scan {
                         matches!(p.as_char(), ':' | '&' | '*' | '\'')
                     }
                     TokenTree::Literal(_) => {
-                        !segment
-                            && self
-                                .previous
-                                .as_ref()
-                                .is_some_and(|p| is_ident(p, "extern"))
+                        !segment && matches!(&self.previous, Some(p) if is_ident(p, "extern"))
                     }
                     TokenTree::Group(_) => false,
                 };
@@ -189,7 +184,7 @@ impl Scan {
     fn in_expression(&mut self, tokens: &[TokenTree], at: usize) -> Step {
         let token = &tokens[at];
         let joint_with = |char: char| {
-            is_joint(token) && tokens.get(at + 1).is_some_and(|next| is_punct(next, char))
+            is_joint(token) && matches!(tokens.get(at + 1), Some(next) if is_punct(next, char))
         };
         match token {
             TokenTree::Punct(punct) => match punct.as_char() {
@@ -205,7 +200,7 @@ impl Scan {
                 '|' if joint_with('=') => self.operand = false,
                 '|' => {
                     // After `let`, a `|` leads a pattern's alternatives (`let | A = x`).
-                    let after_let = self.previous.as_ref().is_some_and(|p| is_ident(p, "let"));
+                    let after_let = matches!(&self.previous, Some(p) if is_ident(p, "let"));
                     if !self.operand && !after_let {
                         self.place = Place::Params;
                     }
@@ -227,7 +222,7 @@ impl Scan {
                 '<' if joint_with('=') => return Step::Next(at + 2),
                 '<' if joint_with('<')
                     && is_joint(&tokens[at + 1])
-                    && tokens.get(at + 2).is_some_and(|t| is_punct(t, '=')) =>
+                    && matches!(tokens.get(at + 2), Some(t) if is_punct(t, '=')) =>
                 {
                     return Step::Next(at + 3);
                 }
@@ -243,23 +238,23 @@ impl Scan {
             TokenTree::Ident(_) | TokenTree::Literal(_) if self.operand && !continues(token) => {
                 return Step::End;
             }
-            TokenTree::Ident(_) if self.previous.as_ref().is_some_and(|p| is_punct(p, '\'')) => {
+            TokenTree::Ident(_) if matches!(&self.previous, Some(p) if is_punct(p, '\'')) => {
                 // A label: `'a: loop {}`, `break 'a value`.
                 self.operand = false;
             }
             TokenTree::Ident(_)
                 if is_ident(token, "raw")
-                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '&')) =>
+                    && matches!(&self.previous, Some(p) if is_punct(p, '&')) =>
             {
                 // `&raw const x`, `&raw mut x`.
                 self.operand = false;
             }
             TokenTree::Ident(_) => {
-                self.operand = !OPERAND_STARTS.iter().any(|word| is_ident(token, word));
+                self.operand = !is_any_ident(token, &OPERAND_STARTS);
             }
             TokenTree::Group(group)
                 if group.delimiter() == Delimiter::Bracket
-                    && self.previous.as_ref().is_some_and(|p| is_punct(p, '#')) =>
+                    && matches!(&self.previous, Some(p) if is_punct(p, '#')) =>
             {
                 // An attribute on what follows: `#[allow(unused)] x`.
                 self.operand = false;
@@ -279,12 +274,12 @@ impl Scan {
 
 /// Whether a name or a literal after a whole operand continues the expression.
 fn continues(token: &TokenTree) -> bool {
-    ["else", "in"].iter().any(|word| is_ident(token, word))
+    is_any_ident(token, &["else", "in"])
 }
 
 /// Whether the token at `at` follows a field access's `.` (not the end of a range's `..`).
 fn after_field_dot(tokens: &[TokenTree], at: usize) -> bool {
-    let dot = |at: usize| tokens.get(at).is_some_and(|t| is_punct(t, '.'));
+    let dot = |at: usize| matches!(tokens.get(at), Some(t) if is_punct(t, '.'));
     at >= 1 && dot(at - 1) && !(at >= 2 && dot(at - 2) && is_joint(&tokens[at - 2]))
 }
 
@@ -292,14 +287,14 @@ fn after_field_dot(tokens: &[TokenTree], at: usize) -> bool {
 /// arguments (`x as u32 <= 2`).
 fn compares(tokens: &[TokenTree], at: usize) -> bool {
     let joint_to = |at: usize, char: char| {
-        is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, char))
+        is_joint(&tokens[at]) && matches!(tokens.get(at + 1), Some(next) if is_punct(next, char))
     };
     joint_to(at, '=') || (joint_to(at, '<') && joint_to(at + 1, '='))
 }
 
 /// Whether the `-` at `at` is the start of `->`.
 fn arrow_next(tokens: &[TokenTree], at: usize) -> bool {
-    is_joint(&tokens[at]) && tokens.get(at + 1).is_some_and(|next| is_punct(next, '>'))
+    is_joint(&tokens[at]) && matches!(tokens.get(at + 1), Some(next) if is_punct(next, '>'))
 }
 
 #[cfg(test)]

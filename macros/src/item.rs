@@ -97,9 +97,10 @@ pub(crate) fn parse(item: TokenStream) -> Result<MainFn, Mistake> {
                 after,
                 span: body.span(),
             };
-            let leading_items = inner_attrs.into_iter().chain(leading_items).collect();
+            let mut items = inner_attrs;
+            items.extend(leading_items);
             let none = TokenStream::new();
-            (none, leading_items, statements, block.span(), Some(runtime))
+            (none, items, statements, block.span(), Some(runtime))
         } else {
             let (inner_attrs, leading_items, statements) = body::split(body.stream());
             (inner_attrs, leading_items, statements, body.span(), None)
@@ -130,29 +131,39 @@ fn unwrap(mut tokens: Vec<TokenTree>) -> Vec<TokenTree> {
 /// Whether a checked signature is `async`, and its return type: the tokens after the `->`
 /// that follows the parameters, up to a `where` clause.
 fn async_and_output(signature: &[TokenTree]) -> (bool, Option<TokenStream>) {
-    let fn_at = signature
-        .iter()
-        .position(|token| is_ident(token, "fn"))
-        .unwrap_or(0);
-    let is_async = signature[..fn_at]
-        .iter()
-        .any(|token| is_ident(token, "async"));
-    let after_params = signature[fn_at..]
-        .iter()
-        .position(
-            |token| matches!(token, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis),
-        )
-        .map_or(signature.len(), |at| fn_at + at + 1);
+    let mut fn_at = 0;
+    for (at, token) in signature.iter().enumerate() {
+        if is_ident(token, "fn") {
+            fn_at = at;
+            break;
+        }
+    }
+    let mut is_async = false;
+    for token in &signature[..fn_at] {
+        if is_ident(token, "async") {
+            is_async = true;
+            break;
+        }
+    }
+    let mut after_params = signature.len();
+    for (at, token) in signature.iter().enumerate().skip(fn_at) {
+        if is_group(token, Delimiter::Parenthesis) {
+            after_params = at + 1;
+            break;
+        }
+    }
     let output = match &signature[after_params..] {
         [TokenTree::Punct(minus), TokenTree::Punct(greater), rest @ ..]
             if minus.as_char() == '-' && greater.as_char() == '>' =>
         {
-            Some(
-                rest.iter()
-                    .take_while(|token| !is_ident(token, "where"))
-                    .cloned()
-                    .collect(),
-            )
+            let mut output = Vec::new();
+            for token in rest {
+                if is_ident(token, "where") {
+                    break;
+                }
+                output.push(token.clone());
+            }
+            Some(output.into_iter().collect())
         }
         _ => None,
     };
@@ -278,16 +289,15 @@ impl<'a> Cursor<'a> {
     }
 
     fn is_ident(&self, name: &str) -> bool {
-        self.peek().is_some_and(|token| is_ident(token, name))
+        matches!(self.peek(), Some(token) if is_ident(token, name))
     }
 
     fn is_punct(&self, char: char) -> bool {
-        self.peek().is_some_and(|token| is_punct(token, char))
+        matches!(self.peek(), Some(token) if is_punct(token, char))
     }
 
     fn is_parenthesized(&self) -> bool {
-        self.peek()
-            .is_some_and(|token| is_group(token, Delimiter::Parenthesis))
+        matches!(self.peek(), Some(token) if is_group(token, Delimiter::Parenthesis))
     }
 
     /// A string literal, such as an ABI's `"C"`.
@@ -297,7 +307,7 @@ impl<'a> Cursor<'a> {
 
     /// `<...>`, up to the matching `>` (the `>` of `->` and `=>` is not one).
     fn angle_bracketed(&mut self) -> Result<TokenStream, Error> {
-        let mut generics = TokenStream::new();
+        let mut generics = Vec::new();
         let mut angles = Angles::default();
         loop {
             let Some(token) = self.next() else {
@@ -307,9 +317,9 @@ impl<'a> Cursor<'a> {
                 ));
             };
             angles.track(token);
-            generics.extend([token.clone()]);
+            generics.push(token.clone());
             if angles.depth == 0 {
-                return Ok(generics);
+                return Ok(generics.into_iter().collect());
             }
         }
     }
@@ -344,5 +354,5 @@ fn names_on_exit(attribute: &Group) -> bool {
             _ => break,
         }
     }
-    last_ident.is_some_and(|ident| is(&ident, "on_exit"))
+    matches!(last_ident, Some(ident) if is(&ident, "on_exit"))
 }

@@ -53,14 +53,31 @@ fn from_text(text: &str, span: Span) -> Option<TokenStream> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let mut path = TokenStream::new();
-    for (index, segment) in rest.split("::").enumerate() {
-        if global || index > 0 {
-            path.extend(separator(span));
-        }
-        path.extend([TokenTree::Ident(ident(segment.trim(), span)?)]);
+    let mut path = Vec::new();
+    if global {
+        push_separator(&mut path, span);
     }
-    Some(path)
+    let mut rest = rest;
+    loop {
+        // The segment runs to the next `::`; a lone `:` is in no identifier.
+        let mut colon = 0;
+        while colon < rest.len() && rest.as_bytes()[colon] != b':' {
+            colon += 1;
+        }
+        let (segment, next) = if colon < rest.len() {
+            (&rest[..colon], Some(rest[colon..].strip_prefix("::")?))
+        } else {
+            (rest, None)
+        };
+        path.push(TokenTree::Ident(ident(segment.trim(), span)?));
+        match next {
+            Some(next) => {
+                push_separator(&mut path, span);
+                rest = next;
+            }
+            None => return Some(path.into_iter().collect()),
+        }
+    }
 }
 
 /// `text` with its comments (`// ...` to the end of a line, `/* ... */`, nested) as spaces,
@@ -71,7 +88,9 @@ fn without_comments(text: &str) -> Option<String> {
     while let Some(char) = chars.next() {
         match (char, chars.peek()) {
             ('/', Some('/')) => {
-                while chars.next_if(|c| *c != '\n').is_some() {}
+                while matches!(chars.peek(), Some(c) if *c != '\n') {
+                    chars.next();
+                }
                 plain.push(' ');
             }
             ('/', Some('*')) => {
@@ -106,10 +125,15 @@ fn ident(text: &str, span: Span) -> Option<Ident> {
     };
     let mut chars = name.chars();
     let first = chars.next()?;
-    let valid = (first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name != "_";
-    if !valid || (!raw && is_keyword(name)) {
+    if !(first.is_ascii_alphabetic() || first == '_') || name == "_" {
+        return None;
+    }
+    for char in chars {
+        if !(char.is_ascii_alphanumeric() || char == '_') {
+            return None;
+        }
+    }
+    if !raw && is_keyword(name) {
         return None;
     }
     if raw {
@@ -135,12 +159,13 @@ fn is_keyword(name: &str) -> bool {
     KEYWORDS.contains(&name)
 }
 
-fn separator(span: Span) -> [TokenTree; 2] {
+fn push_separator(path: &mut Vec<TokenTree>, span: Span) {
     let mut first = Punct::new(':', Spacing::Joint);
     first.set_span(span);
+    path.push(TokenTree::Punct(first));
     let mut second = Punct::new(':', Spacing::Alone);
     second.set_span(span);
-    [TokenTree::Punct(first), TokenTree::Punct(second)]
+    path.push(TokenTree::Punct(second));
 }
 
 fn not_a_path(span: Span) -> Error {

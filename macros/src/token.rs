@@ -14,6 +14,16 @@ pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {
     matches!(token, TokenTree::Ident(ident) if is(ident, name))
 }
 
+/// Whether `ident` is one of `names` (not `r#name`).
+pub(crate) fn is_any(ident: &Ident, names: &[&str]) -> bool {
+    names.contains(&ident.to_string().as_str())
+}
+
+/// Whether `token` is one of the identifiers `names`.
+pub(crate) fn is_any_ident(token: &TokenTree, names: &[&str]) -> bool {
+    matches!(token, TokenTree::Ident(ident) if is_any(ident, names))
+}
+
 /// Whether `token` is the punctuation `char`.
 pub(crate) fn is_punct(token: &TokenTree, char: char) -> bool {
     matches!(token, TokenTree::Punct(punct) if punct.as_char() == char)
@@ -59,9 +69,7 @@ pub(crate) fn protect(tokens: Vec<TokenTree>) -> Vec<TokenTree> {
         };
         match token {
             TokenTree::Group(group)
-                if after_prefix
-                    && group.delimiter() == Delimiter::None
-                    && flatten(group.stream()).iter().any(|t| is_punct(t, '+')) =>
+                if after_prefix && group.delimiter() == Delimiter::None && has_plus(&group) =>
             {
                 let span = group.span();
                 let mut parenthesized =
@@ -75,21 +83,30 @@ pub(crate) fn protect(tokens: Vec<TokenTree>) -> Vec<TokenTree> {
     protected
 }
 
+/// Whether an invisible group holds a `+`, looking through the invisible groups in it.
+fn has_plus(group: &Group) -> bool {
+    for token in flatten(group.stream()) {
+        if is_punct(&token, '+') {
+            return true;
+        }
+    }
+    false
+}
+
 /// `tokens`, with every token (inside groups too) at `span`: generated code is where the
 /// expansion says.
 pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            }
-            token.set_span(span);
-            token
-        })
-        .collect()
+    let mut respanned: Vec<TokenTree> = Vec::new();
+    for mut token in tokens {
+        if let TokenTree::Group(group) = &token {
+            let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+            inner.set_span(span);
+            token = TokenTree::Group(inner);
+        }
+        token.set_span(span);
+        respanned.push(token);
+    }
+    respanned.into_iter().collect()
 }
 
 /// What a plain string literal (`"..."` or `r#"..."#`, no suffix) stands for, escapes read
@@ -98,12 +115,16 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 pub(crate) fn string_value(literal: &Literal) -> Option<String> {
     let source = literal.to_string();
     if let Some(raw) = source.strip_prefix('r') {
-        let hashes = raw.len() - raw.trim_start_matches('#').len();
-        let fence = "#".repeat(hashes);
-        return raw
-            .strip_prefix(&format!("{fence}\""))?
-            .strip_suffix(&format!("\"{fence}"))
-            .map(str::to_owned);
+        let mut hashes = 0;
+        while raw[hashes..].starts_with('#') {
+            hashes += 1;
+        }
+        let fence = &raw[..hashes];
+        let text = raw[hashes..]
+            .strip_prefix('"')?
+            .strip_suffix(fence)?
+            .strip_suffix('"')?;
+        return Some(text.to_owned());
     }
     let body = source.strip_prefix('"')?.strip_suffix('"')?;
     let mut text = String::new();
@@ -122,8 +143,16 @@ pub(crate) fn string_value(literal: &Literal) -> Option<String> {
             '"' => '"',
             '\'' => '\'',
             'x' => {
-                let digits: String = chars.by_ref().take(2).collect();
-                char::from_u32(hex(&digits)?).filter(char::is_ascii)?
+                let mut digits = String::new();
+                for _ in 0..2 {
+                    if let Some(digit) = chars.next() {
+                        digits.push(digit);
+                    }
+                }
+                match char::from_u32(hex(&digits)?) {
+                    Some(char) if char.is_ascii() => char,
+                    _ => return None,
+                }
             }
             'u' => {
                 if chars.next()? != '{' {
@@ -141,17 +170,15 @@ pub(crate) fn string_value(literal: &Literal) -> Option<String> {
             }
             // A line continuation: the newline and the whitespace after it are skipped.
             '\n' => {
-                while chars
-                    .next_if(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
-                    .is_some()
-                {}
+                while let Some(' ' | '\t' | '\n' | '\r') = chars.peek() {
+                    chars.next();
+                }
                 continue;
             }
-            '\r' if chars.next_if_eq(&'\n').is_some() => {
-                while chars
-                    .next_if(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
-                    .is_some()
-                {}
+            '\r' if matches!(chars.peek(), Some('\n')) => {
+                while let Some(' ' | '\t' | '\n' | '\r') = chars.peek() {
+                    chars.next();
+                }
                 continue;
             }
             _ => return None,
@@ -171,9 +198,10 @@ fn hex(digits: &str) -> Option<u32> {
 /// groups), and its span. Otherwise, the span of the first token that is not one.
 pub(crate) fn string(tokens: &[TokenTree]) -> Result<(String, Span), Span> {
     match tokens {
-        [TokenTree::Literal(literal)] => string_value(literal)
-            .map(|text| (text, literal.span()))
-            .ok_or(literal.span()),
+        [TokenTree::Literal(literal)] => match string_value(literal) {
+            Some(text) => Ok((text, literal.span())),
+            None => Err(literal.span()),
+        },
         [TokenTree::Literal(literal), extra, ..] if string_value(literal).is_some() => {
             Err(extra.span())
         }
