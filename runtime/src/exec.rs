@@ -100,8 +100,7 @@ pub fn exec(command: &mut Command) -> io::Error {
         }
     };
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    CHILD.store(pid, Ordering::Release);
-    pass_pending(pid);
+    pass_on(pid, publish(pid));
     // The child is waited for without being reaped, so that the number a signal is passed on
     // to stays the child's until `CHILD` no longer names it.
     let unreaped = sys::wait_unreaped(&child);
@@ -126,9 +125,12 @@ pub fn exec(command: &mut Command) -> io::Error {
 /// Undoes the start of an `exec` whose command does not run, and returns `error`: another
 /// call may run one.
 fn refuse(error: io::Error) -> io::Error {
-    CHILD.store(0, Ordering::Release);
     // There is no child: what came meanwhile is this process's own, as usual.
-    pass_pending(i32::try_from(std::process::id()).unwrap_or(i32::MAX));
+    let pending = publish(0);
+    pass_on(
+        i32::try_from(std::process::id()).unwrap_or(i32::MAX),
+        pending,
+    );
     TAKEN.store(false, Ordering::Release);
     error
 }
@@ -136,32 +138,49 @@ fn refuse(error: io::Error) -> io::Error {
 /// Called in the signal handler (atomics only): what to do with `signal` while `exec` runs a
 /// child, `None` when it does not.
 pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
-    match CHILD.load(Ordering::Acquire) {
-        0 => None,
-        STARTING => {
-            // Whether the child exists yet is unknown: it gets the signal once it runs.
-            PENDING.fetch_or(1_u64 << signal.code(), Ordering::AcqRel);
-            Some(Action::Nothing)
-        }
-        pid => Some(match sender {
-            // A hang-up reaches the session leader alone: the child gets it only once the
-            // leader is gone. Pass it on.
-            Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
-                Action::Forward(pid)
+    let bit = 1_u64 << signal.code();
+    let pid = loop {
+        match CHILD.load(Ordering::Acquire) {
+            0 => return None,
+            STARTING => {
+                // Whether the child exists yet is unknown: it gets the signal once it runs.
+                PENDING.fetch_or(bit, Ordering::AcqRel);
+                // Unless `exec` published the child (or gave up) meanwhile, and may have taken
+                // the pending signals already: then whichever of the two takes the bit passes
+                // the signal on, here with the child's number now known.
+                if CHILD.load(Ordering::Acquire) == STARTING
+                    || PENDING.fetch_and(!bit, Ordering::AcqRel) & bit == 0
+                {
+                    return Some(Action::Nothing);
+                }
             }
-            // The terminal sent it to our group: the child has it too, unless it is in a
-            // group of its own (`process_group(0)`, `setsid`), which the terminal did not
-            // reach.
-            Sender::Terminal if sys::shares_our_group(pid) => Action::Nothing,
-            Sender::Terminal | Sender::Process => Action::Forward(pid),
-        }),
-    }
+            pid => break pid,
+        }
+    };
+    Some(match sender {
+        // A hang-up reaches the session leader alone: the child gets it only once the
+        // leader is gone. Pass it on.
+        Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
+            Action::Forward(pid)
+        }
+        // The terminal sent it to our group: the child has it too, unless it is in a
+        // group of its own (`process_group(0)`, `setsid`), which the terminal did not
+        // reach.
+        Sender::Terminal if sys::shares_our_group(pid) => Action::Nothing,
+        Sender::Terminal | Sender::Process => Action::Forward(pid),
+    })
 }
 
-/// Passes on the signals that came while the child was being started (to this process
-/// itself if it could not start).
-fn pass_pending(pid: i32) {
-    let pending = PENDING.swap(0, Ordering::AcqRel);
+/// Publishes the child's number (0: there is none), and takes the signals that came while
+/// it was being started, one bit each. A signal [`intercept`] sees meanwhile is in them, or
+/// passed on by `intercept` itself: never both, never neither.
+fn publish(pid: i32) -> u64 {
+    CHILD.store(pid, Ordering::Release);
+    PENDING.swap(0, Ordering::AcqRel)
+}
+
+/// Passes on the `pending` signals to `pid`: the child, or this process if none started.
+fn pass_on(pid: i32, pending: u64) {
     for &signal in &Signal::ALL {
         if pending & (1_u64 << signal.code()) != 0 {
             sys::pass_on(pid, signal);
@@ -173,5 +192,48 @@ fn pass_pending(pid: i32) {
 pub(crate) fn wait_for_child() {
     while CHILD.load(Ordering::Acquire) != 0 && RUNNER.load(Ordering::Acquire) != sys::thread_id() {
         thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A signal that comes as `exec` publishes its child is passed on exactly once: by
+    /// `intercept` (to the child) or with the pending ones `exec` takes, never both and never
+    /// neither. Each round starts the two together, spinning, so that they overlap.
+    #[test]
+    #[cfg_attr(miri, ignore)] // a race over 100,000 threads, and no unsafe code
+    fn a_signal_as_the_child_is_published_is_passed_on_exactly_once() {
+        // Only compared, never signalled.
+        const PID: i32 = i32::MAX;
+        let bit = 1_u64 << Signal::Terminate.code();
+        let rounds = std::env::var("ON_EXIT_EXEC_RACE_ROUNDS")
+            .ok()
+            .and_then(|rounds| rounds.parse().ok())
+            .unwrap_or(100_000);
+        for _ in 0..rounds {
+            CHILD.store(STARTING, Ordering::Release);
+            let go = Arc::new(AtomicBool::new(false));
+            let publisher = thread::spawn({
+                let go = Arc::clone(&go);
+                move || {
+                    while !go.load(Ordering::Acquire) {}
+                    publish(PID) & bit != 0
+                }
+            });
+            go.store(true, Ordering::Release);
+            let by_intercept =
+                intercept(Signal::Terminate, Sender::Process) == Some(Action::Forward(PID));
+            let by_exec = publisher.join().expect("the publishing thread");
+            assert!(
+                by_intercept != by_exec,
+                "passed on by intercept: {by_intercept}, by exec: {by_exec}"
+            );
+        }
+        publish(0);
     }
 }
