@@ -8,32 +8,10 @@ use std::time::Instant;
 use crate::measure::run;
 use crate::table::{median, Row};
 
-/// Median cold-build times of the same quick script with the attribute and with ctrlc.
-/// The quick script three ways: the attribute, the builder without the `macros` feature, and
-/// ctrlc by hand. For each job count, a row for each of ours against ctrlc, on CPU time.
+/// Median cold-build times of the quick scripts ([`quick_scripts`]): for each job count, a row
+/// for each of ours against ctrlc, on CPU time.
 pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
-    let dir = root.join("target/bench-cold");
-    let on_exit = |features: &str| {
-        format!(
-            "on-exit = {{ path = {:?}{features} }}",
-            root.display().to_string()
-        )
-    };
-    let attribute = quick_script(
-        &dir.join("attribute"),
-        &on_exit(""),
-        "#[on_exit::on_exit(cleanup)]\nfn main() {\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
-    );
-    let builder = quick_script(
-        &dir.join("builder"),
-        &on_exit(", default-features = false"),
-        "fn main() {\n    let _guard = on_exit::Config::new(cleanup).install();\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
-    );
-    let ctrlc = quick_script(
-        &dir.join("ctrlc"),
-        "ctrlc = \"3.5\"",
-        "fn main() {\n    ctrlc::set_handler(cleanup).expect(\"handler\");\n    println!(\"working\");\n    cleanup();\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
-    );
+    let [attribute, builder, ctrlc] = quick_scripts(root);
     let mut rows = Vec::new();
     for jobs in [1, 2] {
         // Interleaved, so that a change in the machine's load hits the three scripts alike.
@@ -94,6 +72,98 @@ pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// Instructions of one cold `-j1` build of each quick script (cargo and every compiler it
+/// runs), counted by valgrind's callgrind: the same count in every run on one machine, however
+/// loaded, where the times above move by a tenth from run to run. About four minutes a
+/// script. `None` if valgrind cannot be run.
+pub(crate) fn cold_build_instruction_rows(root: &Path) -> Option<Vec<Row>> {
+    let [attribute, builder, ctrlc] = quick_scripts(root);
+    let ctrlc = instructions(&ctrlc)?;
+    let mut rows = Vec::new();
+    for (what, script) in [
+        (
+            "cold build instructions (callgrind), `#[on_exit]`, -j1",
+            attribute,
+        ),
+        (
+            "cold build instructions (callgrind), `Config` without `macros`, -j1",
+            builder,
+        ),
+    ] {
+        let ours = instructions(&script)?;
+        #[allow(clippy::cast_precision_loss)] // about 10^10: far below 2^52
+        let ratio = ours as f64 / ctrlc as f64;
+        rows.push(Row::new(
+            what,
+            format!("{ours} (ctrlc: {ctrlc})"),
+            "vs the same script with ctrlc",
+            format!("{ratio:.3}x"),
+            "≤ 1.00x",
+            ours <= ctrlc,
+        ));
+    }
+    Some(rows)
+}
+
+/// The instructions callgrind counts in a cold `-j1` build of `script`, children included.
+fn instructions(script: &Path) -> Option<u64> {
+    let _ = fs::remove_dir_all(script.join("target"));
+    let counts = script.join("callgrind");
+    let _ = fs::remove_dir_all(&counts);
+    fs::create_dir_all(&counts).ok()?;
+    let status = Command::new("valgrind")
+        .args(["--tool=callgrind", "--trace-children=yes"])
+        .arg(format!("--callgrind-out-file={}/%p", counts.display()))
+        .args(["cargo", "build", "--quiet", "--offline", "-j", "1"])
+        .env("CARGO_INCREMENTAL", "0")
+        .current_dir(script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let mut total = 0;
+    for entry in fs::read_dir(&counts).ok()? {
+        let text = fs::read_to_string(entry.ok()?.path()).ok()?;
+        for line in text.lines() {
+            if let Some(count) = line.strip_prefix("summary: ") {
+                total += count.trim().parse::<u64>().ok()?;
+            }
+        }
+    }
+    Some(total)
+}
+
+/// The quick script three ways, written under `target/bench-cold`: with the attribute, with
+/// the builder and without the `macros` feature, and with ctrlc by hand.
+fn quick_scripts(root: &Path) -> [PathBuf; 3] {
+    let dir = root.join("target/bench-cold");
+    let on_exit = |features: &str| {
+        format!(
+            "on-exit = {{ path = {:?}{features} }}",
+            root.display().to_string()
+        )
+    };
+    let attribute = quick_script(
+        &dir.join("attribute"),
+        &on_exit(""),
+        "#[on_exit::on_exit(cleanup)]\nfn main() {\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let builder = quick_script(
+        &dir.join("builder"),
+        &on_exit(", default-features = false"),
+        "fn main() {\n    let _guard = on_exit::Config::new(cleanup).install();\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    let ctrlc = quick_script(
+        &dir.join("ctrlc"),
+        "ctrlc = \"3.5\"",
+        "fn main() {\n    ctrlc::set_handler(cleanup).expect(\"handler\");\n    println!(\"working\");\n    cleanup();\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+    );
+    [attribute, builder, ctrlc]
 }
 
 pub(crate) fn quick_script(dir: &Path, dependency: &str, main: &str) -> PathBuf {

@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p on-exit-bench            # about two minutes on 2 cores
 //! cargo run --release -p on-exit-bench -- --quick # fewer samples, no cold builds
+//! cargo run --release -p on-exit-bench -- --instructions # and the cold builds' instructions
 //! ```
 
 use std::path::Path;
@@ -17,7 +18,7 @@ mod measure;
 mod rows;
 mod table;
 
-use crate::cold_build::cold_build_rows;
+use crate::cold_build::{cold_build_instruction_rows, cold_build_rows};
 use crate::measure::{idle, latencies, run};
 use crate::rows::{
     binary_growth, guardian_rows, scoped_overlap_row, scoped_rows, start_exit_rows, terminal_row,
@@ -26,6 +27,7 @@ use crate::table::{median, print_table, ratio, us, Row};
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
+    let instructions = std::env::args().any(|arg| arg == "--instructions");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the workspace root")
@@ -70,6 +72,13 @@ fn main() {
     } else {
         eprintln!("cold builds: 5 of each quick script with -j1 and -j2, fresh target dirs...");
         rows.extend(cold_build_rows(&root, 5));
+    }
+    if instructions {
+        eprintln!("cold builds under callgrind: one of each quick script, about 12 minutes...");
+        match cold_build_instruction_rows(&root) {
+            Some(rows_counted) => rows.extend(rows_counted),
+            None => eprintln!("cold build instructions: not measured (valgrind did not run)"),
+        }
     }
 
     rows.push(binary_growth(&bin));
