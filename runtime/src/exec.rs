@@ -138,42 +138,46 @@ fn refuse(error: io::Error) -> io::Error {
 /// Called in the signal handler (atomics only): what to do with `signal` while `exec` runs a
 /// child, `None` when it does not.
 pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
-    let bit = 1_u64 << signal.code();
-    let pid = loop {
-        match CHILD.load(Ordering::Acquire) {
-            0 => return None,
-            STARTING => {
-                // Whether the child exists yet is unknown: it gets the signal once it runs.
-                PENDING.fetch_or(bit, Ordering::AcqRel);
-                // Unless `exec` published the child (or gave up) meanwhile, and may have taken
-                // the pending signals already: then whichever of the two takes the bit passes
-                // the signal on, here with the child's number now known.
-                if CHILD.load(Ordering::Acquire) == STARTING
-                    || PENDING.fetch_and(!bit, Ordering::AcqRel) & bit == 0
-                {
-                    return Some(Action::Nothing);
-                }
+    match CHILD.load(Ordering::Acquire) {
+        0 => None,
+        STARTING => while_starting(signal),
+        pid => Some(match sender {
+            // A hang-up reaches the session leader alone: the child gets it only once the
+            // leader is gone. Pass it on.
+            Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
+                Action::Forward(pid)
             }
-            pid => break pid,
-        }
-    };
-    Some(match sender {
-        // A hang-up reaches the session leader alone: the child gets it only once the
-        // leader is gone. Pass it on.
-        Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
-            Action::Forward(pid)
-        }
-        // The terminal sent it to our group: the child has it too, unless it is in a
-        // group of its own (`process_group(0)`, `setsid`), which the terminal did not
-        // reach.
-        Sender::Terminal if sys::shares_our_group(pid) => Action::Nothing,
-        Sender::Terminal | Sender::Process => Action::Forward(pid),
-    })
+            // The terminal sent it to our group: the child has it too, unless it is in a
+            // group of its own (`process_group(0)`, `setsid`), which the terminal did not
+            // reach.
+            Sender::Terminal if sys::shares_our_group(pid) => Action::Nothing,
+            Sender::Terminal | Sender::Process => Action::Forward(pid),
+        }),
+    }
+}
+
+/// [`intercept`] while the child is being started: whether it exists yet is unknown, so the
+/// signal waits in `PENDING` and `exec` passes it on once the child runs, whoever sent it
+/// (the child may have started after the terminal sent it to the group). Unless `exec`
+/// published the child (or gave up) meanwhile, and may have taken the pending signals
+/// already: then whichever of the two takes the bit back passes the signal on, as `exec`
+/// does: to the child, or with none to this process, as its own.
+fn while_starting(signal: Signal) -> Option<Action> {
+    let bit = 1_u64 << signal.code();
+    PENDING.fetch_or(bit, Ordering::AcqRel);
+    let now = CHILD.load(Ordering::Acquire);
+    if now == STARTING || PENDING.fetch_and(!bit, Ordering::AcqRel) & bit == 0 {
+        return Some(Action::Nothing);
+    }
+    match now {
+        0 => None,
+        pid => Some(Action::Forward(pid)),
+    }
 }
 
 /// Publishes the child's number (0: there is none), and takes the signals that came while
-/// it was being started, one bit each. A signal [`intercept`] sees meanwhile is in them, or
-/// passed on by `intercept` itself: never both, never neither.
+/// it was being started, one bit each. A signal [`while_starting`] saw is in them, or passed
+/// on by `while_starting` itself: never both, never neither.
 fn publish(pid: i32) -> u64 {
     CHILD.store(pid, Ordering::Release);
     PENDING.swap(0, Ordering::AcqRel)
@@ -203,14 +207,14 @@ mod tests {
     use super::*;
 
     /// A signal that comes as `exec` publishes its child is passed on exactly once: by
-    /// `intercept` (to the child) or with the pending ones `exec` takes, never both and never
-    /// neither. Each round starts the two together, spinning, so that they overlap.
+    /// [`while_starting`] (to the child) or with the pending ones `exec` takes, never both and
+    /// never neither. Each round starts the two together, spinning, so that they overlap.
     #[test]
     #[cfg_attr(miri, ignore)] // a race over 100,000 threads, and no unsafe code
     fn a_signal_as_the_child_is_published_is_passed_on_exactly_once() {
         // Only compared, never signalled.
         const PID: i32 = i32::MAX;
-        let bit = 1_u64 << Signal::Terminate.code();
+        let bit = 1_u64 << Signal::Interrupt.code();
         let rounds = std::env::var("ON_EXIT_EXEC_RACE_ROUNDS")
             .ok()
             .and_then(|rounds| rounds.parse().ok())
@@ -226,8 +230,7 @@ mod tests {
                 }
             });
             go.store(true, Ordering::Release);
-            let by_intercept =
-                intercept(Signal::Terminate, Sender::Process) == Some(Action::Forward(PID));
+            let by_intercept = while_starting(Signal::Interrupt) == Some(Action::Forward(PID));
             let by_exec = publisher.join().expect("the publishing thread");
             assert!(
                 by_intercept != by_exec,

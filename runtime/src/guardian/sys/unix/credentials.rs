@@ -271,37 +271,34 @@ fn words(value: &str, radix: u32) -> Option<Vec<u64>> {
     Some(numbers)
 }
 
+/// The claimed groups that were seen. The kernel keeps a process's groups sorted and lists
+/// them so in `getgroups` and in `/proc`: a program that claims all it holds sends the very
+/// list that is seen, taken in one pass (a search for each would be quadratic: seconds for the
+/// 65,536 groups the kernel allows).
 fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {
+    if claimed == seen {
+        return claimed.to_vec();
+    }
     let mut both = Vec::new();
     for group in claimed {
-        if holds(seen, *group) {
+        if seen.contains(group) {
             both.push(*group);
         }
     }
     both
 }
 
-/// Whether two lists hold the same groups, in any order and with any repeats. The lists are
-/// short (the kernel allows 65,536, programs have a handful): a search beats building sorted
-/// copies, and needs no sort in the build.
+/// Whether two lists hold the same groups, in any order and with any repeats. Lists from the
+/// kernel come sorted (see [`intersection`]), so equal lists, the common case, take one pass;
+/// others a search for each group, which needs no sort in the build.
 fn same_groups(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
-    all_in(a, b) && all_in(b, a)
-}
-
-/// Whether `list` holds `group`.
-fn holds(list: &[libc::gid_t], group: libc::gid_t) -> bool {
-    for other in list {
-        if *other == group {
-            return true;
-        }
-    }
-    false
+    a == b || (all_in(a, b) && all_in(b, a))
 }
 
 /// Whether every one of `groups` is in `list`.
 fn all_in(groups: &[libc::gid_t], list: &[libc::gid_t]) -> bool {
     for group in groups {
-        if !holds(list, *group) {
+        if !list.contains(group) {
             return false;
         }
     }
@@ -404,5 +401,27 @@ fn set_capabilities(sets: &Capabilities) -> bool {
             std::ptr::addr_of_mut!(header),
             sets.0.as_ptr(),
         ) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{intersection, same_groups};
+
+    #[test]
+    fn groups_are_compared_as_sets() {
+        assert!(same_groups(&[4, 7, 9], &[4, 7, 9]));
+        assert!(same_groups(&[9, 4, 7, 7], &[4, 7, 9]));
+        assert!(same_groups(&[], &[]));
+        assert!(!same_groups(&[4, 7], &[4, 7, 9]));
+        assert!(!same_groups(&[4, 7, 9], &[4, 7, 8]));
+    }
+
+    #[test]
+    fn the_groups_believed_are_those_claimed_and_seen_in_the_claimed_order() {
+        assert_eq!(intersection(&[4, 7, 9], &[4, 7, 9]), [4, 7, 9]);
+        assert_eq!(intersection(&[9, 2, 4], &[4, 7, 9]), [9, 4]);
+        assert_eq!(intersection(&[4, 7, 9], &[]), []);
+        assert_eq!(intersection(&[], &[4]), []);
     }
 }
