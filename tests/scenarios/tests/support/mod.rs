@@ -86,6 +86,23 @@ impl Scenario {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // The signals a terminal or a supervisor sends at their default, as a shell gives them
+        // to a job it starts, whatever this test run inherited (`nohup` ignores SIGHUP, a
+        // script's `cmd &` SIGINT and SIGQUIT, and the runtime leaves an inherited ignored
+        // signal alone). A test that wants one ignored sets it after this.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: signal() is async-signal-safe and touches only the child.
+            unsafe {
+                command.pre_exec(|| {
+                    for signal in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                        libc::signal(signal, libc::SIG_DFL);
+                    }
+                    Ok(())
+                });
+            }
+        }
         Scenario { command, log }
     }
 

@@ -271,17 +271,24 @@ fn words(value: &str, radix: u32) -> Option<Vec<u64>> {
     Some(numbers)
 }
 
-/// The claimed groups that were seen. The kernel keeps a process's groups sorted and lists
-/// them so in `getgroups` and in `/proc`: a program that claims all it holds sends the very
-/// list that is seen, taken in one pass (a search for each would be quadratic: seconds for the
-/// 65,536 groups the kernel allows).
+/// The claimed groups that were seen, in the claimed order. The kernel keeps a process's
+/// groups sorted and lists them so in `getgroups` and in `/proc`: a program that claims all
+/// it holds sends the very list that is seen (one pass), and a sorted list is searched by
+/// halves (a search of each group along the other would be quadratic: seconds for the 65,536
+/// groups the kernel allows).
 fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_t> {
     if claimed == seen {
         return claimed.to_vec();
     }
+    let sorted = is_sorted(seen);
     let mut both = Vec::new();
     for group in claimed {
-        if seen.contains(group) {
+        let found = if sorted {
+            seen.binary_search(group).is_ok()
+        } else {
+            seen.contains(group)
+        };
+        if found {
             both.push(*group);
         }
     }
@@ -289,10 +296,40 @@ fn intersection(claimed: &[libc::gid_t], seen: &[libc::gid_t]) -> Vec<libc::gid_
 }
 
 /// Whether two lists hold the same groups, in any order and with any repeats. Lists from the
-/// kernel come sorted (see [`intersection`]), so equal lists, the common case, take one pass;
-/// others a search for each group, which needs no sort in the build.
+/// kernel come sorted (see [`intersection`]): those are compared in one pass; others by a
+/// search of each group along the other list, which needs no sort in the build.
 fn same_groups(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
-    a == b || (all_in(a, b) && all_in(b, a))
+    if is_sorted(a) && is_sorted(b) {
+        return same_sorted(a, b);
+    }
+    all_in(a, b) && all_in(b, a)
+}
+
+fn is_sorted(groups: &[libc::gid_t]) -> bool {
+    for at in 1..groups.len() {
+        if groups[at - 1] > groups[at] {
+            return false;
+        }
+    }
+    true
+}
+
+/// [`same_groups`] for two sorted lists: the same groups, each repeated any number of times.
+fn same_sorted(a: &[libc::gid_t], b: &[libc::gid_t]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let group = a[i];
+        if b[j] != group {
+            return false;
+        }
+        while i < a.len() && a[i] == group {
+            i += 1;
+        }
+        while j < b.len() && b[j] == group {
+            j += 1;
+        }
+    }
+    i == a.len() && j == b.len()
 }
 
 /// Whether every one of `groups` is in `list`.
@@ -412,9 +449,26 @@ mod tests {
     fn groups_are_compared_as_sets() {
         assert!(same_groups(&[4, 7, 9], &[4, 7, 9]));
         assert!(same_groups(&[9, 4, 7, 7], &[4, 7, 9]));
+        assert!(same_groups(&[4, 4, 7, 9, 9], &[4, 7, 7, 9]));
         assert!(same_groups(&[], &[]));
         assert!(!same_groups(&[4, 7], &[4, 7, 9]));
+        assert!(!same_groups(&[4, 7, 9], &[4, 7]));
         assert!(!same_groups(&[4, 7, 9], &[4, 7, 8]));
+        assert!(!same_groups(&[4, 4], &[4, 5]));
+        assert!(!same_groups(&[], &[4]));
+        assert!(!same_groups(&[9, 4], &[4, 7]));
+    }
+
+    /// Two lists of the kernel's size, the last group apart, as the guardian meets them for
+    /// each item once the program dropped a group: milliseconds, where a search of each group
+    /// along the other list takes tens of seconds in a debug build.
+    #[test]
+    fn many_groups_in_the_kernel_s_order_are_compared_in_one_pass() {
+        let all: Vec<libc::gid_t> = (0..65_536).collect();
+        let fewer = &all[..all.len() - 1];
+        assert!(!same_groups(&all, fewer));
+        assert!(same_groups(fewer, fewer));
+        assert_eq!(intersection(&all, fewer), fewer);
     }
 
     #[test]
@@ -423,5 +477,6 @@ mod tests {
         assert_eq!(intersection(&[9, 2, 4], &[4, 7, 9]), [9, 4]);
         assert_eq!(intersection(&[4, 7, 9], &[]), []);
         assert_eq!(intersection(&[], &[4]), []);
+        assert_eq!(intersection(&[9, 2, 4, 4], &[9, 4, 7]), [9, 4, 4]);
     }
 }
