@@ -463,6 +463,7 @@ mod tests {
     /// each item once the program dropped a group: milliseconds, where a search of each group
     /// along the other list takes tens of seconds in a debug build.
     #[test]
+    #[cfg_attr(miri, ignore)] // no unsafe code, and minutes there
     fn many_groups_in_the_kernel_s_order_are_compared_in_one_pass() {
         let all: Vec<libc::gid_t> = (0..65_536).collect();
         let fewer = &all[..all.len() - 1];
