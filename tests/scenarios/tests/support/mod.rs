@@ -77,15 +77,7 @@ fn unique_log() -> PathBuf {
 impl Scenario {
     /// `program` is `env!("CARGO_BIN_EXE_<name>")`.
     pub(crate) fn new(program: &str) -> Scenario {
-        let log = unique_log();
-        let _ = fs::remove_file(&log);
-        let mut command = Command::new(program);
-        command
-            .env("ON_EXIT_LOG", &log)
-            .env_remove("RUST_BACKTRACE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        let mut scenario = Scenario::with_inherited_signals(program);
         // The signals a terminal or a supervisor sends at their default, as a shell gives them
         // to a job it starts, whatever this test run inherited (`nohup` ignores SIGHUP, a
         // script's `cmd &` SIGINT and SIGQUIT, and the runtime leaves an inherited ignored
@@ -95,7 +87,7 @@ impl Scenario {
             use std::os::unix::process::CommandExt as _;
             // SAFETY: signal() is async-signal-safe and touches only the child.
             unsafe {
-                command.pre_exec(|| {
+                scenario.command.pre_exec(|| {
                     for signal in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
                         libc::signal(signal, libc::SIG_DFL);
                     }
@@ -103,6 +95,21 @@ impl Scenario {
                 });
             }
         }
+        scenario
+    }
+
+    /// `program` with the signal dispositions this test run has: for `wine` itself, which the
+    /// Windows tests start (they call the console handler instead of sending signals).
+    fn with_inherited_signals(program: &str) -> Scenario {
+        let log = unique_log();
+        let _ = fs::remove_file(&log);
+        let mut command = Command::new(program);
+        command
+            .env("ON_EXIT_LOG", &log)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         Scenario { command, log }
     }
 
@@ -127,7 +134,7 @@ impl Scenario {
     pub(crate) fn wine(name: &str) -> Scenario {
         let programs = wine_programs();
         let program = programs.join(format!("{name}.exe"));
-        let mut scenario = Scenario::new("wine");
+        let mut scenario = Scenario::with_inherited_signals("wine");
         scenario
             .command
             .arg(programs.join("report_exit.exe"))
