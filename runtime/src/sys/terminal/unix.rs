@@ -267,10 +267,8 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
 
 /// The first six fields of `/proc/PID/stat` after the process's name, as numbers: state
 /// (a letter, so `None`), ppid, pgrp, session, `tty_nr` and `tpgid`; `None` for a field that is
-/// missing or not a number. Read as `u64`, the number parser the guardian's credentials use
-/// too: the only negative values the kernel writes here are a `tpgid` of -1 (no foreground
-/// group) and a `tty_nr` past 31 bits, which read as `None` and so as no group and not this
-/// terminal, as the negative numbers would.
+/// missing or not a number. Read by [`crate::sys::ascii::number`], negative ones included (a
+/// `tpgid` of -1: no foreground group).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -296,8 +294,10 @@ fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
         while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
             end += 1;
         }
-        let text = &stat[from..end];
-        *number = text.parse::<u64>().ok().and_then(|n| i64::try_from(n).ok());
+        *number = match crate::sys::ascii::number(&bytes[from..end]) {
+            Some((value, [])) => Some(value),
+            _ => None,
+        };
         from = end;
     }
     Some(numbers)
