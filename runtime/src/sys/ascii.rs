@@ -34,3 +34,40 @@ pub(crate) fn number(bytes: &[u8]) -> Option<(i64, &[u8])> {
     }
     Some((if negative { -value } else { value }, &bytes[digits..]))
 }
+
+/// The fields of a `/proc/PID/stat` line after the process's name ("pid (comm) state ppid
+/// ..."): the name may hold spaces and parentheses, so they start after the last `)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn stat_fields(stat: &[u8]) -> Option<&[u8]> {
+    let mut from = stat.len();
+    while from > 0 && stat[from - 1] != b')' {
+        from -= 1;
+    }
+    if from == 0 {
+        return None;
+    }
+    Some(&stat[from..])
+}
+
+/// Word `n` (from 0) of `line`, whose words are separated by ASCII whitespace (all the kernel
+/// writes in `/proc`); empty if there are not that many.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn word(line: &[u8], n: usize) -> &[u8] {
+    let (mut at, mut index) = (0, 0);
+    loop {
+        while at < line.len() && line[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while at < line.len() && !line[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return &[];
+        }
+        if index == n {
+            return &line[start..at];
+        }
+        index += 1;
+    }
+}

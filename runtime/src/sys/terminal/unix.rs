@@ -234,7 +234,7 @@ fn foreground_through_proc(fd: RawFd, session: libc::pid_t) -> Option<libc::pid_
     let (major, minor) = (libc::major(device), libc::minor(device));
     // The kernel's encoding of `tty_nr` in /proc/PID/stat.
     let encoded = i64::from((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12));
-    let [_, _, _, its_session, terminal, group] = stat_fields(session)?;
+    let [_, _, _, its_session, terminal, group] = stat_numbers(session)?;
     if its_session? != i64::from(session) || terminal? != encoded {
         return None;
     }
@@ -253,7 +253,7 @@ fn foreground_through_proc(_fd: RawFd, _session: libc::pid_t) -> Option<libc::pi
 /// parent's group and session only (`getpgid`, `getsid`), with no parent of its own.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> {
-    let [_, parent, group, session, _, _] = stat_fields(pid)?;
+    let [_, parent, group, session, _, _] = stat_numbers(pid)?;
     let id = |number: Option<i64>| libc::pid_t::try_from(number?).ok();
     Some((id(parent)?, id(group)?, id(session)?))
 }
@@ -270,35 +270,15 @@ fn lineage(pid: libc::pid_t) -> Option<(libc::pid_t, libc::pid_t, libc::pid_t)> 
 /// missing or not a number. Read by [`crate::sys::ascii::number`], negative ones included (a
 /// `tpgid` of -1: no foreground group).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn stat_fields(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let bytes = stat.as_bytes();
-    // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields
-    // start after the last `)`. They are split at ASCII whitespace: the kernel writes spaces.
-    let mut from = bytes.len();
-    while from > 0 && bytes[from - 1] != b')' {
-        from -= 1;
-    }
-    if from == 0 {
-        return None;
-    }
+fn stat_numbers(pid: libc::pid_t) -> Option<[Option<i64>; 6]> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let fields = crate::sys::ascii::stat_fields(&stat)?;
     let mut numbers = [None; 6];
-    for number in &mut numbers {
-        while from < bytes.len() && bytes[from].is_ascii_whitespace() {
-            from += 1;
-        }
-        if from == bytes.len() {
-            break;
-        }
-        let mut end = from;
-        while end < bytes.len() && !bytes[end].is_ascii_whitespace() {
-            end += 1;
-        }
-        *number = match crate::sys::ascii::number(&bytes[from..end]) {
+    for (n, number) in numbers.iter_mut().enumerate() {
+        *number = match crate::sys::ascii::number(crate::sys::ascii::word(fields, n)) {
             Some((value, [])) => Some(value),
             _ => None,
         };
-        from = end;
     }
     Some(numbers)
 }

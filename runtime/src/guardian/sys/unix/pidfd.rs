@@ -13,6 +13,9 @@ use std::process::Child;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::ptr;
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use crate::sys::ascii::{stat_fields, word};
+
 /// Whether the guardian stops the children (here it does; on Windows a job object does).
 pub(crate) const GUARDIAN_KILLS: bool = true;
 
@@ -149,44 +152,15 @@ fn group_has_live_members(group: libc::pid_t) -> bool {
         let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
             continue;
         };
-        // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses, so
-        // the fields start after the last `)`.
-        let mut from = stat.len();
-        while from > 0 && stat[from - 1] != b')' {
-            from -= 1;
-        }
-        if from == 0 {
+        let Some(fields) = stat_fields(&stat) else {
             continue;
-        }
-        let (state, pgrp) = (field(&stat[from..], 0), field(&stat[from..], 2));
+        };
+        let (state, pgrp) = (word(fields, 0), word(fields, 2));
         if pgrp == group.as_bytes() && state != b"Z" && state != b"X" {
             return true;
         }
     }
     false
-}
-
-/// Field `n` (from 0) of `line`, whose fields are separated by ASCII whitespace; empty if
-/// there are not that many.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn field(line: &[u8], n: usize) -> &[u8] {
-    let (mut at, mut index) = (0, 0);
-    loop {
-        while at < line.len() && line[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        let start = at;
-        while at < line.len() && !line[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        if start == at {
-            return &[];
-        }
-        if index == n {
-            return &line[start..at];
-        }
-        index += 1;
-    }
 }
 
 /// The child, watched, or `None` if it has already ended (or been reaped).
