@@ -1,4 +1,5 @@
-//! Cold builds of a quick script, with the attribute, the builder and ctrlc.
+//! Cold builds of a quick script, with the attribute, the builder and ctrlc, and with the floor
+//! of any attribute (`bench/fixtures/floor_attribute.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,51 +9,41 @@ use std::time::Instant;
 use crate::measure::run;
 use crate::table::{median, Row};
 
+/// The quick scripts' rows: what each is, with `{jobs}` for the job count, and its target
+/// against ctrlc (`None`: context).
+const SCRIPTS: [(&str, Option<&str>); 3] = [
+    ("`#[on_exit]`", Some("CPU ≤ 1.00x")),
+    ("`Config` without `macros`", Some("CPU ≤ 1.00x")),
+    (
+        "an attribute that reads nothing (the floor of any attribute)",
+        None,
+    ),
+];
+
 /// Median cold-build times of the quick scripts ([`quick_scripts`]): for each job count, a row
 /// for each of ours against ctrlc, on CPU time.
 pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
-    let [attribute, builder, ctrlc] = quick_scripts(root);
+    let [attribute, builder, floor, ctrlc] = quick_scripts(root);
     let mut rows = Vec::new();
     for jobs in [1, 2] {
-        // Interleaved, so that a change in the machine's load hits the three scripts alike.
-        let mut runs: [Vec<(u64, u64)>; 3] = Default::default();
+        // Interleaved, so that a change in the machine's load hits the scripts alike.
+        let mut runs: [Vec<(u64, u64)>; 4] = Default::default();
         for _ in 0..samples {
-            for (script, runs) in [&attribute, &builder, &ctrlc].into_iter().zip(&mut runs) {
+            for (script, runs) in [&attribute, &builder, &floor, &ctrlc]
+                .into_iter()
+                .zip(&mut runs)
+            {
                 runs.push(cold_build(script, jobs));
             }
         }
-        let [(attribute_cpu, attribute_wall), (builder_cpu, builder_wall), (ctrlc_cpu, ctrlc_wall)] =
-            runs.map(|runs| {
-                let cpu: Vec<u64> = runs.iter().map(|run| run.0).collect();
-                let wall: Vec<u64> = runs.iter().map(|run| run.1).collect();
-                (median(&cpu), median(&wall))
-            });
-        for (what, cpu, wall, target, limit) in [
-            (
-                if jobs == 1 {
-                    "cold build, `#[on_exit]`, -j1"
-                } else {
-                    "cold build, `#[on_exit]`, -j2"
-                },
-                attribute_cpu,
-                attribute_wall,
-                "CPU ≤ 1.00x",
-                1.0,
-            ),
-            (
-                if jobs == 1 {
-                    "cold build, `Config` without `macros`, -j1"
-                } else {
-                    "cold build, `Config` without `macros`, -j2"
-                },
-                builder_cpu,
-                builder_wall,
-                "CPU ≤ 1.00x",
-                1.0,
-            ),
-        ] {
+        let [ours @ .., (ctrlc_cpu, ctrlc_wall)] = runs.map(|runs| {
+            let cpu: Vec<u64> = runs.iter().map(|run| run.0).collect();
+            let wall: Vec<u64> = runs.iter().map(|run| run.1).collect();
+            (median(&cpu), median(&wall))
+        });
+        for ((script, target), (cpu, wall)) in SCRIPTS.into_iter().zip(ours) {
             rows.push(Row::new(
-                what,
+                leak(format!("cold build, {script}, -j{jobs}")),
                 format!(
                     "CPU {:.2} s, wall {:.2} s (ctrlc: CPU {:.2} s, wall {:.2} s)",
                     cpu / 1e9,
@@ -66,8 +57,8 @@ pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
                     cpu / ctrlc_cpu,
                     wall / ctrlc_wall
                 ),
-                target,
-                cpu <= ctrlc_cpu * limit,
+                target.unwrap_or("(context)"),
+                target.is_none() || cpu <= ctrlc_cpu,
             ));
         }
     }
@@ -79,32 +70,30 @@ pub(crate) fn cold_build_rows(root: &Path, samples: usize) -> Vec<Row> {
 /// loaded, where the times above move by a tenth from run to run. About four minutes a
 /// script. `None` if valgrind cannot be run.
 pub(crate) fn cold_build_instruction_rows(root: &Path) -> Option<Vec<Row>> {
-    let [attribute, builder, ctrlc] = quick_scripts(root);
+    let [attribute, builder, floor, ctrlc] = quick_scripts(root);
     let ctrlc = instructions(&ctrlc)?;
     let mut rows = Vec::new();
-    for (what, script) in [
-        (
-            "cold build instructions (callgrind), `#[on_exit]`, -j1",
-            attribute,
-        ),
-        (
-            "cold build instructions (callgrind), `Config` without `macros`, -j1",
-            builder,
-        ),
-    ] {
-        let ours = instructions(&script)?;
+    for ((script, target), dir) in SCRIPTS.into_iter().zip([attribute, builder, floor]) {
+        let ours = instructions(&dir)?;
         #[allow(clippy::cast_precision_loss)] // about 10^10: far below 2^52
         let ratio = ours as f64 / ctrlc as f64;
         rows.push(Row::new(
-            what,
+            leak(format!(
+                "cold build instructions (callgrind), {script}, -j1"
+            )),
             format!("{ours} (ctrlc: {ctrlc})"),
             "vs the same script with ctrlc",
             format!("{ratio:.3}x"),
-            "≤ 1.00x",
-            ours <= ctrlc,
+            target.map_or("(context)", |_| "≤ 1.00x"),
+            target.is_none() || ours <= ctrlc,
         ));
     }
     Some(rows)
+}
+
+/// A row's name, made once per row of a run that then ends.
+fn leak(what: String) -> &'static str {
+    what.leak()
 }
 
 /// The instructions callgrind counts in a cold `-j1` build of `script`, children included.
@@ -138,9 +127,10 @@ fn instructions(script: &Path) -> Option<u64> {
     Some(total)
 }
 
-/// The quick script three ways, written under `target/bench-cold`: with the attribute, with
-/// the builder and without the `macros` feature, and with ctrlc by hand.
-fn quick_scripts(root: &Path) -> [PathBuf; 3] {
+/// The quick script four ways, written under `target/bench-cold`: with the attribute, with
+/// the builder and without the `macros` feature, with the floor of any attribute in front of
+/// that builder, and with ctrlc by hand.
+fn quick_scripts(root: &Path) -> [PathBuf; 4] {
     let dir = root.join("target/bench-cold");
     let on_exit = |features: &str| {
         format!(
@@ -148,22 +138,45 @@ fn quick_scripts(root: &Path) -> [PathBuf; 3] {
             root.display().to_string()
         )
     };
+    let main = |attribute: &str| {
+        format!("#[{attribute}(cleanup)]\nfn main() {{\n    println!(\"working\");\n}}\n\nfn cleanup() {{\n    println!(\"cleaned up\");\n}}\n")
+    };
     let attribute = quick_script(
         &dir.join("attribute"),
         &on_exit(""),
-        "#[on_exit::on_exit(cleanup)]\nfn main() {\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
+        &main("on_exit::on_exit"),
     );
     let builder = quick_script(
         &dir.join("builder"),
         &on_exit(", default-features = false"),
         "fn main() {\n    let _guard = on_exit::Config::new(cleanup).install();\n    println!(\"working\");\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
     );
+    let floor_attribute = dir.join("floor/attribute");
+    fs::create_dir_all(floor_attribute.join("src")).expect("the floor attribute's folder");
+    fs::write(
+        floor_attribute.join("Cargo.toml"),
+        "[package]\nname = \"floor-attribute\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n",
+    )
+    .expect("the floor attribute's Cargo.toml");
+    fs::write(
+        floor_attribute.join("src/lib.rs"),
+        include_str!("../fixtures/floor_attribute.rs"),
+    )
+    .expect("the floor attribute's lib.rs");
+    let floor = quick_script(
+        &dir.join("floor"),
+        &format!(
+            "{}\nfloor-attribute = {{ path = \"attribute\" }}",
+            on_exit(", default-features = false")
+        ),
+        &main("floor_attribute::on_exit"),
+    );
     let ctrlc = quick_script(
         &dir.join("ctrlc"),
         "ctrlc = \"3.5\"",
         "fn main() {\n    ctrlc::set_handler(cleanup).expect(\"handler\");\n    println!(\"working\");\n    cleanup();\n}\n\nfn cleanup() {\n    println!(\"cleaned up\");\n}\n",
     );
-    [attribute, builder, ctrlc]
+    [attribute, builder, floor, ctrlc]
 }
 
 pub(crate) fn quick_script(dir: &Path, dependency: &str, main: &str) -> PathBuf {

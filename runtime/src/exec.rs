@@ -51,7 +51,10 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 /// - a signal the terminal sent to the whole foreground group (Ctrl-C, Ctrl-\\, a hang-up;
 ///   on Windows every console event) reached the child too: it is not sent again, and it
 ///   does not end this process: the child decides (a hang-up reaches a session leader
-///   alone: a program that leads its session passes it on);
+///   alone: a program that leads its session passes it on). One that comes while the child
+///   is being started, before `exec` knows its number, may or may not have reached it: it is
+///   passed on once the child runs, so the child gets it once or, in that window of
+///   microseconds, twice, never not at all;
 /// - a signal sent to this process alone (a supervisor's `kill PID`) is passed on to the
 ///   child, once, and does not end this process either;
 /// - any other ending of the program (`process::exit` on another thread, say) waits until
