@@ -8,17 +8,16 @@
 
 use std::io;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use crate::handoff::{Handoff, Seen};
 use crate::sys::{self, Action, Ending, Sender};
 use crate::{driver, Reason, Signal};
 
-/// The child `exec` waits for: 0 when there is none, [`STARTING`] while it is being started,
-/// then its pid until it has ended.
-static CHILD: AtomicI32 = AtomicI32::new(0);
-const STARTING: i32 = -1;
+/// The child `exec` waits for, and the signals that came while it was being started.
+static CHILD: Handoff = Handoff::new();
 /// The thread running `exec` (`sys::thread_id`), whose own ending does not wait for itself.
 static RUNNER: AtomicU64 = AtomicU64::new(0);
 /// Set by the `exec` that runs the process's command, for good once its child started: a
@@ -26,9 +25,6 @@ static RUNNER: AtomicU64 = AtomicU64::new(0);
 static TAKEN: AtomicBool = AtomicBool::new(false);
 /// Whether this process leads its session, as `exec` starts.
 static LEADER: AtomicBool = AtomicBool::new(false);
-/// The signals that came while the child was being started, one bit per [`Signal::code`]:
-/// passed on once it runs.
-static PENDING: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `command` as the program's last act: spawns it, waits for it, runs the cleanups (told
 /// [`Reason::Exited`]), then ends the process the way the child ended: killed by the same
@@ -84,8 +80,8 @@ pub fn exec(command: &mut Command) -> io::Error {
     }
     RUNNER.store(sys::thread_id(), Ordering::Release);
     LEADER.store(sys::leads_session(), Ordering::Release);
-    CHILD.store(STARTING, Ordering::Release);
-    // From here on the signals wait in `PENDING`: a request seen now came before, and the
+    CHILD.start();
+    // From here on the signals wait for the child: a request seen now came before, and the
     // program already ends by it (this is a cleanup it started, or `main` after it).
     if let Some(signal) = driver::request() {
         return refuse(io::Error::other(format!(
@@ -103,11 +99,11 @@ pub fn exec(command: &mut Command) -> io::Error {
         }
     };
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    pass_on(pid, publish(pid));
+    pass_on(pid, CHILD.publish(pid));
     // The child is waited for without being reaped, so that the number a signal is passed on
     // to stays the child's until `CHILD` no longer names it.
     let unreaped = sys::wait_unreaped(&child);
-    CHILD.store(0, Ordering::Release);
+    CHILD.end();
     let ending = match unreaped.and_then(|()| child.wait()) {
         Ok(status) => sys::ended_by(status),
         Err(error) => {
@@ -129,7 +125,7 @@ pub fn exec(command: &mut Command) -> io::Error {
 /// call may run one.
 fn refuse(error: io::Error) -> io::Error {
     // There is no child: what came meanwhile is this process's own, as usual.
-    let pending = publish(0);
+    let pending = CHILD.publish(0);
     pass_on(
         i32::try_from(std::process::id()).unwrap_or(i32::MAX),
         pending,
@@ -141,10 +137,11 @@ fn refuse(error: io::Error) -> io::Error {
 /// Called in the signal handler (atomics only): what to do with `signal` while `exec` runs a
 /// child, `None` when it does not.
 pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
-    match CHILD.load(Ordering::Acquire) {
-        0 => None,
-        STARTING => while_starting(signal),
-        pid => Some(match sender {
+    match CHILD.see(1_u64 << signal.code()) {
+        Seen::Own => None,
+        Seen::Kept => Some(Action::Nothing),
+        Seen::PassOn(pid) => Some(Action::Forward(pid)),
+        Seen::Running(pid) => Some(match sender {
             // A hang-up reaches the session leader alone: the child gets it only once the
             // leader is gone. Pass it on.
             Sender::Terminal if signal == Signal::Hangup && LEADER.load(Ordering::Acquire) => {
@@ -159,33 +156,6 @@ pub(crate) fn intercept(signal: Signal, sender: Sender) -> Option<Action> {
     }
 }
 
-/// [`intercept`] while the child is being started: whether it exists yet is unknown, so the
-/// signal waits in `PENDING` and `exec` passes it on once the child runs, whoever sent it
-/// (the child may have started after the terminal sent it to the group). Unless `exec`
-/// published the child (or gave up) meanwhile, and may have taken the pending signals
-/// already: then whichever of the two takes the bit back passes the signal on, as `exec`
-/// does: to the child, or with none to this process, as its own.
-fn while_starting(signal: Signal) -> Option<Action> {
-    let bit = 1_u64 << signal.code();
-    PENDING.fetch_or(bit, Ordering::AcqRel);
-    let now = CHILD.load(Ordering::Acquire);
-    if now == STARTING || PENDING.fetch_and(!bit, Ordering::AcqRel) & bit == 0 {
-        return Some(Action::Nothing);
-    }
-    match now {
-        0 => None,
-        pid => Some(Action::Forward(pid)),
-    }
-}
-
-/// Publishes the child's number (0: there is none), and takes the signals that came while
-/// it was being started, one bit each. A signal [`while_starting`] saw is in them, or passed
-/// on by `while_starting` itself: never both, never neither.
-fn publish(pid: i32) -> u64 {
-    CHILD.store(pid, Ordering::Release);
-    PENDING.swap(0, Ordering::AcqRel)
-}
-
 /// Passes on the `pending` signals to `pid`: the child, or this process if none started.
 fn pass_on(pid: i32, pending: u64) {
     for &signal in &Signal::ALL {
@@ -197,49 +167,7 @@ fn pass_on(pid: i32, pending: u64) {
 
 /// Waits until the child `exec` runs has ended, unless this is the thread running `exec`.
 pub(crate) fn wait_for_child() {
-    while CHILD.load(Ordering::Acquire) != 0 && RUNNER.load(Ordering::Acquire) != sys::thread_id() {
+    while CHILD.has_child() && RUNNER.load(Ordering::Acquire) != sys::thread_id() {
         thread::sleep(Duration::from_millis(5));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
-
-    use super::*;
-
-    /// A signal that comes as `exec` publishes its child is passed on exactly once: by
-    /// [`while_starting`] (to the child) or with the pending ones `exec` takes, never both and
-    /// never neither. Each round starts the two together, spinning, so that they overlap.
-    #[test]
-    #[cfg_attr(miri, ignore)] // a race over 100,000 threads, and no unsafe code
-    fn a_signal_as_the_child_is_published_is_passed_on_exactly_once() {
-        // Only compared, never signalled.
-        const PID: i32 = i32::MAX;
-        let bit = 1_u64 << Signal::Interrupt.code();
-        let rounds = std::env::var("ON_EXIT_EXEC_RACE_ROUNDS")
-            .ok()
-            .and_then(|rounds| rounds.parse().ok())
-            .unwrap_or(100_000);
-        for _ in 0..rounds {
-            CHILD.store(STARTING, Ordering::Release);
-            let go = Arc::new(AtomicBool::new(false));
-            let publisher = thread::spawn({
-                let go = Arc::clone(&go);
-                move || {
-                    while !go.load(Ordering::Acquire) {}
-                    publish(PID) & bit != 0
-                }
-            });
-            go.store(true, Ordering::Release);
-            let by_intercept = while_starting(Signal::Interrupt) == Some(Action::Forward(PID));
-            let by_exec = publisher.join().expect("the publishing thread");
-            assert!(
-                by_intercept != by_exec,
-                "passed on by intercept: {by_intercept}, by exec: {by_exec}"
-            );
-        }
-        publish(0);
     }
 }

@@ -19,7 +19,9 @@
 //!   cleanups, for noticing a request to stop, and for installing without the attribute;
 //!   thin wrappers over the driver.
 //! - `context.rs`: an `io::Error` saying what failed, with the original as its `source()`.
-//! - `exec.rs`: [`exec`], a command as the program's last act, and the signals passed on to it.
+//! - `exec.rs`: [`exec`], a command as the program's last act, and the signals passed on to it;
+//!   `handoff.rs`: its child and the signals waiting for it, between `exec` and the signal
+//!   handlers, OS-free and model checked.
 //! - `terminal.rs`: [`restore_terminal`], the terminal recorded and put back.
 //! - `output.rs`: std's stdout flushed before the process dies by a signal, bounded.
 //! - `expansion.rs`: what the `#[on_exit]` expansion calls around `main`'s body.
@@ -57,6 +59,7 @@ mod exec;
 mod expansion;
 #[cfg(not(on_exit_loom))]
 mod guardian;
+mod handoff;
 #[cfg(all(test, on_exit_loom))]
 mod model;
 #[cfg(not(on_exit_loom))]

@@ -18,6 +18,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
 use loom::thread;
 
+use crate::handoff::{Handoff, Seen};
 use crate::registry::{Added, Boxed};
 use crate::runtime::test_host::OneThread as Thread;
 use crate::runtime::{Host, Runtime, Settings};
@@ -344,4 +345,93 @@ fn model_watchdog_and_waiters_are_woken() {
         assert_eq!(waiter.join().unwrap(), Reason::Signal(Signal::Hangup));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
+}
+
+/// `exec`'s child, for the handoff models: never signalled.
+const CHILD: i32 = 4242;
+
+/// The bits of two signals, as `exec` numbers them.
+const INTERRUPT: u64 = 1 << 2;
+const TERMINATE: u64 = 1 << 15;
+
+/// How many times the signal `bit` was dealt with, when `exec` publishes `pid` (0: it gave up,
+/// and passes the kept signals to this process): by `exec` (the `taken` pending bits), or by
+/// the handler (`seen`): as the running child's (`intercept` applies who sent it), passed on
+/// to it, or as this process's own when there is no child. A kept signal is `exec`'s.
+fn dealt_with(bit: u64, seen: &[Seen], taken: u64, pid: i32) -> usize {
+    let by_handlers = seen
+        .iter()
+        .filter(|&&seen| match seen {
+            Seen::Running(to) | Seen::PassOn(to) => to == pid,
+            Seen::Own => pid == 0,
+            Seen::Kept => false,
+        })
+        .count();
+    by_handlers + usize::from(taken & bit != 0)
+}
+
+#[test]
+fn model_a_signal_as_the_child_is_published_is_dealt_with_once() {
+    for pid in [CHILD, 0] {
+        let name = if pid == 0 {
+            "exec gives up (no child) as a signal comes"
+        } else {
+            "exec publishes its child as a signal comes"
+        };
+        explore(name, None, move || {
+            let handoff = Arc::new(Handoff::new());
+            handoff.start();
+            let handler = {
+                let handoff = Arc::clone(&handoff);
+                spawn(move || handoff.see(INTERRUPT))
+            };
+            let taken = handoff.publish(pid);
+            let seen = handler.join().unwrap();
+            assert_eq!(
+                dealt_with(INTERRUPT, &[seen], taken, pid),
+                1,
+                "the handler saw {seen:?}, exec took {taken:#b}"
+            );
+        });
+    }
+}
+
+#[test]
+fn model_two_signals_as_the_child_is_published_are_each_dealt_with_once() {
+    explore("exec publishes its child as two signals come", None, || {
+        let handoff = Arc::new(Handoff::new());
+        handoff.start();
+        let handlers = [INTERRUPT, TERMINATE].map(|bit| {
+            let handoff = Arc::clone(&handoff);
+            spawn(move || handoff.see(bit))
+        });
+        let taken = handoff.publish(CHILD);
+        let [interrupt, terminate] = handlers.map(|handler| handler.join().unwrap());
+        assert_eq!(dealt_with(INTERRUPT, &[interrupt], taken, CHILD), 1);
+        assert_eq!(dealt_with(TERMINATE, &[terminate], taken, CHILD), 1);
+    });
+}
+
+#[test]
+fn model_the_same_signal_twice_as_the_child_is_published_is_never_lost() {
+    explore(
+        "exec publishes its child as one signal comes twice",
+        None,
+        || {
+            let handoff = Arc::new(Handoff::new());
+            handoff.start();
+            let handlers = [(); 2].map(|()| {
+                let handoff = Arc::clone(&handoff);
+                spawn(move || handoff.see(INTERRUPT))
+            });
+            let taken = handoff.publish(CHILD);
+            let seen = handlers.map(|handler| handler.join().unwrap());
+            // Two deliveries of one signal while it is pending may be one, as the kernel's are.
+            let count = dealt_with(INTERRUPT, &seen, taken, CHILD);
+            assert!(
+                (1..=2).contains(&count),
+                "dealt with {count} times: {seen:?}, {taken:#b}"
+            );
+        },
+    );
 }
