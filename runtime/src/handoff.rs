@@ -112,8 +112,9 @@ mod tests {
 
     use super::*;
 
-    /// A signal that comes as `exec` publishes its child is passed on exactly once, by the
-    /// handler or with the pending ones `exec` takes, on real threads and a real memory model
+    /// A signal that came while the child was being started, in a handler that is still
+    /// deciding as `exec` publishes the child, is passed on exactly once, by the handler or
+    /// with the pending ones `exec` takes, on real threads and a real memory model
     /// (loom explores every interleaving: `model.rs`). Each round starts the two together,
     /// spinning, so that they overlap.
     #[test]
@@ -139,7 +140,8 @@ mod tests {
                 }
             });
             go.store(true, Ordering::Release);
-            let by_handler = handoff.see(BIT) == Seen::PassOn(PID);
+            // The handler has seen the child being started.
+            let by_handler = handoff.while_starting(BIT) == Seen::PassOn(PID);
             let by_exec = publisher.join().expect("the publishing thread");
             assert!(
                 by_handler != by_exec,
