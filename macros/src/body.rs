@@ -29,9 +29,12 @@ pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream
 }
 
 /// The user's async block in the body an async runtime's attribute written above this one
-/// made of `async fn main`, with the tokens before and after it. tokio's (every version
-/// since 1.0) starts `let body = async { .. };` and ends with `.block_on(body)`; a body the
-/// user wrote that way is read the same, as it means the same.
+/// made of `async fn main`, with the tokens before and after it. tokio's is `let body = async
+/// { .. };`, then (in recent versions) `let body = { .. };`, then a block, with outer
+/// attributes, that holds `.block_on(body)`, and nothing else. A body the user wrote that way
+/// is read the same, as it means the same: the async block runs exactly when `main` does. One
+/// with anything else after the async block (an early `return` before a `block_on(body)`) is
+/// the user's own, and the install is its first statement.
 pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, TokenStream)> {
     let tokens = protect(body.into_iter().collect());
     let [let_, name, equals, async_, TokenTree::Group(block), semicolon, rest @ ..] = &tokens[..]
@@ -44,12 +47,37 @@ pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, To
         && is_ident(async_, "async")
         && block.delimiter() == Delimiter::Brace
         && is_punct(semicolon, ';');
-    if !(starts && blocks_on_body(rest)) {
+    if !(starts && ends_like_tokio(rest)) {
         return None;
     }
     let before = tokens[..4].iter().cloned().collect();
     let after = tokens[5..].iter().cloned().collect();
     Some((before, block.clone(), after))
+}
+
+/// Whether `rest` is tokio's end of the body: `let body = ..;` statements, then a block, with
+/// outer attributes, that holds `block_on(body)`, and nothing after it.
+fn ends_like_tokio(rest: &[TokenTree]) -> bool {
+    let mut at = 0;
+    while matches!(rest.get(at..at + 3), Some([let_, name, equals])
+        if is_ident(let_, "let") && is_ident(name, "body") && is_punct(equals, '='))
+    {
+        match rest[at..].iter().position(|t| is_punct(t, ';')) {
+            Some(semicolon) => at += semicolon + 1,
+            None => return false,
+        }
+    }
+    while matches!(rest.get(at..at + 2), Some([hash, attribute])
+        if is_punct(hash, '#') && is_group(attribute, Delimiter::Bracket))
+    {
+        at += 2;
+    }
+    match &rest[at..] {
+        [TokenTree::Group(block)] if block.delimiter() == Delimiter::Brace => {
+            blocks_on_body(&block.stream().into_iter().collect::<Vec<_>>())
+        }
+        _ => false,
+    }
 }
 
 /// Whether `tokens` (groups included) hold `block_on(body)`.
@@ -113,7 +141,7 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
             ends_at_block(tokens, at)
         };
     }
-    if word(at, "struct") || word(at, "enum") {
+    if word(at, "struct") || word(at, "enum") || (word(at, "union") && ident_at(at + 1)) {
         return ends_at_block_or_semicolon(tokens, at);
     }
     if word(at, "impl") || word(at, "trait") || word(at, "mod") {
@@ -128,8 +156,12 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
     None
 }
 
+/// `use`, `type`, `static`, `const` and `extern crate`: just after the first `;`. None of them
+/// holds one outside a group before its end, and a `static`'s or a `const`'s value may hold a
+/// `<` or a `<<` that opens no generic arguments (`1 << 3`).
 fn ends_at_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    ends_at(tokens, from, |t| is_punct(t, ';'))
+    let at = from + tokens[from..].iter().position(|t| is_punct(t, ';'))?;
+    Some(at + 1)
 }
 
 fn ends_at_block(tokens: &[TokenTree], from: usize) -> Option<usize> {
@@ -167,6 +199,59 @@ mod tests {
         [inner.to_string(), items.to_string(), rest.to_string()]
     }
 
+    fn runtime_block_of(body: &str) -> Option<String> {
+        let (_, block, _) = runtime_block(TokenStream::from_str(body).unwrap())?;
+        Some(block.to_string())
+    }
+
+    #[test]
+    fn only_tokios_body_is_read_as_an_async_runtimes() {
+        // tokio-macros 2.7's expansion of `async fn main() { work().await; }`, and 1.8's.
+        let tokio = [
+            "let body = async { work().await; }; \
+             let body = { if false { let _: &dyn ::core::future::Future<Output = ()> = &body; } body }; \
+             #[allow(clippy::expect_used, clippy::diverging_sub_expression)] \
+             { return tokio::runtime::Builder::new_multi_thread().enable_all().build() \
+               .expect(\"Failed building the Runtime\").block_on(body); }",
+            "let body = async { work().await; }; \
+             #[allow(clippy::expect_used)] { return tokio::runtime::Builder::new_current_thread() \
+               .enable_all().build().expect(\"Failed building the Runtime\").block_on(body); }",
+        ];
+        for body in tokio {
+            assert_eq!(
+                runtime_block_of(body).as_deref(),
+                Some("{ work () . await ; }")
+            );
+        }
+        // Found by an outside tester: a `main` of the user's own, with an early return before
+        // it blocks on the async block, had its install put in the block, which never ran.
+        for body in [
+            "let body = async { work(); }; if early() { return; } block_on(body)",
+            "let body = async { work(); }; block_on(body)",
+            "let body = async { work(); }; { block_on(body) } done();",
+            "let body = async { work(); }; let body = 1 { block_on(body) }",
+        ] {
+            assert_eq!(runtime_block_of(body), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_shift_or_a_comparison_in_a_constant_opens_no_generic_arguments() {
+        // Found by an outside tester: the install went after `const B`, past the `let`.
+        for constant in [
+            "const A: u32 = 1 << 3;",
+            "const A: bool = 1 < 2;",
+            "static A: u32 = 8 >> 1;",
+            "static mut A: Option<u32> = Some(1 << 2);",
+            "const A: W<{ 1 << 2 }> = W;",
+        ] {
+            let [_, items, rest] =
+                parts(&format!("{constant} let h = || (); const B: u32 = 2 >> 1;"));
+            assert_eq!(items.replace(' ', ""), constant.replace(' ', ""));
+            assert!(rest.starts_with("let h"), "{constant}: {rest}");
+        }
+    }
+
     #[test]
     fn the_install_goes_after_the_leading_items() {
         let [inner, items, rest] = parts(
@@ -187,6 +272,7 @@ mod tests {
             "unsafe impl Send for W<{ 1 }> {}",
             "fn f() -> impl Fn() -> W<{ 1 }> { || W }",
             "static S: W<{ 1 }> = W;",
+            "union U { a: u8 }",
         ] {
             let [_, items, rest] = parts(&format!("{item} W::<1>::go();"));
             assert_eq!(rest.replace(' ', ""), "W::<1>::go();", "{item}: {items}");
@@ -198,6 +284,8 @@ mod tests {
             "static || 1;",
             "macro_rules! m { () => {} }",
             "S { x: 1 };",
+            "union;",
+            "union = 1;",
         ] {
             let [_, items, _] = parts(expression);
             assert_eq!(items, "", "{expression}");

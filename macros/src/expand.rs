@@ -301,11 +301,19 @@ fn join(parts: Vec<TokenStream>) -> TokenStream {
     parts.into_iter().collect()
 }
 
-/// Whether a type has a type macro (`rt!()`) anywhere, inside groups too.
+/// Whether a type has a type macro (`rt!()`) where a type goes, inside groups too: not in an
+/// array's length (`[u8; n!()]`) nor in a const argument in braces (`W<{ n!() }>`), which are
+/// expressions, never `impl Trait`.
 fn has_type_macro(output: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
     for (at, token) in tokens.iter().enumerate() {
         let found = match token {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => false,
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => {
+                // `[T; N]`: the type is before the `;`.
+                let element = group.stream().into_iter().take_while(|t| !is_punct(t, ';'));
+                has_type_macro(&element.collect())
+            }
             TokenTree::Group(group) => has_type_macro(&group.stream()),
             TokenTree::Punct(bang) if bang.as_char() == '!' => {
                 matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
@@ -320,8 +328,8 @@ fn has_type_macro(output: &TokenStream) -> bool {
 }
 
 /// `output` with each `impl Trait` in it (inside groups too) written `_`: an `impl` type runs
-/// to the next `,` or the `>` that closes the list it is in (an `->` in `impl Fn() -> T` is
-/// no `>`), or to the end.
+/// to the next `,`, the `;` before an array's length, or the `>` that closes the list it is
+/// in (an `->` in `impl Fn() -> T` is no `>`), or to the end.
 fn impl_as_placeholder(output: TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = output.into_iter().collect();
     let mut result: Vec<TokenTree> = Vec::with_capacity(tokens.len());
@@ -345,12 +353,14 @@ fn impl_as_placeholder(output: TokenStream) -> TokenStream {
     result.into_iter().collect()
 }
 
-/// Where the `impl` type whose bounds start at `at` ends: the next `,` or unmatched `>` at
-/// its own depth, or the end.
+/// Where the `impl` type whose bounds start at `at` ends: the next `,` or `;` or unmatched
+/// `>` at its own depth, or the end.
 fn impl_end(tokens: &[TokenTree], at: usize) -> usize {
     let mut angles = Angles::default();
     for (end, token) in tokens.iter().enumerate().skip(at) {
-        if (angles.depth == 0 && is_punct(token, ',')) || angles.closes_outer(token) {
+        if (angles.depth == 0 && (is_punct(token, ',') || is_punct(token, ';')))
+            || angles.closes_outer(token)
+        {
             return end;
         }
         angles.track(token);

@@ -10,8 +10,9 @@
 //! one operand: no fragment holds a comma outside its groups.
 //!
 //! A name or a literal right after a whole operand (`cleanup graceful`, `|| () graceful`)
-//! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`): the
-//! comma is missing there, and the handler ends before it.
+//! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`), nor
+//! does a `;`, a `=>` or a `~` anywhere outside groups: the comma is missing there, and the
+//! handler ends before it.
 
 use crate::token::{is_any_ident, is_group, is_ident, is_punct};
 use crate::tokens::{Delimiter, Spacing, TokenTree};
@@ -188,7 +189,9 @@ impl Scan {
         };
         match token {
             TokenTree::Punct(punct) => match punct.as_char() {
-                ',' => return Step::End,
+                // `;`, `=>` and `~` continue no expression: `cleanup; graceful` lacks a comma.
+                ',' | ';' | '~' => return Step::End,
+                '=' if joint_with('>') => return Step::End,
                 '|' if joint_with('|') => {
                     // `||`: an empty closure's parameters, or a logical or.
                     if !self.operand {

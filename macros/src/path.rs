@@ -4,14 +4,21 @@
 //! lex error over the whole attribute.
 
 use crate::error::Error;
-use crate::token::{is_punct, string};
+use crate::token::{is_punct, string_value};
 use crate::tokens::{Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 
 /// The path's tokens, from the value's tokens (invisible groups already looked through).
 pub(crate) fn crate_path(value: &[TokenTree]) -> Result<TokenStream, Error> {
-    if let [TokenTree::Literal(_)] = value {
-        let (text, span) = string(value).map_err(not_a_path)?;
-        return from_text(&text, span).ok_or_else(|| not_a_path(span));
+    if let [TokenTree::Literal(literal), rest @ ..] = value {
+        if let Some(text) = string_value(literal) {
+            let span = literal.span();
+            let path = from_text(&text, span).ok_or_else(|| not_a_path(span))?;
+            return match rest.first() {
+                // `crate = "on_exit" graceful`: the path is whole, the comma is missing.
+                Some(next) => Err(Error::new(next.span(), "expected `,`")),
+                None => Ok(path),
+            };
+        }
     }
     let end = value.last().map_or_else(Span::call_site, TokenTree::span);
     check_path(value, end)?;

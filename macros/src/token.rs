@@ -194,22 +194,6 @@ fn hex(digits: &str) -> Option<u32> {
     u32::try_from(u64::from_str_radix(digits, 16).ok()?).ok()
 }
 
-/// The value of a plain string literal that is all of `tokens` (looking through invisible
-/// groups), and its span. Otherwise, the span of the first token that is not one.
-pub(crate) fn string(tokens: &[TokenTree]) -> Result<(String, Span), Span> {
-    match tokens {
-        [TokenTree::Literal(literal)] => match string_value(literal) {
-            Some(text) => Ok((text, literal.span())),
-            None => Err(literal.span()),
-        },
-        [TokenTree::Literal(literal), extra, ..] if string_value(literal).is_some() => {
-            Err(extra.span())
-        }
-        [other, ..] => Err(other.span()),
-        [] => Err(Span::call_site()),
-    }
-}
-
 /// Tracks the depth of `<...>` through a run of tokens: generic arguments are not groups,
 /// and the `>` of `->` and `=>` closes nothing.
 #[derive(Default)]

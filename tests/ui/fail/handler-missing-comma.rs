@@ -1,4 +1,5 @@
-// A comma missing after the handler: one error each, on the token after the handler.
+// A comma missing after the handler, or another punctuation in its place: one error each, on
+// the token after the handler.
 #![allow(unused)]
 mod m {
     pub fn cleanup() {}
@@ -16,8 +17,26 @@ mod path {
     pub fn main() {}
 }
 
+mod semicolon {
+    #[on_exit::on_exit(crate::m::cleanup; graceful)]
+    pub fn main() {}
+}
+
+mod arrow {
+    #[on_exit::on_exit(crate::m::cleanup => graceful)]
+    pub fn main() {}
+}
+
+mod tilde {
+    #[on_exit::on_exit(crate::m::cleanup ~ graceful)]
+    pub fn main() {}
+}
+
 #[on_exit::on_exit(cleanup graceful)]
 fn main() {
     closure::main();
     path::main();
+    semicolon::main();
+    arrow::main();
+    tilde::main();
 }
