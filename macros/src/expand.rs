@@ -111,9 +111,10 @@ pub(crate) fn main_fn(args: &Args, main: MainFn) -> TokenStream {
         // `Box<dyn Error>`). A type macro's expansion cannot be seen: there the closure's
         // type is the body's own.
         let returns = match output {
-            Some(output) if !has_type_macro(&output) => {
-                join(vec![code("->", hidden), impl_as_placeholder(output)])
-            }
+            Some(output) if !has_type_macro(&output) => join(vec![
+                code("->", hidden),
+                without_parens(impl_as_placeholder(output)),
+            ]),
             _ => TokenStream::new(),
         };
         let closure = join(vec![code("||", hidden), returns, body]);
@@ -353,6 +354,30 @@ fn impl_as_placeholder(output: TokenStream) -> TokenStream {
     result.into_iter().collect()
 }
 
+/// `output` without the parentheses around the whole of it (`-> (impl Termination)`), which
+/// rustc's `unused_parens` would report on the closure too, a second time, with the user's
+/// span. Not those of a tuple: `()`, `(A, B)`, `(A,)`.
+fn without_parens(output: TokenStream) -> TokenStream {
+    let mut output = output;
+    loop {
+        let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
+        let [TokenTree::Group(group)] = &tokens[..] else {
+            return output;
+        };
+        let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+        let mut angles = Angles::default();
+        let mut tuple = inner.is_empty();
+        for token in &inner {
+            tuple |= angles.depth == 0 && is_punct(token, ',');
+            angles.track(token);
+        }
+        if group.delimiter() != Delimiter::Parenthesis || tuple {
+            return output;
+        }
+        output = group.stream();
+    }
+}
+
 /// Where the `impl` type whose bounds start at `at` ends: the next `,` or `;` or unmatched
 /// `>` at its own depth, or the end.
 fn impl_end(tokens: &[TokenTree], at: usize) -> usize {
@@ -404,5 +429,25 @@ mod tests {
         .to_string();
         assert!(output.contains("compile_error"), "{output}");
         assert!(output.contains("__on_exit_invalid_main"), "{output}");
+    }
+
+    #[test]
+    fn the_closure_returns_main_s_type_without_parentheses_around_the_whole() {
+        // Found by an outside tester: `unused_parens` warned twice, the second time on the
+        // closure, with a suggestion that deleted the trait.
+        for (output, closure) in [
+            (quote!((impl std::process::Termination)), "|| -> _"),
+            (quote!((u8)), "|| -> u8"),
+            (
+                quote!((std::collections::HashMap<u8, u16>)),
+                "|| -> std :: collections :: HashMap < u8 , u16 >",
+            ),
+            (quote!((u8,)), "|| -> (u8 ,)"),
+            (quote!(()), "|| -> ()"),
+            (quote!((u8, u16)), "|| -> (u8 , u16)"),
+        ] {
+            let expansion = on_exit(quote!(cleanup), quote!(fn main() -> #output {})).to_string();
+            assert!(expansion.contains(closure), "{output}: {expansion}");
+        }
     }
 }
