@@ -42,6 +42,7 @@ struct Holder;
 impl Holder { fn cleanup() {} }
 mod app { pub fn cleanup() {} }
 type Res = Result<(), Box<dyn std::error::Error>>;
+macro_rules! n { () => { 2 } }
 """
 
 # (attribute handler, builder handler, extra items at module level)
@@ -121,6 +122,10 @@ OPTIONS = [
     (", crate = not_a_crate", None),
     (",, graceful", None),
     (", graceful, signals(interrupt) | x", None),
+    (", crate = \"on_exit\" graceful", None),
+    ("; graceful", None),
+    (" => graceful", None),
+    (" ~ graceful", None),
 ]
 
 # (return type or "", body, whether the body needs the 2024 edition, needs >=2018)
@@ -154,6 +159,14 @@ SHAPES = [
     ("-> Result<(), String>", "Ok(1)", None),  # wrong: both reject
     ("-> u8", "1", None),  # not Termination: both reject
     ("", "let x = String::new(); let r = &x; std::mem::drop(x); let _ = r;", None),  # borrowck: both reject
+    # Leading constants with a shift or a comparison, then a local named like the handler.
+    ("", "const A: u32 = 1 << 3; let cleanup = A; const B: u32 = A >> 1; let _ = (cleanup, B);", None),
+    ("", "const A: bool = 1 < 2; let cleanup = A; let _ = 3 > 2;", None),
+    # The user's own async block named like tokio's, with an early return.
+    ("", "let body = async {}; if std::env::args().count() > 9 { return; } let _ = body;", "2018"),
+    ("-> Result<(), [impl Debug; 2]>", "if false { return Err([1, 2]); } Ok(())", None),
+    ("-> Result<(), (Box<dyn std::error::Error>, [u8; n!()])>",
+     "if false { return Err((Box::new(MyError), [0; 2])); } Ok(())", None),
 ]
 
 # Whole programs after the prelude: (first edition, with the attribute, with the builder).
