@@ -59,16 +59,19 @@ pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, To
 /// outer attributes, that holds `block_on(body)`, and nothing after it.
 fn ends_like_tokio(rest: &[TokenTree]) -> bool {
     let mut at = 0;
-    while matches!(rest.get(at..at + 3), Some([let_, name, equals])
-        if is_ident(let_, "let") && is_ident(name, "body") && is_punct(equals, '='))
+    while at + 2 < rest.len()
+        && is_ident(&rest[at], "let")
+        && is_ident(&rest[at + 1], "body")
+        && is_punct(&rest[at + 2], '=')
     {
-        match rest[at..].iter().position(|t| is_punct(t, ';')) {
-            Some(semicolon) => at += semicolon + 1,
+        match ends_at_semicolon(rest, at) {
+            Some(end) => at = end,
             None => return false,
         }
     }
-    while matches!(rest.get(at..at + 2), Some([hash, attribute])
-        if is_punct(hash, '#') && is_group(attribute, Delimiter::Bracket))
+    while at + 1 < rest.len()
+        && is_punct(&rest[at], '#')
+        && is_group(&rest[at + 1], Delimiter::Bracket)
     {
         at += 2;
     }
@@ -160,8 +163,14 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
 /// holds one outside a group before its end, and a `static`'s or a `const`'s value may hold a
 /// `<` or a `<<` that opens no generic arguments (`1 << 3`).
 fn ends_at_semicolon(tokens: &[TokenTree], from: usize) -> Option<usize> {
-    let at = from + tokens[from..].iter().position(|t| is_punct(t, ';'))?;
-    Some(at + 1)
+    let mut at = from;
+    while at < tokens.len() {
+        if is_punct(&tokens[at], ';') {
+            return Some(at + 1);
+        }
+        at += 1;
+    }
+    None
 }
 
 fn ends_at_block(tokens: &[TokenTree], from: usize) -> Option<usize> {

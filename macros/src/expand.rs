@@ -309,12 +309,9 @@ fn has_type_macro(output: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = output.clone().into_iter().collect();
     for (at, token) in tokens.iter().enumerate() {
         let found = match token {
+            // `[T; N]`: the type is before the `;` (the rest of the group is the length).
+            TokenTree::Punct(semicolon) if semicolon.as_char() == ';' => return false,
             TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => false,
-            TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => {
-                // `[T; N]`: the type is before the `;`.
-                let element = group.stream().into_iter().take_while(|t| !is_punct(t, ';'));
-                has_type_macro(&element.collect())
-            }
             TokenTree::Group(group) => has_type_macro(&group.stream()),
             TokenTree::Punct(bang) if bang.as_char() == '!' => {
                 matches!(tokens.get(at + 1), Some(TokenTree::Group(_)))
