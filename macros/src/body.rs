@@ -30,11 +30,11 @@ pub(crate) fn split(body: TokenStream) -> (TokenStream, TokenStream, TokenStream
 
 /// The user's async block in the body an async runtime's attribute written above this one
 /// made of `async fn main`, with the tokens before and after it. tokio's is `let body = async
-/// { .. };`, then (in recent versions) `let body = { .. };`, then a block, with outer
-/// attributes, that holds `.block_on(body)`, and nothing else. A body the user wrote that way
-/// is read the same, as it means the same: the async block runs exactly when `main` does. One
-/// with anything else after the async block (an early `return` before a `block_on(body)`) is
-/// the user's own, and the install is its first statement.
+/// { .. };`, then (in recent versions) `let body = { .. };`, then, with outer attributes, the
+/// runtime built and blocking on it: a block (tokio-macros 1.8 on) or a last statement (1.5 to
+/// 1.7) that holds `.expect("Failed building the Runtime")` and `.block_on(body)`, and
+/// nothing after it. A body of the user's own, with an early `return` before a
+/// `block_on(body)`, is not read as tokio's: the install is its first statement.
 pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, TokenStream)> {
     let tokens = protect(body.into_iter().collect());
     let [let_, name, equals, async_, TokenTree::Group(block), semicolon, rest @ ..] = &tokens[..]
@@ -55,8 +55,9 @@ pub(crate) fn runtime_block(body: TokenStream) -> Option<(TokenStream, Group, To
     Some((before, block.clone(), after))
 }
 
-/// Whether `rest` is tokio's end of the body: `let body = ..;` statements, then a block, with
-/// outer attributes, that holds `block_on(body)`, and nothing after it.
+/// Whether `rest` is tokio's end of the body: `let body = ..;` statements, then outer
+/// attributes and a block, or a last statement, that builds tokio's runtime and blocks on the
+/// body.
 fn ends_like_tokio(rest: &[TokenTree]) -> bool {
     let mut at = 0;
     while at + 2 < rest.len()
@@ -75,12 +76,34 @@ fn ends_like_tokio(rest: &[TokenTree]) -> bool {
     {
         at += 2;
     }
-    match &rest[at..] {
+    let last: Vec<TokenTree> = match &rest[at..] {
         [TokenTree::Group(block)] if block.delimiter() == Delimiter::Brace => {
-            blocks_on_body(&block.stream().into_iter().collect::<Vec<_>>())
+            block.stream().into_iter().collect()
         }
-        _ => false,
+        statement => {
+            // One statement: no `;` but a last one.
+            let end = ends_at_semicolon(statement, 0).unwrap_or(statement.len());
+            if end < statement.len() {
+                return false;
+            }
+            statement.to_vec()
+        }
+    };
+    blocks_on_body(&last) && builds_tokio(&last)
+}
+
+/// Whether `tokens` hold tokio's `.expect("Failed building the Runtime")`.
+fn builds_tokio(tokens: &[TokenTree]) -> bool {
+    for token in tokens {
+        if let TokenTree::Group(group) = token {
+            if group.delimiter() == Delimiter::Parenthesis
+                && group.stream().to_string() == "\"Failed building the Runtime\""
+            {
+                return true;
+            }
+        }
     }
+    false
 }
 
 /// Whether `tokens` (groups included) hold `block_on(body)`.
@@ -136,15 +159,22 @@ fn item_end(tokens: &[TokenTree], start: usize) -> Option<usize> {
     if word(fn_at, "fn") || (fn_at > at && (word(fn_at, "impl") || word(fn_at, "trait"))) {
         return ends_at_block(tokens, fn_at);
     }
-    if word(at, "extern") {
-        // `extern crate x;` or `extern "C" { ... }`
-        return if word(at + 1, "crate") {
+    // `extern crate x;`, or `extern "C" { ... }`, `unsafe extern "C" { ... }` (edition 2024's).
+    let extern_at = if word(at, "unsafe") { at + 1 } else { at };
+    if word(extern_at, "extern") {
+        return if word(extern_at + 1, "crate") {
             ends_at_semicolon(tokens, at)
         } else {
             ends_at_block(tokens, at)
         };
     }
-    if word(at, "struct") || word(at, "enum") || (word(at, "union") && ident_at(at + 1)) {
+    // `union` is a name elsewhere (`union as u32`): an item only as `union U {`, `<` or `where`.
+    let union = word(at, "union")
+        && ident_at(at + 1)
+        && !word(at + 1, "as")
+        && matches!(tokens.get(at + 2), Some(t)
+            if is_group(t, Delimiter::Brace) || is_punct(t, '<') || is_ident(t, "where"));
+    if word(at, "struct") || word(at, "enum") || union {
         return ends_at_block_or_semicolon(tokens, at);
     }
     if word(at, "impl") || word(at, "trait") || word(at, "mod") {
@@ -217,6 +247,13 @@ mod tests {
     fn only_tokios_body_is_read_as_an_async_runtimes() {
         // tokio-macros 2.7's expansion of `async fn main() { work().await; }`, and 1.8's.
         let tokio = [
+            // tokio-macros 1.5 to 1.7: a last statement, with or without `return` and `;`.
+            "let body = async { work().await; }; #[allow(clippy::expect_used)] \
+             tokio::runtime::Builder::new_multi_thread().enable_all().build() \
+               .expect(\"Failed building the Runtime\").block_on(body);",
+            "let body = async { work().await; }; #[allow(clippy::expect_used)] \
+             return tokio::runtime::Builder::new_multi_thread().enable_all().build() \
+               .expect(\"Failed building the Runtime\").block_on(body)",
             "let body = async { work().await; }; \
              let body = { if false { let _: &dyn ::core::future::Future<Output = ()> = &body; } body }; \
              #[allow(clippy::expect_used, clippy::diverging_sub_expression)] \
@@ -239,6 +276,10 @@ mod tests {
             "let body = async { work(); }; block_on(body)",
             "let body = async { work(); }; { block_on(body) } done();",
             "let body = async { work(); }; let body = 1 { block_on(body) }",
+            // Found by a second tester: tokio's layout, but not tokio's runtime.
+            "let body = async { work(); }; \
+             let body = if early() { return; } else { body }; { block_on(body) }",
+            "let body = async { work(); }; #[cfg(any())] { block_on(body) }",
         ] {
             assert_eq!(runtime_block_of(body), None, "{body}");
         }
@@ -282,6 +323,8 @@ mod tests {
             "fn f() -> impl Fn() -> W<{ 1 }> { || W }",
             "static S: W<{ 1 }> = W;",
             "union U { a: u8 }",
+            "union U<T: Copy> { a: T }",
+            "unsafe extern \"C\" { fn abs(x: i32) -> i32; }",
         ] {
             let [_, items, rest] = parts(&format!("{item} W::<1>::go();"));
             assert_eq!(rest.replace(' ', ""), "W::<1>::go();", "{item}: {items}");
@@ -295,6 +338,8 @@ mod tests {
             "S { x: 1 };",
             "union;",
             "union = 1;",
+            "union as u32 + { 0 };",
+            "union::f();",
         ] {
             let [_, items, _] = parts(expression);
             assert_eq!(items, "", "{expression}");

@@ -327,13 +327,22 @@ fn has_type_macro(output: &TokenStream) -> bool {
 
 /// `output` with each `impl Trait` in it (inside groups too) written `_`: an `impl` type runs
 /// to the next `,`, the `;` before an array's length, or the `>` that closes the list it is
-/// in (an `->` in `impl Fn() -> T` is no `>`), or to the end.
+/// in (an `->` in `impl Fn() -> T` is no `>`), or to the end. Not in an array's length nor in
+/// a braced const argument, which are expressions (`{ struct S; impl S {..} S::N }`).
 fn impl_as_placeholder(output: TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = output.into_iter().collect();
     let mut result: Vec<TokenTree> = Vec::with_capacity(tokens.len());
     let mut at = 0;
     while at < tokens.len() {
         match &tokens[at] {
+            TokenTree::Punct(semicolon) if semicolon.as_char() == ';' => {
+                // `[T; N]`: the length, as it is.
+                result.extend(tokens[at..].iter().cloned());
+                break;
+            }
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
+                result.push(TokenTree::Group(group.clone()));
+            }
             TokenTree::Ident(ident) if is(ident, "impl") => {
                 result.extend(code("_", ident.span()));
                 at = impl_end(&tokens, at + 1);
@@ -361,6 +370,11 @@ fn without_parens(output: TokenStream) -> TokenStream {
         let [TokenTree::Group(group)] = &tokens[..] else {
             return output;
         };
+        // A `macro_rules!` fragment (`-> $t`): its invisible group is looked through.
+        if group.delimiter() == Delimiter::None {
+            output = group.stream();
+            continue;
+        }
         let inner: Vec<TokenTree> = group.stream().into_iter().collect();
         let mut angles = Angles::default();
         let mut tuple = inner.is_empty();
@@ -446,5 +460,12 @@ mod tests {
             let expansion = on_exit(quote!(cleanup), quote!(fn main() -> #output {})).to_string();
             assert!(expansion.contains(closure), "{output}: {expansion}");
         }
+        // Through a `macro_rules!` fragment (`-> $t`), in its invisible group.
+        let fragment = proc_macro2::Group::new(
+            proc_macro2::Delimiter::None,
+            quote!((impl std::process::Termination)),
+        );
+        let expansion = on_exit(quote!(cleanup), quote!(fn main() -> #fragment {})).to_string();
+        assert!(expansion.contains("|| -> _"), "{expansion}");
     }
 }

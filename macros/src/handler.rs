@@ -11,8 +11,8 @@
 //!
 //! A name or a literal right after a whole operand (`cleanup graceful`, `|| () graceful`)
 //! continues no expression (but `as`, `else`, `in`, a label's name, and `&raw const`), nor
-//! does a `;`, a `=>` or a `~` anywhere outside groups: the comma is missing there, and the
-//! handler ends before it.
+//! does a `;`, a `=>` or a `~` anywhere outside groups (closure parameters and generic
+//! arguments included): the comma is missing there, and the handler ends before it.
 
 use crate::token::{is_any_ident, is_group, is_ident, is_punct};
 use crate::tokens::{Delimiter, Spacing, TokenTree};
@@ -95,6 +95,14 @@ impl Scan {
 
     fn step_from(&mut self, tokens: &[TokenTree], at: usize) -> Step {
         let token = &tokens[at];
+        // `;`, `=>` and `~` continue no expression, closure parameters nor generic arguments:
+        // `cleanup; graceful` lacks a comma.
+        let fat_arrow = is_punct(token, '=')
+            && is_joint(token)
+            && matches!(tokens.get(at + 1), Some(next) if is_punct(next, '>'));
+        if is_punct(token, ';') || is_punct(token, '~') || fat_arrow {
+            return Step::End;
+        }
         let arrow = self.arrow;
         self.arrow = is_joint(token) && (is_punct(token, '-') || is_punct(token, '='));
         if self.generics > 0 {
@@ -189,9 +197,7 @@ impl Scan {
         };
         match token {
             TokenTree::Punct(punct) => match punct.as_char() {
-                // `;`, `=>` and `~` continue no expression: `cleanup; graceful` lacks a comma.
-                ',' | ';' | '~' => return Step::End,
-                '=' if joint_with('>') => return Step::End,
+                ',' => return Step::End,
                 '|' if joint_with('|') => {
                     // `||`: an empty closure's parameters, or a logical or.
                     if !self.operand {

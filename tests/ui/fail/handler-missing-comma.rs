@@ -32,6 +32,11 @@ mod tilde {
     pub fn main() {}
 }
 
+mod in_parameters {
+    #[on_exit::on_exit(|x: u8; graceful)]
+    pub fn main() {}
+}
+
 #[on_exit::on_exit(cleanup graceful)]
 fn main() {
     closure::main();
@@ -39,4 +44,5 @@ fn main() {
     semicolon::main();
     arrow::main();
     tilde::main();
+    in_parameters::main();
 }
