@@ -28,7 +28,7 @@ import tempfile
 
 EDITIONS = ["2015", "2018", "2021", "2024"]
 
-PRELUDE = """#![allow(dead_code, unused)]
+PRELUDE = """#![allow(dead_code, unused, non_upper_case_globals)]
 use std::fmt::Debug;
 #[derive(Debug)] struct MyError;
 impl std::fmt::Display for MyError {
@@ -43,6 +43,7 @@ impl Holder { fn cleanup() {} }
 mod app { pub fn cleanup() {} }
 type Res = Result<(), Box<dyn std::error::Error>>;
 macro_rules! n { () => { 2 } }
+const union: u32 = 1;
 """
 
 # (attribute handler, builder handler, extra items at module level)
@@ -165,6 +166,8 @@ SHAPES = [
     # The user's own async block named like tokio's, with an early return.
     ("", "let body = async {}; if std::env::args().count() > 9 { return; } let _ = body;", "2018"),
     ("-> Result<(), [impl Debug; 2]>", "if false { return Err([1, 2]); } Ok(())", None),
+    ("", "union as u32 + { 0 };", None),
+    ("-> Result<(), [u8; { struct S; impl S { const N: usize = 2; } S::N }]>", "Ok(())", None),
     ("-> Result<(), (Box<dyn std::error::Error>, [u8; n!()])>",
      "if false { return Err((Box::new(MyError), [0; 2])); } Ok(())", None),
 ]
