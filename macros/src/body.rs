@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn only_tokios_body_is_read_as_an_async_runtimes() {
-        // tokio-macros 2.7's expansion of `async fn main() { work().await; }`, and 1.8's.
+        // tokio's expansions of `async fn main() { work().await; }`.
         let tokio = [
             // tokio-macros 1.5 to 1.7: a last statement, with or without `return` and `;`.
             "let body = async { work().await; }; #[allow(clippy::expect_used)] \
@@ -254,6 +254,7 @@ mod tests {
             "let body = async { work().await; }; #[allow(clippy::expect_used)] \
              return tokio::runtime::Builder::new_multi_thread().enable_all().build() \
                .expect(\"Failed building the Runtime\").block_on(body)",
+            // A block: with the `let body = { .. }` check of recent versions (2.7's), and without.
             "let body = async { work().await; }; \
              let body = { if false { let _: &dyn ::core::future::Future<Output = ()> = &body; } body }; \
              #[allow(clippy::expect_used, clippy::diverging_sub_expression)] \
