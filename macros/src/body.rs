@@ -81,8 +81,14 @@ fn ends_like_tokio(rest: &[TokenTree]) -> bool {
             block.stream().into_iter().collect()
         }
         statement => {
-            // One statement: no `;` but a last one.
+            // One statement, a chain of calls: no `;` but a last one, and no block (an
+            // `if early() { return; }` before the runtime is the user's own).
             let end = ends_at_semicolon(statement, 0).unwrap_or(statement.len());
+            for token in statement {
+                if is_group(token, Delimiter::Brace) {
+                    return false;
+                }
+            }
             if end < statement.len() {
                 return false;
             }
@@ -281,6 +287,10 @@ mod tests {
             "let body = async { work(); }; \
              let body = if early() { return; } else { body }; { block_on(body) }",
             "let body = async { work(); }; #[cfg(any())] { block_on(body) }",
+            // Found by a third: the statement form, after an early return.
+            "let body = async { work(); }; if early() { return; } \
+             tokio::runtime::Builder::new_current_thread().build() \
+               .expect(\"Failed building the Runtime\").block_on(body)",
         ] {
             assert_eq!(runtime_block_of(body), None, "{body}");
         }
