@@ -74,10 +74,10 @@ const TYPE_PREFIXES: [&str; 8] = [
     "dyn", "mut", "const", "impl", "fn", "unsafe", "extern", "for",
 ];
 
-/// Keywords after which an operand starts.
-const OPERAND_STARTS: [&str; 19] = [
+/// Keywords after which an operand starts (`become`: a tail call, reserved, which syn reads).
+const OPERAND_STARTS: [&str; 20] = [
     "move", "return", "break", "in", "if", "match", "while", "let", "else", "mut", "ref", "box",
-    "async", "unsafe", "loop", "for", "yield", "static", "const",
+    "async", "unsafe", "loop", "for", "yield", "static", "const", "become",
 ];
 
 fn is_joint(token: &TokenTree) -> bool {

@@ -96,6 +96,8 @@ fn no_valid_handler_is_cut_short() {
         (quote!(|| -> Box<dyn T<A, Item = u8>> { x }), quote!()),
         // Found by the differential fuzzer: a closure after `||`, with a trailing comma.
         (quote!(a + b || |t| c | d), quote!(graceful)),
+        // Found by the fuzzer in CI: `become` starts an operand, as `return` does.
+        (quote!(..become t1i), quote!(graceful, timeout = "1s")),
     ] {
         let args = parse(quote!(#handler, #options))
             .unwrap_or_else(|error| panic!("{handler} with {options}: {error}"));
