@@ -420,16 +420,29 @@ fn a_stack_size_the_system_refuses_still_leaves_a_signal_thread() {
 }
 
 /// The runtime's signal thread shows its name to the system (`ps -L`, `top -H`, debuggers).
+/// The thread names itself as it starts, which may be just after `main` says it is ready (it
+/// was, once in CI: `["basic", "basic"]`): the names are read again until it shows, for up to
+/// 10 s (a bound against a hang, not a timing).
 #[test]
 #[cfg(target_os = "linux")]
 fn the_signal_thread_is_named_on_exit() {
     let running = Scenario::waiting(BASIC, "quick").start();
-    let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", running.pid()))
-        .expect("the program's threads are listed")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .map(|name| name.trim_end().to_owned())
-        .collect();
+    let names = || -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{}/task", running.pid()))
+            .expect("the program's threads are listed")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect()
+    };
+    let mut seen = names();
+    for _ in 0..1_000 {
+        if seen.iter().any(|name| name == "on-exit") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        seen = names();
+    }
     running.signal(libc::SIGTERM);
     running.finish().assert_killed_by(libc::SIGTERM);
-    assert!(names.iter().any(|name| name == "on-exit"), "{names:?}");
+    assert!(seen.iter().any(|name| name == "on-exit"), "{seen:?}");
 }
