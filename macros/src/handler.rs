@@ -43,7 +43,7 @@ struct Scan {
     /// Depth of generic arguments' `<`.
     generics: usize,
     place: Place,
-    /// The previous token was a joint `-` or `=` (so a `>` is `->` or `=>`).
+    /// The previous token was a joint `-` (so a `>` is `->`; a `=>` ends the handler).
     arrow: bool,
     /// The previous token.
     previous: Option<TokenTree>,
@@ -104,7 +104,7 @@ impl Scan {
             return Step::End;
         }
         let arrow = self.arrow;
-        self.arrow = is_joint(token) && (is_punct(token, '-') || is_punct(token, '='));
+        self.arrow = is_joint(token) && is_punct(token, '-');
         if self.generics > 0 {
             self.in_generics(token, arrow);
             return Step::Next(at + 1);
