@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::measure::run;
 use crate::table::{median, Row};
 
-/// The quick scripts' rows: what each is, with `{jobs}` for the job count, and its target
+/// The quick scripts' rows, in the order of [`quick_scripts`]: what each is, and its target
 /// against ctrlc (`None`: context).
 const SCRIPTS: [(&str, Option<&str>); 3] = [
     ("`#[on_exit]`", Some("CPU ≤ 1.00x")),
